@@ -1,0 +1,149 @@
+import { join } from 'node:path';
+import { randomInt } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import { Gauge } from 'prom-client';
+import type { Config } from './config/index.js';
+import { loggerOptions } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { systemClock, type Clock } from './platform/clock/index.js';
+import { SnowflakeIdGenerator, MAX_WORKER_ID, type IdGenerator } from './platform/ids/index.js';
+import type { CachePort } from './platform/cache/index.js';
+import { LruCacheAdapter } from './platform/cache/memory/lru-cache.adapter.js';
+import type { SqlDatabase } from './platform/sql/index.js';
+import { SqliteDatabase } from './platform/sql/sqlite/sqlite-database.js';
+import type { QueuePort, QueueStats } from './platform/queue/index.js';
+import { SqliteQueue } from './platform/queue/sqlite/sqlite-queue.js';
+import { loadOrCreateSecret } from './lib/secrets.js';
+import { createLinks, linksMigrations, type KeyGenerator, type LinksService } from './modules/links/index.js';
+
+import { analyticsMigrations, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
+
+export type Role = 'api' | 'worker';
+
+/** Everything a process needs, built once from the configuration. */
+export interface Container {
+  readonly config: Config;
+  readonly role: Role;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly ids: IdGenerator;
+  readonly sql: SqlDatabase<unknown>;
+  readonly cache: CachePort;
+  readonly queue: QueuePort;
+  readonly links: LinksService;
+  readonly keys: KeyGenerator;
+  readonly analytics: Analytics;
+  /** The click buffer (api role only). */
+  readonly clicks: ClickRecorder | undefined;
+  /** Flushes buffers, stops background work and closes every connection, in dependency order. */
+  close(): Promise<void>;
+}
+
+export interface ContainerOptions {
+  role: Role;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+/**
+ * The composition root: the one place that reads the configuration to pick adapters and wire
+ * modules. Embedded adapters here (SQLite, in-process LRU, SQLite queue).
+ */
+export async function createContainer(config: Config, options: ContainerOptions): Promise<Container> {
+  const { role } = options;
+  const logger = options.logger ?? pino(loggerOptions(config.LOG_LEVEL));
+  const metrics = new Metrics({ defaultMetrics: role === 'api' });
+  const clock = options.clock ?? systemClock;
+  const ids = new SnowflakeIdGenerator(clock, config.WORKER_ID ?? randomInt(MAX_WORKER_ID + 1));
+  const secret = config.KEY_SECRET ?? loadOrCreateSecret(config.DATA_DIR, 'key-secret');
+
+  const sql = new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS });
+  if (role === 'api') await sql.migrate({ ...linksMigrations, ...analyticsMigrations });
+  const cache = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
+  const queue = new SqliteQueue({
+    filename: join(config.DATA_DIR, 'queue.db'),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+    maxAttempts: config.QUEUE_MAX_ATTEMPTS,
+    visibilityTimeoutMs: config.QUEUE_VISIBILITY_TIMEOUT_MS,
+    pollIntervalMs: config.QUEUE_POLL_INTERVAL_MS,
+    onError: (err: unknown) => logger.warn({ err }, 'queue error'),
+  });
+
+  const { service: links, keys } = createLinks({
+    sql,
+    cache,
+    clock,
+    metrics,
+    publicUrl: config.PUBLIC_URL,
+    maxUrlLength: config.LINK_MAX_URL_LENGTH,
+    reservedWords: config.reservedWords,
+    cacheTtlMs: config.CACHE_TTL_SECONDS * 1000,
+    negativeCacheTtlMs: config.CACHE_NEGATIVE_TTL_SECONDS * 1000,
+    keys: {
+      strategy: config.KEY_STRATEGY,
+      scramble: config.KEY_SCRAMBLE,
+      secret,
+      blockSize: config.KEY_BLOCK_SIZE,
+      poolSize: config.KEY_POOL_SIZE,
+      poolLowWatermark: config.KEY_POOL_LOW_WATERMARK,
+    },
+  });
+  const analytics = createAnalytics({ sql, clock });
+
+  let clicks: ClickRecorder | undefined;
+  if (role === 'api') {
+    keys.start?.();
+    clicks = analytics.createRecorder(queue, ids, metrics, logger, {
+      flushIntervalMs: config.CLICKS_FLUSH_INTERVAL_MS,
+      batchSize: config.CLICKS_BATCH_SIZE,
+      bufferLimit: config.CLICKS_BUFFER_LIMIT,
+    });
+    registerQueueGauges(metrics, queue, [CLICKS_TOPIC]);
+  }
+
+  return {
+    config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks,
+    async close() {
+      await clicks?.close();
+      await keys.stop?.();
+      await queue.close();
+      await cache.close();
+      await sql.close();
+    },
+  };
+}
+
+/** Queue depth and lag, read at scrape time; both gauges share one stats call per topic per scrape. */
+function registerQueueGauges(metrics: Metrics, queue: QueuePort, topics: readonly string[]): void {
+  let current: { at: number; stats: Promise<QueueStats[]> } | undefined;
+  const read = () => {
+    const now = Date.now();
+    if (current === undefined || now - current.at > 250) current = { at: now, stats: Promise.all(topics.map((t) => queue.stats(t))) };
+    return current.stats;
+  };
+  new Gauge({
+    name: 'queue_messages',
+    help: 'Messages per topic and state.',
+    labelNames: ['topic', 'state'],
+    registers: [metrics.registry],
+    async collect() {
+      (await read()).forEach((s, i) => {
+        const topic = topics[i]!;
+        this.set({ topic, state: 'ready' }, s.ready);
+        this.set({ topic, state: 'in_flight' }, s.inFlight);
+        this.set({ topic, state: 'delayed' }, s.delayed);
+        this.set({ topic, state: 'dead' }, s.deadLettered);
+      });
+    },
+  });
+  new Gauge({
+    name: 'queue_lag_seconds',
+    help: 'Age of the oldest unacknowledged message per topic.',
+    labelNames: ['topic'],
+    registers: [metrics.registry],
+    async collect() {
+      (await read()).forEach((s, i) => this.set({ topic: topics[i]! }, s.oldestAgeMs / 1000));
+    },
+  });
+}

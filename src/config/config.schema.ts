@@ -1,0 +1,62 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+const Int = (def: number, minimum: number, maximum: number, description: string) =>
+  Type.Integer({ default: def, minimum, maximum, description });
+const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
+
+/**
+ * Every setting, read from the environment. The README's configuration table is this schema;
+ * `npm run config:docs` prints it.
+ */
+export const ConfigSchema = Type.Object({
+  HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface to listen on (0.0.0.0 for all).' }),
+  PORT: Int(8080, 0, 65535, 'TCP port to listen on.'),
+  PUBLIC_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'Base of short links (default http://localhost:PORT).' })),
+  DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'Where the embedded databases and generated secrets live.' }),
+  LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
+  ACCESS_LOG: Bool(true, 'Log one line per request (method, route, status, duration, request id).'),
+  TRUST_PROXY: Type.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty trusts none.' }),
+  BODY_LIMIT_BYTES: Int(65_536, 1_024, 10_485_760, 'Largest request body accepted (413 beyond).'),
+  SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
+  WORKER_ID: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023, description: 'Snowflake worker id (0..1023); random when unset. Give each process its own.' })),
+
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: a commit survives power loss; normal: faster, survives a process crash only.' }),
+
+  KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),
+  KEY_SCRAMBLE: Bool(false, 'counter: permute counter values with a keyed Feistel cipher so codes cannot be walked (7 characters).'),
+  KEY_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Key of the scramble and hash salt; generated under DATA_DIR when unset.' })),
+  KEY_BLOCK_SIZE: Int(1_000, 1, 1_000_000, 'counter: values leased per process at a time.'),
+  KEY_POOL_SIZE: Int(10_000, 10, 10_000_000, 'pool: keys kept ready.'),
+  KEY_POOL_LOW_WATERMARK: Int(2_000, 1, 10_000_000, 'pool: refill when fewer keys are left.'),
+
+  LINK_MAX_URL_LENGTH: Int(2_048, 64, 65_536, 'Longest target URL accepted.'),
+  LINK_RESERVED_WORDS: Type.String({ default: '', description: 'Extra comma-separated words refused as aliases (api, healthz... are always reserved).' }),
+  REDIRECT_PERMANENT_MAX_AGE: Int(3_600, 0, 31_536_000, 'Cache-Control max-age (seconds) sent with 301 redirects.'),
+
+  CACHE_MAX_ENTRIES: Int(100_000, 100, 100_000_000, 'Links kept in the in-process cache.'),
+  CACHE_TTL_SECONDS: Int(86_400, 1, 31_536_000, 'Lifetime of a cached link.'),
+  CACHE_NEGATIVE_TTL_SECONDS: Int(60, 0, 86_400, 'Lifetime of a cached "no such code" answer.'),
+
+  CLICKS_FLUSH_INTERVAL_MS: Int(1_000, 10, 60_000, 'Clicks are buffered in memory and flushed to the queue this often (the loss window on a crash).'),
+  CLICKS_BATCH_SIZE: Int(1_000, 1, 100_000, 'Clicks per queued batch; a full batch is flushed at once.'),
+  CLICKS_BUFFER_LIMIT: Int(100_000, 100, 10_000_000, 'Clicks held in memory at most when the queue is slow; beyond, clicks are dropped and counted.'),
+  ANALYTICS_ANONYMIZE_IP: Bool(true, 'Store click addresses without their host part (last IPv4 octet, last 80 bits of IPv6).'),
+  ANALYTICS_WORKER: Type.Union([Type.Literal('thread'), Type.Literal('inline')], { default: 'thread', description: 'Where queue consumers run in one process: a worker thread (off the request path) or the main thread.' }),
+
+  QUEUE_MAX_ATTEMPTS: Int(8, 1, 100, 'Deliveries before a message goes to the dead-letter table.'),
+  QUEUE_VISIBILITY_TIMEOUT_MS: Int(30_000, 100, 3_600_000, 'An unacknowledged message is redelivered after this long.'),
+  QUEUE_POLL_INTERVAL_MS: Int(100, 5, 10_000, 'How often idle consumers look for work.'),
+});
+
+export type ConfigInput = Static<typeof ConfigSchema>;
+
+/** The validated, frozen configuration with derived values. */
+export type Config = Readonly<
+  Omit<ConfigInput, 'PUBLIC_URL'> & {
+    PUBLIC_URL: string;
+    /** Parsed TRUST_PROXY. */
+    trustedProxies: readonly string[];
+    /** Parsed LINK_RESERVED_WORDS. */
+    reservedWords: readonly string[];
+  }
+>;

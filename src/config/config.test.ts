@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './index.js';
+
+describe('loadConfig', () => {
+  it('fills defaults from an empty environment', () => {
+    const c = loadConfig({});
+    expect(c.PORT).toBe(8080);
+    expect(c.PUBLIC_URL).toBe('http://localhost:8080');
+    expect(c.KEY_STRATEGY).toBe('counter');
+    expect(c.trustedProxies).toEqual([]);
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('converts strings to numbers and booleans and trims the public URL', () => {
+    const c = loadConfig({ PORT: '9000', KEY_SCRAMBLE: 'true', PUBLIC_URL: 'https://s.example/', TRUST_PROXY: '10.0.0.1, 10.0.0.0/8' });
+    expect(c.PORT).toBe(9000);
+    expect(c.KEY_SCRAMBLE).toBe(true);
+    expect(c.PUBLIC_URL).toBe('https://s.example');
+    expect(c.trustedProxies).toEqual(['10.0.0.1', '10.0.0.0/8']);
+  });
+
+  it('lists every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', KEY_STRATEGY: 'magic', CACHE_TTL_SECONDS: '-1', PUBLIC_URL: 'ftp://x' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const names = (error as ConfigError).problems.map((p) => p.split(':')[0]);
+    expect(new Set(names)).toEqual(new Set(['PORT', 'KEY_STRATEGY', 'CACHE_TTL_SECONDS', 'PUBLIC_URL']));
+    expect((error as ConfigError).message).toContain('"eighty"');
+  });
+
+  it('refuses a pool watermark at or above the pool size', () => {
+    expect(() => loadConfig({ KEY_POOL_SIZE: '100', KEY_POOL_LOW_WATERMARK: '100' })).toThrow(/KEY_POOL_LOW_WATERMARK/);
+  });
+});

@@ -1,0 +1,23 @@
+import type { FastifyInstance } from 'fastify';
+import type { Metrics } from '../observability/metrics.js';
+
+/**
+ * Per-request plumbing shared by every route: the `X-Request-Id` answer header, the latency
+ * histogram and request counter per route, and one access-log line per response.
+ */
+export function registerRequestContext(app: FastifyInstance, metrics: Metrics, accessLog: boolean): void {
+  app.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    // Unmatched requests share one label so that scanners cannot blow up the label set.
+    const route = request.routeOptions.url ?? 'unmatched';
+    const seconds = reply.elapsedTime / 1000;
+    metrics.observeHttp(request.method, route, reply.statusCode, seconds);
+    if (accessLog) {
+      request.log.info({ method: request.method, route, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+    }
+    done();
+  });
+}

@@ -1,0 +1,115 @@
+import type { QueuePort } from '../../platform/queue/index.js';
+import type { IdGenerator } from '../../platform/ids/index.js';
+import type { Metrics } from '../../observability/metrics.js';
+import type { Logger } from 'pino';
+import { CLICKS_TOPIC, type ClickBatch, type QueuedClick } from './click.model.js';
+
+/** A click from a redirect (the links module's ClickEvent). */
+export interface ClickInput {
+  code: string;
+  at: number;
+  ip: string;
+  userAgent: string | undefined;
+  referrer: string | undefined;
+  head: boolean;
+}
+
+export interface ClickRecorderOptions {
+  flushIntervalMs: number;
+  batchSize: number;
+  /** Clicks held at most while the queue is slow; beyond, new clicks are dropped and counted. */
+  bufferLimit: number;
+}
+
+const MAX_UA = 512;
+const MAX_REFERRER = 2048;
+
+/**
+ * The redirect path's side of analytics: `record` only pushes onto an array; a timer (or a full
+ * batch) moves clicks to the durable queue, one message per batch, each click with an id so a
+ * redelivered batch is never counted twice. What is lost on a crash is at most one flush interval.
+ */
+export class ClickRecorder {
+  readonly #queue: QueuePort;
+  readonly #ids: IdGenerator;
+  readonly #metrics: Metrics;
+  readonly #log: Logger;
+  readonly #options: ClickRecorderOptions;
+  #buffer: ClickInput[] = [];
+  #timer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(queue: QueuePort, ids: IdGenerator, metrics: Metrics, log: Logger, options: ClickRecorderOptions) {
+    this.#queue = queue;
+    this.#ids = ids;
+    this.#metrics = metrics;
+    this.#log = log;
+    this.#options = options;
+    this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
+    this.#timer.unref();
+  }
+
+  /** Buffers a click; never waits and never throws. */
+  record(click: ClickInput): void {
+    if (this.#buffer.length >= this.#options.bufferLimit || this.#closed) {
+      this.#metrics.clicksDropped.inc();
+      return;
+    }
+    this.#buffer.push(click);
+    this.#metrics.clicksBuffered.inc();
+    if (this.#buffer.length === this.#options.batchSize) void this.flush();
+  }
+
+  /** Clicks waiting in memory. */
+  get pending(): number {
+    return this.#buffer.length;
+  }
+
+  /** Moves everything buffered to the queue. Flushes run one after another, in order. */
+  flush(): Promise<void> {
+    this.#flushing = this.#flushing.then(() => this.#flushOnce());
+    return this.#flushing;
+  }
+
+  async #flushOnce(): Promise<void> {
+    if (this.#buffer.length === 0) return;
+    const taken = this.#buffer;
+    this.#buffer = [];
+    const messages: { key: null; payload: ClickBatch }[] = [];
+    for (let i = 0; i < taken.length; i += this.#options.batchSize) {
+      messages.push({ key: null, payload: { clicks: taken.slice(i, i + this.#options.batchSize).map((c) => this.#toQueued(c)) } });
+    }
+    try {
+      await this.#queue.publish(CLICKS_TOPIC, messages);
+      this.#metrics.clicksFlushed.inc(taken.length);
+    } catch (error) {
+      // Keep them for the next flush (bounded by bufferLimit) rather than lose them.
+      this.#log.warn({ err: error, clicks: taken.length }, 'click flush failed; will retry');
+      const room = Math.max(0, this.#options.bufferLimit - this.#buffer.length);
+      this.#metrics.clicksDropped.inc(Math.max(0, taken.length - room));
+      this.#buffer = taken.slice(0, room).concat(this.#buffer);
+    }
+    this.#metrics.clicksPending.set(this.#buffer.length);
+  }
+
+  #toQueued(c: ClickInput): QueuedClick {
+    return {
+      id: this.#ids.next().toString(),
+      code: c.code,
+      at: c.at,
+      ip: c.ip,
+      ua: (c.userAgent ?? '').slice(0, MAX_UA),
+      ref: (c.referrer ?? '').slice(0, MAX_REFERRER),
+      head: c.head,
+    };
+  }
+
+  /** Stops the timer and flushes what is left; later clicks are dropped. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.flush();
+  }
+}

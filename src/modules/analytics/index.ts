@@ -1,0 +1,55 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../../platform/clock/index.js';
+import type { IdGenerator } from '../../platform/ids/index.js';
+import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import type { Metrics } from '../../observability/metrics.js';
+import { AnalyticsRepository } from './analytics.repository.js';
+import type { AnalyticsTables } from './analytics.tables.js';
+import { ClickRecorder, type ClickRecorderOptions } from './click-recorder.js';
+import { clickConsumer } from './click.consumer.js';
+import { CLICKS_TOPIC, type ClickBatch } from './click.model.js';
+import { StatsService } from './stats.service.js';
+import { statsRoutes } from './stats.routes.js';
+
+export { analyticsMigrations } from './analytics.migrations.js';
+export { ClickRecorder } from './click-recorder.js';
+export { CLICKS_TOPIC } from './click.model.js';
+export type { Stats } from './stats.service.js';
+
+export interface AnalyticsDeps {
+  sql: SqlDatabase<unknown>;
+  clock: Clock;
+}
+
+/** The analytics module: click recording (API side), click storage (worker side) and stats. */
+export function createAnalytics(deps: AnalyticsDeps) {
+  const repository = new AnalyticsRepository(tablesOf<AnalyticsTables>(deps.sql));
+  const stats = new StatsService(repository, deps.clock);
+  return {
+    stats,
+    routes: statsRoutes,
+    /** All-time human clicks of a code. */
+    clickTotal: (code: string) => repository.total(code),
+    /** The buffer redirects write to. */
+    createRecorder(queue: QueuePort, ids: IdGenerator, metrics: Metrics, log: Logger, options: ClickRecorderOptions): ClickRecorder {
+      return new ClickRecorder(queue, ids, metrics, log, options);
+    },
+    /** Starts the consumer that stores clicks; its counters go to `registry`. */
+    startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean }): Subscription {
+      const stored = new Counter({ name: 'clicks_stored_total', help: 'Clicks written by the analytics consumer.', registers: [registry] });
+      const duplicates = new Counter({ name: 'clicks_duplicate_total', help: 'Redelivered clicks ignored by the analytics consumer.', registers: [registry] });
+      const handler = clickConsumer(repository, {
+        anonymizeIp: options.anonymizeIp,
+        onStored: (fresh, total) => {
+          stored.inc(fresh);
+          duplicates.inc(total - fresh);
+        },
+      });
+      return queue.consume<ClickBatch>(CLICKS_TOPIC, handler, { concurrency: 1 });
+    },
+  };
+}
+
+export type Analytics = ReturnType<typeof createAnalytics>;

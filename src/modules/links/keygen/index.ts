@@ -1,0 +1,10 @@
+export { BASE62_ALPHABET, compareBase62, decodeBase62, encodeBase62, isBase62 } from './base62.js';
+export { Scrambler } from './scramble.js';
+export type { KeyGenerator, KeyRequest, KeyStrategy } from './keygen.port.js';
+export { CounterKeyGenerator, type CounterKeyGeneratorOptions } from './counter.keygen.js';
+export { HashKeyGenerator, type HashKeyGeneratorOptions } from './hash.keygen.js';
+export { PoolKeyGenerator, type PoolKeyGeneratorOptions } from './pool.keygen.js';
+export { allocateUniqueKey, KeyAllocationError, type AllocateOptions } from './allocate.js';
+export { keygenMigrations } from './keygen.migrations.js';
+export type { KeygenTables } from './keygen.tables.js';
+export { createKeyGenerator, type KeyGeneratorConfig } from './keygen.factory.js';

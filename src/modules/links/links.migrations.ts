@@ -1,0 +1,23 @@
+import type { Kysely, Migration } from 'kysely';
+import { keygenMigrations } from './keygen/index.js';
+
+/** Schema of the links module, in name order. */
+export const linksMigrations: Record<string, Migration> = {
+  ...keygenMigrations,
+  'links/0001_links': {
+    async up(db: Kysely<unknown>) {
+      // The code is the key: redirects look links up by code and nothing else needs a surrogate id.
+      await db.schema
+        .createTable('links')
+        .addColumn('code', 'varchar(64)', (c) => c.primaryKey())
+        .addColumn('url', 'text', (c) => c.notNull())
+        .addColumn('owner_id', 'varchar(64)')
+        .addColumn('redirect', 'integer', (c) => c.notNull().defaultTo(302))
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint')
+        .execute();
+      // Serves "my links, newest first" (owner listing, cursor on created_at then code).
+      await db.schema.createIndex('links_owner_created_idx').on('links').columns(['owner_id', 'created_at desc', 'code desc']).execute();
+    },
+  },
+};

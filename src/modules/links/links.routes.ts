@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import QRCode from 'qrcode';
+import { CodeParams, CreateLinkBody, LinkView, Problem, QrQuery } from './links.schemas.js';
+import type { Link } from './links.model.js';
+import type { LinksService } from './links.service.js';
+
+export interface LinksRoutesOptions {
+  links: LinksService;
+  publicUrl: string;
+}
+
+/** The JSON shape of a link. */
+export function linkView(link: Link, publicUrl: string): LinkView {
+  return {
+    code: link.code,
+    shortUrl: `${publicUrl}/${encodeURIComponent(link.code)}`,
+    url: link.url,
+    redirect: link.redirect,
+    createdAt: new Date(link.createdAt).toISOString(),
+    expiresAt: link.expiresAt === null ? null : new Date(link.expiresAt).toISOString(),
+  };
+}
+
+/** `/api/v1/links`: create and read links, QR codes. */
+export async function linksRoutes(fastify: FastifyInstance, options: LinksRoutesOptions): Promise<void> {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const { links, publicUrl } = options;
+  const tags = ['links'];
+
+  app.post(
+    '/api/v1/links',
+    {
+      schema: {
+        tags,
+        summary: 'Shorten a URL',
+        body: CreateLinkBody,
+        response: { 201: LinkView, 400: Problem, 409: Problem },
+      },
+    },
+    async (request, reply) => {
+      const link = await links.create(request.body, null);
+      return reply.code(201).header('location', `/api/v1/links/${encodeURIComponent(link.code)}`).send(linkView(link, publicUrl));
+    },
+  );
+
+  app.get(
+    '/api/v1/links/:code',
+    { schema: { tags, summary: 'A link', params: CodeParams, response: { 200: LinkView, 404: Problem } } },
+    async (request) => linkView(await links.get(request.params.code), publicUrl),
+  );
+
+  app.get(
+    '/api/v1/links/:code/qr',
+    { schema: { tags, summary: 'QR code of the short URL', params: CodeParams, querystring: QrQuery } },
+    async (request, reply) => {
+      const link = await links.get(request.params.code);
+      const { shortUrl } = linkView(link, publicUrl);
+      reply.header('cache-control', 'public, max-age=86400');
+      if (request.query.format === 'png') {
+        return reply.type('image/png').send(await QRCode.toBuffer(shortUrl, { type: 'png', width: request.query.size, margin: 2 }));
+      }
+      return reply.type('image/svg+xml').send(await QRCode.toString(shortUrl, { type: 'svg', margin: 2 }));
+    },
+  );
+}

@@ -1,0 +1,80 @@
+import type { Clock } from '../../platform/clock/index.js';
+import { allocateUniqueKey, type KeyGenerator } from './keygen/index.js';
+import { checkAlias } from './alias-policy.js';
+import { AliasTakenError, LinkExpiredError, LinkInputError, LinkNotFoundError } from './links.errors.js';
+import type { Link, LinkTarget } from './links.model.js';
+import type { LinksRepository } from './links.repository.js';
+import type { LinkCache } from './link-cache.js';
+import { checkTargetUrl, type UrlPolicy } from './url-policy.js';
+
+export interface CreateLinkInput {
+  url: string;
+  alias?: string | undefined;
+  /** ISO 8601 date-time. */
+  expiresAt?: string | undefined;
+  redirect?: 301 | 302 | undefined;
+}
+
+export interface LinksServiceDeps {
+  repository: LinksRepository;
+  cache: LinkCache;
+  keys: KeyGenerator;
+  clock: Clock;
+  urlPolicy: UrlPolicy;
+  isReserved: (code: string) => boolean;
+}
+
+/** Creating, reading and resolving short links. */
+export class LinksService {
+  readonly #deps: LinksServiceDeps;
+
+  constructor(deps: LinksServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** Validates and stores a new link; the answer is durable once this resolves. */
+  async create(input: CreateLinkInput, ownerId: string | null = null): Promise<Link> {
+    const { repository, keys, clock, urlPolicy, isReserved, cache } = this.#deps;
+    const url = checkTargetUrl(input.url, urlPolicy);
+    const now = clock.now();
+    const expiresAt = input.expiresAt === undefined ? null : parseExpiry(input.expiresAt, now);
+    const base = { url, ownerId, redirect: input.redirect ?? 302, createdAt: now, expiresAt } as const;
+
+    let link: Link;
+    if (input.alias !== undefined) {
+      const code = checkAlias(input.alias, isReserved);
+      link = { ...base, code };
+      if (!(await repository.insert(link))) throw new AliasTakenError(code);
+    } else {
+      link = await allocateUniqueKey(keys, url, async (code) => {
+        const candidate = { ...base, code };
+        return (await repository.insert(candidate)) ? candidate : 'taken';
+      }, { isReserved });
+    }
+    // The code may have been remembered as unknown (negative cache).
+    await cache.invalidate(link.code);
+    return link;
+  }
+
+  /** The link, or a 404. */
+  async get(code: string): Promise<Link> {
+    const link = await this.#deps.repository.findByCode(code);
+    if (link === null) throw new LinkNotFoundError(code);
+    return link;
+  }
+
+  /** The redirect target of a code, through the cache: 404 when unknown, 410 when expired. */
+  async resolve(code: string): Promise<LinkTarget> {
+    const target = await this.#deps.cache.get(code);
+    if (target === null) throw new LinkNotFoundError(code);
+    if (target.expiresAt !== null && target.expiresAt <= this.#deps.clock.now()) throw new LinkExpiredError(code);
+    return target;
+  }
+}
+
+function parseExpiry(value: string, now: number): number {
+  const t = Date.parse(value);
+  if (Number.isNaN(t)) throw new LinkInputError('expiry_invalid', 'expiresAt is not an ISO 8601 date-time', '/expiresAt');
+  if (t <= now) throw new LinkInputError('expiry_in_past', 'expiresAt must be in the future', '/expiresAt');
+  return t;
+}

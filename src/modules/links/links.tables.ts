@@ -1,0 +1,17 @@
+/** The tables the links module owns. */
+export interface LinksTable {
+  /** The short code (case-sensitive): generated, or the owner's alias. */
+  code: string;
+  url: string;
+  owner_id: string | null;
+  /** 301 or 302. */
+  redirect: number;
+  /** Epoch ms. */
+  created_at: number;
+  /** Epoch ms; null when the link never expires. */
+  expires_at: number | null;
+}
+
+export interface LinksTables {
+  links: LinksTable;
+}

@@ -1,0 +1,1 @@
+export type { CachePort } from './cache.port.js';

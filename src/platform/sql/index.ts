@@ -1,0 +1,2 @@
+export type { SqlDatabase, SqlDialectName } from './sql.port.js';
+export { tablesOf } from './sql.port.js';

@@ -1,0 +1,55 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, type Migration } from 'kysely';
+import type { SqlDatabase } from '../sql.port.js';
+import { runMigrations } from '../migrator.js';
+
+export interface SqliteOptions {
+  /** File path, or ':memory:'. */
+  filename: string;
+  /** `full` survives power loss; `normal` survives a process crash, not an OS crash (WAL mode). */
+  synchronous?: 'normal' | 'full';
+}
+
+/** Opens a better-sqlite3 connection with the pragmas every embedded file uses. */
+export function openSqlite(options: SqliteOptions): Database.Database {
+  if (options.filename !== ':memory:') mkdirSync(dirname(options.filename), { recursive: true });
+  const raw = new Database(options.filename);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  raw.pragma('busy_timeout = 5000');
+  raw.pragma('foreign_keys = ON');
+  return raw;
+}
+
+/** The embedded SQL adapter: Kysely over one better-sqlite3 connection in WAL mode. */
+export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
+  readonly dialect = 'sqlite' as const;
+  readonly db: Kysely<DB>;
+  /** The connection, for adapters in this folder that need synchronous statements. */
+  readonly raw: Database.Database;
+
+  constructor(options: SqliteOptions) {
+    this.raw = openSqlite(options);
+    this.db = new Kysely<DB>({ dialect: new SqliteDialect({ database: this.raw }) });
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  }
+
+  migrate(migrations: Record<string, Migration>): Promise<void> {
+    return runMigrations(this.db as Kysely<unknown>, migrations);
+  }
+
+  async ping(): Promise<void> {
+    this.raw.prepare('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    // Kysely's destroy closes the better-sqlite3 handle.
+    await this.db.destroy();
+  }
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/index.js';
+import { buildApp } from './app.js';
+import { createContainer, type Container, type ContainerOptions } from './composition-root.js';
+import { startConsumers } from './worker/consumers.js';
+import { startWorkerThread } from './worker/worker-host.js';
+
+/** A running instance: the container, its HTTP app and its consumers. */
+export interface Runtime {
+  readonly app: FastifyInstance;
+  readonly container: Container;
+  /** Graceful stop: refuse new requests, finish the ones in hand, flush buffers, stop consumers, close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts everything one embedded process runs: the API on the main thread and the worker role
+ * either on a worker thread (default) or inline.
+ */
+export async function startRuntime(config: Config, options: Omit<ContainerOptions, 'role'> = {}): Promise<Runtime> {
+  const container = await createContainer(config, { ...options, role: 'api' });
+  const { logger, metrics } = container;
+  let draining = false;
+  let workerAlive = () => true;
+  let stopWorkers: () => Promise<void>;
+  if (config.ANALYTICS_WORKER === 'thread') {
+    const handle = await startWorkerThread(config, logger);
+    metrics.addSource(() => handle.metrics());
+    workerAlive = () => handle.alive;
+    stopWorkers = () => handle.stop();
+  } else {
+    const consumers = startConsumers(container, metrics.registry);
+    stopWorkers = () => consumers.stop();
+  }
+  const app = await buildApp(container, {
+    isDraining: () => draining,
+    checks: {
+      database: () => container.sql.ping(),
+      queue: () => container.queue.ping(),
+      cache: () => container.cache.ping(),
+      worker: async () => {
+        if (!workerAlive()) throw new Error('worker thread is not running');
+      },
+    },
+  });
+  await app.ready();
+
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    container,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        await app.close();
+        // Buffered clicks go to the durable queue before consumers stop: nothing is left in memory.
+        await container.clicks?.close();
+        await stopWorkers();
+        await container.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { Registry } from 'prom-client';
+import type { Config } from '../config/index.js';
+import { createContainer } from '../composition-root.js';
+import type { FromWorker, ToWorker } from './worker.messages.js';
+import { startConsumers } from './consumers.js';
+
+/**
+ * The worker role inside the embedded process: queue consumers on a thread of their own, with
+ * their own database connections, so that storing clicks never competes with redirects for the
+ * main event loop.
+ */
+const port = parentPort;
+if (port === null) throw new Error('worker.thread must run as a worker thread');
+const post = (m: FromWorker) => port.postMessage(m);
+
+try {
+  const config = workerData.config as Config;
+  const container = await createContainer(config, { role: 'worker' });
+  const registry = new Registry();
+  const consumers = startConsumers(container, registry);
+  const log = container.logger.child({ thread: 'worker' });
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'metrics') {
+      void registry.metrics().then((text) => post({ type: 'metrics', id: m.id, text }));
+    } else if (m.type === 'stop') {
+      void (async () => {
+        try {
+          await consumers.stop();
+          await container.close();
+        } catch (error) {
+          log.error({ err: error }, 'worker shutdown failed');
+        }
+        post({ type: 'stopped' });
+      })();
+    }
+  });
+  log.info('worker thread consuming');
+  post({ type: 'ready' });
+} catch (error) {
+  post({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+}
