@@ -28,7 +28,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     ajv: { customOptions: { allErrors: true } },
   });
 
-  registerRequestContext(app, metrics, config.ACCESS_LOG);
+  registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS });
   registerErrorHandlers(app);
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Config } from './config/index.js';
-import { loggerOptions } from './observability/logger.js';
+import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { systemClock, type Clock } from './platform/clock/index.js';
 import { SnowflakeIdGenerator, MAX_WORKER_ID, type IdGenerator } from './platform/ids/index.js';
@@ -52,7 +52,8 @@ export interface ContainerOptions {
  */
 export async function createContainer(config: Config, options: ContainerOptions): Promise<Container> {
   const { role } = options;
-  const logger = options.logger ?? pino(loggerOptions(config.LOG_LEVEL));
+  // The main thread logs a line per request: buffered. A worker thread logs little: line by line.
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL, { buffered: role === 'api' });
   const metrics = new Metrics({ defaultMetrics: role === 'api' });
   const clock = options.clock ?? systemClock;
   const ids = new SnowflakeIdGenerator(clock, config.WORKER_ID ?? randomInt(MAX_WORKER_ID + 1));

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/index.js';
 import { buildApp } from './app.js';
 import { createContainer, type Container, type ContainerOptions } from './composition-root.js';
+import { LoadSignal } from './lib/load-signal.js';
 import { startConsumers } from './worker/consumers.js';
 import { startWorkerThread } from './worker/worker-host.js';
 
@@ -21,15 +22,17 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
   const container = await createContainer(config, { ...options, role: 'api' });
   const { logger, metrics } = container;
   let draining = false;
+  const load = new LoadSignal();
+  const stopLoad = load.publishFromThisThread();
   let workerAlive = () => true;
   let stopWorkers: () => Promise<void>;
   if (config.ANALYTICS_WORKER === 'thread') {
-    const handle = await startWorkerThread(config, logger);
+    const handle = await startWorkerThread(config, logger, load);
     metrics.addSource(() => handle.metrics());
     workerAlive = () => handle.alive;
     stopWorkers = () => handle.stop();
   } else {
-    const consumers = startConsumers(container, metrics.registry);
+    const consumers = startConsumers(container, metrics.registry, load);
     stopWorkers = () => consumers.stop();
   }
   const app = await buildApp(container, {
@@ -56,6 +59,7 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
         // Buffered clicks go to the durable queue before consumers stop: nothing is left in memory.
         await container.clicks?.close();
         await stopWorkers();
+        stopLoad();
         await container.close();
       })();
       return closing;

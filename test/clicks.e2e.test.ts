@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { packClicks } from '../src/modules/analytics/index.js';
 import { BOT_UA, BROWSER_UA, PHONE_UA, startTestApp, tempDataDir, waitFor, type TestApp } from './helpers/test-app.js';
 
 async function shorten(t: TestApp, url = 'https://example.com/'): Promise<string> {
@@ -96,7 +97,7 @@ describe('click analytics', () => {
     const t = await startTestApp();
     try {
       const code = await shorten(t);
-      const batch = { clicks: Array.from({ length: 10 }, (_, i) => ({ id: `dup-${i}`, code, at: Date.now(), ip: '192.0.2.7', ua: BROWSER_UA, ref: '', head: false })) };
+      const batch = packClicks('12345', Array.from({ length: 10 }, () => ({ code, at: Date.now(), ip: '192.0.2.7', ua: BROWSER_UA, ref: '', head: false })));
       await t.runtime.container.queue.publish('clicks', [{ payload: batch }, { payload: batch }]);
       await t.runtime.container.queue.publish('clicks', [{ payload: batch }]);
       expect(await drained(t)).toBe(true);

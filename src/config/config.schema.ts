@@ -14,7 +14,11 @@ export const ConfigSchema = Type.Object({
   PUBLIC_URL: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'Base of short links (default http://localhost:PORT).' })),
   DATA_DIR: Type.String({ default: './data', minLength: 1, description: 'Where the embedded databases and generated secrets live.' }),
   LOG_LEVEL: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info', description: 'pino log level.' }),
-  ACCESS_LOG: Bool(true, 'Log one line per request (method, route, status, duration, request id).'),
+  ACCESS_LOG: Type.Union([Type.Literal('all'), Type.Literal('errors'), Type.Literal('off')], {
+    default: 'errors',
+    description: 'Access log lines (method, route, status, duration, request id): for every request, only for 4xx/5xx and slow ones, or none. Metrics count every request either way.',
+  }),
+  ACCESS_LOG_SLOW_MS: Int(1_000, 0, 600_000, 'With ACCESS_LOG=errors, also log requests slower than this.'),
   TRUST_PROXY: Type.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty trusts none.' }),
   BODY_LIMIT_BYTES: Int(65_536, 1_024, 10_485_760, 'Largest request body accepted (413 beyond).'),
   SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
@@ -37,11 +41,15 @@ export const ConfigSchema = Type.Object({
   CACHE_TTL_SECONDS: Int(86_400, 1, 31_536_000, 'Lifetime of a cached link.'),
   CACHE_NEGATIVE_TTL_SECONDS: Int(60, 0, 86_400, 'Lifetime of a cached "no such code" answer.'),
 
-  CLICKS_FLUSH_INTERVAL_MS: Int(1_000, 10, 60_000, 'Clicks are buffered in memory and flushed to the queue this often (the loss window on a crash).'),
-  CLICKS_BATCH_SIZE: Int(1_000, 1, 100_000, 'Clicks per queued batch; a full batch is flushed at once.'),
+  CLICKS_FLUSH_INTERVAL_MS: Int(1_000, 10, 60_000, 'Clicks are buffered in memory and flushed to the queue this often, or at half of CLICKS_BUFFER_LIMIT (the loss window on a crash).'),
+  CLICKS_BATCH_SIZE: Int(1_000, 1, 100_000, 'Clicks per queue message (a flush carries as many messages as it needs, in one commit).'),
   CLICKS_BUFFER_LIMIT: Int(100_000, 100, 10_000_000, 'Clicks held in memory at most when the queue is slow; beyond, clicks are dropped and counted.'),
   ANALYTICS_ANONYMIZE_IP: Bool(true, 'Store click addresses without their host part (last IPv4 octet, last 80 bits of IPv6).'),
   ANALYTICS_WORKER: Type.Union([Type.Literal('thread'), Type.Literal('inline')], { default: 'thread', description: 'Where queue consumers run in one process: a worker thread (off the request path) or the main thread.' }),
+
+  BACKGROUND_YIELD_ABOVE: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Background consumers wait while the API thread\'s event-loop utilisation is above this (1: never wait). Load levelling: the queue holds the work meanwhile.' }),
+  BACKGROUND_MAX_LAG_MS: Int(60_000, 0, 3_600_000, 'A background message never waits for the API thread once it is this old.'),
+  WORKER_NICE: Int(19, 0, 19, 'Nice value of the worker thread (Linux, per thread): 19 lets requests win the CPU and the queue absorb bursts.'),
 
   QUEUE_MAX_ATTEMPTS: Int(8, 1, 100, 'Deliveries before a message goes to the dead-letter table.'),
   QUEUE_VISIBILITY_TIMEOUT_MS: Int(30_000, 100, 3_600_000, 'An unacknowledged message is redelivered after this long.'),

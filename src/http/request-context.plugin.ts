@@ -5,7 +5,14 @@ import type { Metrics } from '../observability/metrics.js';
  * Per-request plumbing shared by every route: the `X-Request-Id` answer header, the latency
  * histogram and request counter per route, and one access-log line per response.
  */
-export function registerRequestContext(app: FastifyInstance, metrics: Metrics, accessLog: boolean): void {
+export interface AccessLogPolicy {
+  mode: 'all' | 'errors' | 'off';
+  /** With `errors`, requests slower than this are logged too. */
+  slowMs: number;
+}
+
+export function registerRequestContext(app: FastifyInstance, metrics: Metrics, accessLog: AccessLogPolicy): void {
+  const { mode, slowMs } = accessLog;
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -15,7 +22,7 @@ export function registerRequestContext(app: FastifyInstance, metrics: Metrics, a
     const route = request.routeOptions.url ?? 'unmatched';
     const seconds = reply.elapsedTime / 1000;
     metrics.observeHttp(request.method, route, reply.statusCode, seconds);
-    if (accessLog) {
+    if (mode === 'all' || (mode === 'errors' && (reply.statusCode >= 400 || reply.elapsedTime >= slowMs))) {
       request.log.info({ method: request.method, route, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
     }
     done();

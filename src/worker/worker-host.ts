@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { LoadSignal } from '../lib/load-signal.js';
 import type { FromWorker, ToWorker } from './worker.messages.js';
 
 /** The main thread's handle on the worker thread. */
@@ -19,19 +20,20 @@ const RESTART_DELAY_MS = 1_000;
 const fromSource = import.meta.url.endsWith('.ts');
 
 /** A thread running the worker entry; from sources, through tsx's loader registered in the thread. */
-function newWorker(config: Config): Worker {
-  if (!fromSource) return new Worker(new URL('./worker.thread.js', import.meta.url), { workerData: { config } });
+function newWorker(config: Config, load: LoadSignal): Worker {
+  const workerData = { config, load: load.buffer };
+  if (!fromSource) return new Worker(new URL('./worker.thread.js', import.meta.url), { workerData });
   const entry = new URL('./worker.thread.ts', import.meta.url).href;
   // Evaluated code resolves `tsx` from the working directory: the repository, when running from sources.
   const boot = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-  return new Worker(boot, { eval: true, workerData: { config } });
+  return new Worker(boot, { eval: true, workerData });
 }
 
 /**
  * Starts the worker thread and keeps it running: if it dies it is started again after a pause
  * (messages it had in hand are redelivered by the queue).
  */
-export async function startWorkerThread(config: Config, logger: Logger): Promise<WorkerHandle> {
+export async function startWorkerThread(config: Config, logger: Logger, load: LoadSignal): Promise<WorkerHandle> {
   let worker: Worker;
   let alive = false;
   let stopping = false;
@@ -40,7 +42,7 @@ export async function startWorkerThread(config: Config, logger: Logger): Promise
 
   const spawn = () =>
     new Promise<void>((resolve, reject) => {
-      worker = newWorker(config);
+      worker = newWorker(config, load);
       worker.on('message', (m: FromWorker) => {
         if (m.type === 'ready') {
           alive = true;

@@ -1,9 +1,11 @@
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { createContainer } from '../composition-root.js';
 import type { FromWorker, ToWorker } from './worker.messages.js';
 import { startConsumers } from './consumers.js';
+import { LoadSignal } from '../lib/load-signal.js';
 
 /**
  * The worker role inside the embedded process: queue consumers on a thread of their own, with
@@ -16,9 +18,16 @@ const post = (m: FromWorker) => port.postMessage(m);
 
 try {
   const config = workerData.config as Config;
+  // On Linux the nice value is per thread: this lowers only this thread, so that under saturation
+  // redirects win the CPU and clicks wait in the durable queue (load levelling), then catch up.
+  try {
+    setPriority(0, config.WORKER_NICE);
+  } catch {
+    // Not permitted or not supported: run at normal priority.
+  }
   const container = await createContainer(config, { role: 'worker' });
   const registry = new Registry();
-  const consumers = startConsumers(container, registry);
+  const consumers = startConsumers(container, registry, new LoadSignal(workerData.load as SharedArrayBuffer));
   const log = container.logger.child({ thread: 'worker' });
   port.on('message', (m: ToWorker) => {
     if (m.type === 'metrics') {

@@ -1,10 +1,10 @@
-import { sql as rawSql, type Kysely } from 'kysely';
-import type { SqlDatabase } from '../../platform/sql/index.js';
-import type { AnalyticsTables } from './analytics.tables.js';
+import { sql as rawSql } from 'kysely';
+import { BulkInsert, type SqlDatabase } from '../../platform/sql/index.js';
+import type { AnalyticsTables, ClickRollupsTable, ClicksTable } from './analytics.tables.js';
 
 /** A click ready to store: raw fields plus what enrichment derived. */
 export interface EnrichedClick {
-  id: string;
+  seq: number;
   code: string;
   at: number;
   ip: string;
@@ -25,117 +25,93 @@ export interface CountRow {
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
-const INSERT_CHUNK = 200;
+
+type ClickRow = Omit<ClicksTable, 'id'>;
+const CLICK_COLUMNS: (keyof ClickRow)[] = ['batch_id', 'seq', 'code', 'clicked_at', 'ip_address', 'user_agent', 'referrer', 'method', 'is_bot'];
+const ROLLUP_KEY = ['code', 'hour', 'referrer', 'browser', 'os', 'device'] as const;
+const ROLLUP_COLUMNS: (keyof ClickRollupsTable)[] = [...ROLLUP_KEY, 'clicks', 'bots', 'heads'];
+const sum = (column: string) => rawSql<number>`${rawSql.ref(`click_rollups.${column}`)} + ${rawSql.ref(`excluded.${column}`)}`;
+export type Dimension = 'referrer' | 'browser' | 'os' | 'device';
 
 /** The only code that queries the analytics tables. */
 export class AnalyticsRepository {
   readonly #sql: SqlDatabase<AnalyticsTables>;
+  readonly #clicks = new BulkInsert<ClickRow>('clicks', CLICK_COLUMNS);
+  readonly #rollups = new BulkInsert<ClickRollupsTable>('click_rollups', ROLLUP_COLUMNS, {
+    modify: (q) => q.onConflict((oc) => oc.columns([...ROLLUP_KEY]).doUpdateSet({ clicks: sum('clicks'), bots: sum('bots'), heads: sum('heads') })),
+  });
 
   constructor(sql: SqlDatabase<AnalyticsTables>) {
     this.#sql = sql;
   }
 
   /**
-   * Stores raw clicks and folds the ones not seen before into the rollups, in one transaction:
-   * a batch delivered twice changes nothing the second time. Returns how many were new.
+   * Stores a batch's raw clicks and folds them into the rollup, in one transaction, unless the
+   * batch was stored before (a redelivery): then nothing changes. Returns whether it was new.
    */
-  async storeBatch(clicks: readonly EnrichedClick[]): Promise<number> {
+  async storeBatch(batchId: string, at: number, clicks: readonly EnrichedClick[]): Promise<boolean> {
     return this.#sql.db.transaction().execute(async (trx) => {
-      const fresh = new Set<string>();
-      for (let i = 0; i < clicks.length; i += INSERT_CHUNK) {
-        const rows = await trx
-          .insertInto('clicks')
-          .values(clicks.slice(i, i + INSERT_CHUNK).map((c) => ({
-            id: c.id, code: c.code, clicked_at: c.at, ip_address: c.ip, user_agent: c.ua, referrer: c.ref, method: c.head ? 'HEAD' : 'GET', is_bot: c.bot ? 1 : 0,
-          })))
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .execute();
-        for (const r of rows) fresh.add(r.id);
-      }
-      if (fresh.size > 0) await this.#fold(trx, clicks.filter((c) => fresh.has(c.id)));
-      return fresh.size;
+      const fresh = await trx.insertInto('click_batches').values({ id: batchId, stored_at: at }).onConflict((oc) => oc.column('id').doNothing()).returning('id').executeTakeFirst();
+      if (fresh === undefined) return false;
+      await this.#clicks.insert(trx, clicks.map((c) => [batchId, c.seq, c.code, c.at, c.ip, c.ua, c.ref, c.head ? 'HEAD' : 'GET', c.bot ? 1 : 0]));
+      await this.#rollups.insert(trx, fold(clicks));
+      return true;
     });
   }
 
-  async #fold(trx: Kysely<AnalyticsTables>, clicks: readonly EnrichedClick[]): Promise<void> {
-    const hourly = new Map<string, { code: string; hour: number; clicks: number; bots: number; heads: number }>();
-    const dims = new Map<string, { code: string; day: number; dim: string; value: string; clicks: number }>();
-    for (const c of clicks) {
-      const hour = c.at - (c.at % HOUR_MS);
-      const hk = `${c.code}\u0000${hour}`;
-      let h = hourly.get(hk);
-      if (h === undefined) hourly.set(hk, (h = { code: c.code, hour, clicks: 0, bots: 0, heads: 0 }));
-      if (c.bot) h.bots++;
-      else if (c.head) h.heads++;
-      else {
-        h.clicks++;
-        const day = c.at - (c.at % DAY_MS);
-        for (const [dim, value] of [['referrer', c.referrerHost], ['browser', c.browser], ['os', c.os], ['device', c.device]] as const) {
-          const dk = `${c.code}\u0000${day}\u0000${dim}\u0000${value}`;
-          const d = dims.get(dk);
-          if (d === undefined) dims.set(dk, { code: c.code, day, dim, value, clicks: 1 });
-          else d.clicks++;
-        }
-      }
-    }
-    const add = (table: string, column: string) => rawSql<number>`${rawSql.ref(`${table}.${column}`)} + ${rawSql.ref(`excluded.${column}`)}`;
-    const hours = [...hourly.values()];
-    for (let i = 0; i < hours.length; i += INSERT_CHUNK) {
-      await trx
-        .insertInto('click_counts_hourly')
-        .values(hours.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.columns(['code', 'hour']).doUpdateSet({
-          clicks: add('click_counts_hourly', 'clicks'), bots: add('click_counts_hourly', 'bots'), heads: add('click_counts_hourly', 'heads'),
-        }))
-        .execute();
-    }
-    const dimRows = [...dims.values()];
-    for (let i = 0; i < dimRows.length; i += INSERT_CHUNK) {
-      await trx
-        .insertInto('click_dims_daily')
-        .values(dimRows.slice(i, i + INSERT_CHUNK))
-        .onConflict((oc) => oc.columns(['code', 'day', 'dim', 'value']).doUpdateSet({ clicks: add('click_dims_daily', 'clicks') }))
-        .execute();
-    }
-  }
-
-  /** Hourly rows of a code in [from, to). */
+  /** Counts per hour of a code in [from, to), summed over the dimensions. */
   async hourly(code: string, from: number, to: number): Promise<{ hour: number; clicks: number; bots: number; heads: number }[]> {
     const rows = await this.#sql.db
-      .selectFrom('click_counts_hourly')
-      .select(['hour', 'clicks', 'bots', 'heads'])
+      .selectFrom('click_rollups')
+      .select((eb) => ['hour', eb.fn.sum<number>('clicks').as('clicks'), eb.fn.sum<number>('bots').as('bots'), eb.fn.sum<number>('heads').as('heads')])
       .where('code', '=', code)
       .where('hour', '>=', from)
       .where('hour', '<', to)
+      .groupBy('hour')
       .orderBy('hour')
       .execute();
     return rows.map((r) => ({ hour: Number(r.hour), clicks: Number(r.clicks), bots: Number(r.bots), heads: Number(r.heads) }));
   }
 
-  /** Top values of each dimension for a code over the days in [from, to). */
-  async topValues(code: string, from: number, to: number, limit: number): Promise<Record<string, CountRow[]>> {
+  /** The values of one dimension with the most human clicks of a code in [from, to). */
+  async topValues(code: string, dimension: Dimension, from: number, to: number, limit: number): Promise<CountRow[]> {
     const rows = await this.#sql.db
-      .selectFrom('click_dims_daily')
-      .select(['dim', 'value', (eb) => eb.fn.sum<number>('clicks').as('clicks')])
+      .selectFrom('click_rollups')
+      .select((eb) => [eb.ref(dimension).as('value'), eb.fn.sum<number>('clicks').as('clicks')])
       .where('code', '=', code)
-      .where('day', '>=', from)
-      .where('day', '<', to)
-      .groupBy(['dim', 'value'])
+      .where('hour', '>=', from)
+      .where('hour', '<', to)
+      .groupBy(dimension)
+      .having((eb) => eb.fn.sum('clicks'), '>', 0)
+      .orderBy('clicks', 'desc')
+      .orderBy('value')
+      .limit(limit)
       .execute();
-    const out: Record<string, CountRow[]> = {};
-    for (const r of rows) (out[r.dim] ??= []).push({ value: r.value, clicks: Number(r.clicks) });
-    for (const k of Object.keys(out)) out[k] = out[k]!.sort((a, b) => b.clicks - a.clicks || a.value.localeCompare(b.value)).slice(0, limit);
-    return out;
+    return rows.map((r) => ({ value: String(r.value), clicks: Number(r.clicks) }));
   }
 
   /** Human clicks of a code over all time. */
   async total(code: string): Promise<number> {
     const row = await this.#sql.db
-      .selectFrom('click_counts_hourly')
+      .selectFrom('click_rollups')
       .select((eb) => eb.fn.sum<number>('clicks').as('clicks'))
       .where('code', '=', code)
       .executeTakeFirst();
     return Number(row?.clicks ?? 0);
   }
+}
+
+/** Folds clicks into rollup rows (values in ROLLUP_COLUMNS order), one per distinct key. */
+function fold(clicks: readonly EnrichedClick[]): unknown[][] {
+  const rows = new Map<string, [string, number, string, string, string, string, number, number, number]>();
+  for (const c of clicks) {
+    const hour = c.at - (c.at % HOUR_MS);
+    const key = `${c.code}\u0000${hour}\u0000${c.referrerHost}\u0000${c.browser}\u0000${c.os}\u0000${c.device}`;
+    let row = rows.get(key);
+    if (row === undefined) rows.set(key, (row = [c.code, hour, c.referrerHost, c.browser, c.os, c.device, 0, 0, 0]));
+    if (c.bot) row[7]++;
+    else if (c.head) row[8]++;
+    else row[6]++;
+  }
+  return [...rows.values()];
 }

@@ -1,7 +1,16 @@
-/** Raw clicks, as in the spec's `clicks` table, plus what enrichment derived. */
-export interface ClicksTable {
-  /** Snowflake id (decimal text) given when the click left the buffer: redelivery never counts twice. */
+import type { Generated } from 'kysely';
+
+/** Batches already stored: a redelivered batch finds its id here and changes nothing. */
+export interface ClickBatchesTable {
   id: string;
+  stored_at: number;
+}
+
+/** Raw clicks, as in the spec's `clicks` table; a click's identity is (batch_id, seq). */
+export interface ClicksTable {
+  id: Generated<number>;
+  batch_id: string;
+  seq: number;
   code: string;
   /** Epoch ms. */
   clicked_at: number;
@@ -12,28 +21,26 @@ export interface ClicksTable {
   is_bot: number;
 }
 
-/** Clicks per code per hour; bots and HEAD requests apart from human clicks. */
-export interface ClickCountsHourlyTable {
+/**
+ * The rollup: requests per code per hour per combination of referrer host, browser, OS and device,
+ * human clicks, bots and HEAD requests apart. Series come from summing over the dimensions, top
+ * referrers (etc.) from summing over the hours; a click costs one upsert, not one per view.
+ */
+export interface ClickRollupsTable {
   code: string;
   /** Epoch ms of the hour's start (UTC). */
   hour: number;
+  referrer: string;
+  browser: string;
+  os: string;
+  device: string;
   clicks: number;
   bots: number;
   heads: number;
 }
 
-/** Human clicks per code per day per dimension value (referrer host, browser, os, device). */
-export interface ClickDimsDailyTable {
-  code: string;
-  /** Epoch ms of the day's start (UTC). */
-  day: number;
-  dim: string;
-  value: string;
-  clicks: number;
-}
-
 export interface AnalyticsTables {
+  click_batches: ClickBatchesTable;
   clicks: ClicksTable;
-  click_counts_hourly: ClickCountsHourlyTable;
-  click_dims_daily: ClickDimsDailyTable;
+  click_rollups: ClickRollupsTable;
 }

@@ -51,8 +51,12 @@ export function referrerHost(referrer: string): string {
  * IPv4, the last 80 bits of IPv6. Enough for coarse geography, not enough to single a person out.
  */
 export function anonymizeIp(ip: string): string {
-  const v4 = /^(?:::ffff:)?(\d{1,3}\.\d{1,3}\.\d{1,3})\.\d{1,3}$/i.exec(ip);
-  if (v4) return `${v4[1]}.0`;
+  // IPv4, or IPv4 mapped into IPv6 (::ffff:a.b.c.d), which is how Node reports IPv4 on a dual stack.
+  const dot = ip.lastIndexOf('.');
+  if (dot !== -1) {
+    const v4 = ip.startsWith('::ffff:') ? ip.slice(7, dot) : ip.slice(0, dot);
+    return v4.includes(':') ? ip : `${v4}.0`;
+  }
   if (ip.includes(':')) {
     const head = ip.split('::')[0]!.split(':').filter(Boolean).slice(0, 3);
     while (head.length < 3) head.push('0');

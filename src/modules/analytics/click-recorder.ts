@@ -2,7 +2,7 @@ import type { QueuePort } from '../../platform/queue/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from 'pino';
-import { CLICKS_TOPIC, type ClickBatch, type QueuedClick } from './click.model.js';
+import { CLICKS_TOPIC, packClicks, type ClickBatch } from './click.model.js';
 
 /** A click from a redirect (the links module's ClickEvent). */
 export interface ClickInput {
@@ -26,8 +26,8 @@ const MAX_REFERRER = 2048;
 
 /**
  * The redirect path's side of analytics: `record` only pushes onto an array; a timer (or a full
- * batch) moves clicks to the durable queue, one message per batch, each click with an id so a
- * redelivered batch is never counted twice. What is lost on a crash is at most one flush interval.
+ * batch) moves clicks to the durable queue, one message per batch; the batch id gives each click
+ * an id, so a redelivered batch is never counted twice. What is lost on a crash is at most one flush interval.
  */
 export class ClickRecorder {
   readonly #queue: QueuePort;
@@ -39,6 +39,7 @@ export class ClickRecorder {
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
+  readonly #flushEarlyAt: number;
 
   constructor(queue: QueuePort, ids: IdGenerator, metrics: Metrics, log: Logger, options: ClickRecorderOptions) {
     this.#queue = queue;
@@ -46,6 +47,7 @@ export class ClickRecorder {
     this.#metrics = metrics;
     this.#log = log;
     this.#options = options;
+    this.#flushEarlyAt = Math.max(1, Math.min(50_000, Math.floor(options.bufferLimit / 2)));
     this.#timer = setInterval(() => void this.flush(), options.flushIntervalMs);
     this.#timer.unref();
   }
@@ -58,7 +60,9 @@ export class ClickRecorder {
     }
     this.#buffer.push(click);
     this.#metrics.clicksBuffered.inc();
-    if (this.#buffer.length === this.#options.batchSize) void this.flush();
+    // Flushes follow the timer: each is one durable commit (an fsync), however many batches it
+    // carries. Only a burst that would hold too much in memory flushes early.
+    if (this.#buffer.length === this.#flushEarlyAt) void this.flush();
   }
 
   /** Clicks waiting in memory. */
@@ -78,7 +82,15 @@ export class ClickRecorder {
     this.#buffer = [];
     const messages: { key: null; payload: ClickBatch }[] = [];
     for (let i = 0; i < taken.length; i += this.#options.batchSize) {
-      messages.push({ key: null, payload: { clicks: taken.slice(i, i + this.#options.batchSize).map((c) => this.#toQueued(c)) } });
+      const part = taken.slice(i, i + this.#options.batchSize).map((c) => ({
+        code: c.code,
+        at: c.at,
+        ip: c.ip,
+        ua: (c.userAgent ?? '').slice(0, MAX_UA),
+        ref: (c.referrer ?? '').slice(0, MAX_REFERRER),
+        head: c.head,
+      }));
+      messages.push({ key: null, payload: packClicks(this.#ids.next().toString(), part) });
     }
     try {
       await this.#queue.publish(CLICKS_TOPIC, messages);
@@ -91,18 +103,6 @@ export class ClickRecorder {
       this.#buffer = taken.slice(0, room).concat(this.#buffer);
     }
     this.#metrics.clicksPending.set(this.#buffer.length);
-  }
-
-  #toQueued(c: ClickInput): QueuedClick {
-    return {
-      id: this.#ids.next().toString(),
-      code: c.code,
-      at: c.at,
-      ip: c.ip,
-      ua: (c.userAgent ?? '').slice(0, MAX_UA),
-      ref: (c.referrer ?? '').slice(0, MAX_REFERRER),
-      head: c.head,
-    };
   }
 
   /** Stops the timer and flushes what is left; later clicks are dropped. */

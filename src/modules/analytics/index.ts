@@ -15,7 +15,7 @@ import { statsRoutes } from './stats.routes.js';
 
 export { analyticsMigrations } from './analytics.migrations.js';
 export { ClickRecorder } from './click-recorder.js';
-export { CLICKS_TOPIC } from './click.model.js';
+export { CLICKS_TOPIC, packClicks } from './click.model.js';
 export type { Stats } from './stats.service.js';
 
 export interface AnalyticsDeps {
@@ -37,17 +37,22 @@ export function createAnalytics(deps: AnalyticsDeps) {
       return new ClickRecorder(queue, ids, metrics, log, options);
     },
     /** Starts the consumer that stores clicks; its counters go to `registry`. */
-    startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean }): Subscription {
+    startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean; beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined }): Subscription {
       const stored = new Counter({ name: 'clicks_stored_total', help: 'Clicks written by the analytics consumer.', registers: [registry] });
       const duplicates = new Counter({ name: 'clicks_duplicate_total', help: 'Redelivered clicks ignored by the analytics consumer.', registers: [registry] });
       const handler = clickConsumer(repository, {
         anonymizeIp: options.anonymizeIp,
-        onStored: (fresh, total) => {
-          stored.inc(fresh);
-          duplicates.inc(total - fresh);
-        },
+        onStored: (clicks, fresh) => (fresh ? stored : duplicates).inc(clicks),
       });
-      return queue.consume<ClickBatch>(CLICKS_TOPIC, handler, { concurrency: 1 });
+      const { beforeHandle } = options;
+      return queue.consume<ClickBatch>(
+        CLICKS_TOPIC,
+        beforeHandle === undefined ? handler : async (message) => {
+          await beforeHandle(message.publishedAt);
+          await handler(message);
+        },
+        { concurrency: 1 },
+      );
     },
   };
 }

@@ -58,9 +58,14 @@ export class StatsService {
     if ((to - from) / step > MAX_POINTS) {
       throw new ValidationError(`At most ${MAX_POINTS} points per answer: narrow the range or use interval=day`, [{ field: '/from', message: 'range too large' }], 'range_too_large');
     }
-    const dayFrom = Math.floor(from / DAY_MS) * DAY_MS;
-    const dayTo = Math.ceil(to / DAY_MS) * DAY_MS;
-    const [hours, top] = await Promise.all([this.#repository.hourly(code, from, to), this.#repository.topValues(code, dayFrom, dayTo, TOP)]);
+    const repo = this.#repository;
+    const [hours, referrers, browsers, os, devices] = await Promise.all([
+      repo.hourly(code, from, to),
+      repo.topValues(code, 'referrer', from, to, TOP),
+      repo.topValues(code, 'browser', from, to, TOP),
+      repo.topValues(code, 'os', from, to, TOP),
+      repo.topValues(code, 'device', from, to, TOP),
+    ]);
 
     const buckets = new Map<number, number>();
     let total = 0;
@@ -84,10 +89,10 @@ export class StatsService {
       bots,
       heads,
       series,
-      referrers: top.referrer ?? [],
-      browsers: top.browser ?? [],
-      os: top.os ?? [],
-      devices: top.device ?? [],
+      referrers,
+      browsers,
+      os,
+      devices,
     };
   }
 }

@@ -1,2 +1,3 @@
 export type { SqlDatabase, SqlDialectName } from './sql.port.js';
 export { tablesOf } from './sql.port.js';
+export { BulkInsert } from './bulk-insert.js';

@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import autocannon from 'autocannon';
+
+export interface Child {
+  child: ChildProcess;
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a node process running `script` (TypeScript through tsx) with its stdout going to
+ * `logFile`, as a supervisor would keep it, and waits for its "listening" line there.
+ */
+export async function startNode(script: string, args: string[], env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Child> {
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
+  closeSync(out);
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const line = readFileSync(logFile, 'utf8').split('\n').find((l) => l.includes('"listening"'));
+    if (line) {
+      const { address } = JSON.parse(line) as { address: string };
+      return {
+        child,
+        baseUrl: address,
+        stop: () =>
+          new Promise((done) => {
+            if (exited) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      };
+    }
+    if (exited || Date.now() > deadline) throw new Error(`${script} did not start; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Responses per status code. */
+  statuses: Record<string, number>;
+  errors: number;
+  total: number;
+}
+
+/** Responses whose status is outside [min, max]. */
+export function outside(r: LoadResult, min: number, max: number): number {
+  return Object.entries(r.statuses).reduce((n, [code, count]) => (Number(code) >= min && Number(code) <= max ? n : n + count), 0);
+}
+
+/** Drives `baseUrl` with autocannon: GET of each path in turn, round robin over the list. */
+export async function driveGets(baseUrl: string, paths: readonly string[], options: { connections: number; seconds: number }): Promise<LoadResult> {
+  let i = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections: options.connections,
+    duration: options.seconds,
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
+  });
+  return summarize(result);
+}
+
+/** Drives `baseUrl` with autocannon: POST of a JSON body made fresh for each request. */
+export async function drivePosts(baseUrl: string, path: string, body: (n: number) => string, options: { connections: number; seconds: number }): Promise<LoadResult> {
+  let i = 0;
+  const result = await autocannon({
+    url: baseUrl,
+    connections: options.connections,
+    duration: options.seconds,
+    requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body(i++) }) }],
+  });
+  return summarize(result);
+}
+
+function summarize(r: autocannon.Result): LoadResult {
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    statuses: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count: number }).count])),
+    errors: r.errors + r.timeouts,
+    total: r.requests.total,
+  };
+}
+
+/** The median of a list of numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -1,0 +1,53 @@
+/**
+ * `npm run bench:create`: link creations per second over HTTP, against a bare Fastify POST route
+ * that stores into a Map, both driven by autocannon in the same run, alternating rounds.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { drivePosts, fmt, median, outside, startNode, type LoadResult } from './bench.lib.js';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const EXTRA_ENV = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
+
+const dir = mkdtempSync(join(tmpdir(), 'blueprint-bench-'));
+const log = (s: string) => process.stdout.write(`${s}\n`);
+const body = (n: number) => JSON.stringify({ url: `https://example.com/articles/${n}-${Math.random().toString(36).slice(2)}?utm_source=bench` });
+
+async function main(): Promise<void> {
+  const env = { DATA_DIR: join(dir, 'data'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...EXTRA_ENV };
+  log(`create benchmark: ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating; ${JSON.stringify(EXTRA_ENV)}`);
+  writeFileSync(join(dir, 'links.json'), '[]');
+  const ours = await startNode('src/server.ts', [], env, join(dir, 'blueprint.log'));
+  const bare = await startNode('bench/servers/bare-redirect.server.ts', [join(dir, 'links.json')], {}, join(dir, 'bare.log'));
+  try {
+    await drivePosts(ours.baseUrl, '/api/v1/links', body, { connections: 10, seconds: 1 });
+    await drivePosts(bare.baseUrl, '/api/v1/links', body, { connections: 10, seconds: 1 });
+    const runs: { bare: LoadResult[]; ours: LoadResult[] } = { bare: [], ours: [] };
+    for (let round = 1; round <= ROUNDS; round++) {
+      const b = await drivePosts(bare.baseUrl, '/api/v1/links', body, { connections: CONNECTIONS, seconds: SECONDS });
+      runs.bare.push(b);
+      log(`  round ${round} bare Fastify POST : ${fmt(b.rps)} req/s, p99 ${b.p99} ms`);
+      const o = await drivePosts(ours.baseUrl, '/api/v1/links', body, { connections: CONNECTIONS, seconds: SECONDS });
+      runs.ours.push(o);
+      log(`  round ${round} Blueprint create  : ${fmt(o.rps)} req/s, p99 ${o.p99} ms${outside(o, 200, 299) + o.errors > 0 ? ` (${outside(o, 200, 299)} not 2xx, ${o.errors} errors)` : ''}`);
+    }
+    const bareRps = median(runs.bare.map((r) => r.rps));
+    const oursRps = median(runs.ours.map((r) => r.rps));
+    log('');
+    log('| server | req/s (median) | p99 ms (median) |');
+    log('|---|---:|---:|');
+    log(`| bare Fastify POST into a Map | ${fmt(bareRps)} | ${median(runs.bare.map((r) => r.p99))} |`);
+    log(`| Blueprint POST /api/v1/links | ${fmt(oursRps)} | ${median(runs.ours.map((r) => r.p99))} |`);
+    log('');
+    log(`ratio Blueprint / bare = ${(oursRps / bareRps).toFixed(3)}`);
+  } finally {
+    await bare.stop();
+    await ours.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
