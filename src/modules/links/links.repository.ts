@@ -1,5 +1,5 @@
 import type { Selectable } from 'kysely';
-import type { SqlDatabase } from '../../platform/sql/index.js';
+import { GroupCommit, type SqlDatabase } from '../../platform/sql/index.js';
 import type { Link } from './links.model.js';
 import type { LinksTable, LinksTables } from './links.tables.js';
 
@@ -17,23 +17,26 @@ function toLink(row: Selectable<LinksTable>): Link {
 /** The only code that queries the `links` table. */
 export class LinksRepository {
   readonly #sql: SqlDatabase<LinksTables>;
+  // Creations arriving together share a commit: one fsync for many links.
+  readonly #writes: GroupCommit<LinksTables>;
 
   constructor(sql: SqlDatabase<LinksTables>) {
     this.#sql = sql;
+    this.#writes = new GroupCommit(sql.db);
   }
 
-  /** Inserts a link; returns false when the code is taken. */
+  /** Inserts a link durably; returns false when the code is taken. */
   async insert(link: Link): Promise<boolean> {
-    try {
-      await this.#sql.db
+    const row = await this.#writes.run((trx) =>
+      trx
         .insertInto('links')
         .values({ code: link.code, url: link.url, owner_id: link.ownerId, redirect: link.redirect, created_at: link.createdAt, expires_at: link.expiresAt })
-        .execute();
-      return true;
-    } catch (error) {
-      if (this.#sql.isUniqueViolation(error)) return false;
-      throw error;
-    }
+        // A taken code is an answer, not an error: an error would abort the shared transaction.
+        .onConflict((oc) => oc.column('code').doNothing())
+        .returning('code')
+        .executeTakeFirst(),
+    );
+    return row !== undefined;
   }
 
   async findByCode(code: string): Promise<Link | null> {
