@@ -62,14 +62,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const sql = new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS });
   if (role === 'api') await sql.migrate({ ...linksMigrations, ...analyticsMigrations });
   const cache = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
-  const queue = new SqliteQueue({
-    filename: join(config.DATA_DIR, 'queue.db'),
-    synchronous: config.SQLITE_SYNCHRONOUS,
-    maxAttempts: config.QUEUE_MAX_ATTEMPTS,
-    visibilityTimeoutMs: config.QUEUE_VISIBILITY_TIMEOUT_MS,
-    pollIntervalMs: config.QUEUE_POLL_INTERVAL_MS,
-    onError: (err: unknown) => logger.warn({ err }, 'queue error'),
-  });
+  const queue = openQueue(config, logger);
 
   const { service: links, keys } = createLinks({
     sql,
@@ -113,6 +106,18 @@ export async function createContainer(config: Config, options: ContainerOptions)
       await sql.close();
     },
   };
+}
+
+/** The queue the configuration names (also used alone by the command line). */
+export function openQueue(config: Config, logger: Logger): QueuePort {
+  return new SqliteQueue({
+    filename: join(config.DATA_DIR, 'queue.db'),
+    synchronous: config.SQLITE_SYNCHRONOUS,
+    maxAttempts: config.QUEUE_MAX_ATTEMPTS,
+    visibilityTimeoutMs: config.QUEUE_VISIBILITY_TIMEOUT_MS,
+    pollIntervalMs: config.QUEUE_POLL_INTERVAL_MS,
+    onError: (err: unknown) => logger.warn({ err }, 'queue error'),
+  });
 }
 
 /** Queue depth and lag, read at scrape time; both gauges share one stats call per topic per scrape. */

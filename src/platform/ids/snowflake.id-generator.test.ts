@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/clock.port.js';
+import { runIdGeneratorContract } from './id-generator.contract.js';
 import { SnowflakeIdGenerator, snowflakeTime, MAX_WORKER_ID } from './snowflake.id-generator.js';
+
+// Processes of one deployment differ by worker id; the peer takes the highest, where a worker
+// field spilling into the time or sequence bits would show as collisions or disorder.
+runIdGeneratorContract('SnowflakeIdGenerator', {
+  // Worker 0 at the epoch itself would make id 0 without the clamp in next().
+  create: (clock) => new SnowflakeIdGenerator(clock, 0),
+  createPeer: (clock) => new SnowflakeIdGenerator(clock, MAX_WORKER_ID),
+});
 
 describe('SnowflakeIdGenerator', () => {
   it('makes strictly increasing ids that carry their time', () => {

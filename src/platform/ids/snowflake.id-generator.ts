@@ -29,7 +29,8 @@ export class SnowflakeIdGenerator implements IdGenerator {
   }
 
   next(): bigint {
-    const now = this.#clock.now() - SNOWFLAKE_EPOCH;
+    // At least 1 ms past the epoch: ids stay positive even for a clock set before 2026.
+    const now = Math.max(1, this.#clock.now() - SNOWFLAKE_EPOCH);
     if (now > this.#lastMs) {
       this.#lastMs = now;
       this.#sequence = 0;

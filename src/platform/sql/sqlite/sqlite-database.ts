@@ -74,7 +74,8 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
   }
 
   async close(): Promise<void> {
-    // Kysely's destroy closes the better-sqlite3 handle.
+    // Kysely's destroy closes the handle only if Kysely ever used it.
     await this.db.destroy();
+    if (this.raw.open) this.raw.close();
   }
 }

@@ -1,0 +1,56 @@
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { ConfigError, loadConfig } from './config/index.js';
+import { openQueue } from './composition-root.js';
+import { loggerOptions } from './observability/logger.js';
+
+const USAGE = `Usage: blueprint <command> [options]   (reads the same environment as the server)
+
+  queue:stats <topic>                      ready, in flight, delayed, dead-lettered, lag
+  queue:dead-letters <topic> [--limit N] [--after ID]
+                                           list dead letters, oldest first, as JSON lines
+  queue:replay <topic> [ID...]             put dead letters back on their topic (all when no ID)
+`;
+
+/** The operator's command line: queue inspection and dead-letter replay. */
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({ args: argv, allowPositionals: true, options: { limit: { type: 'string' }, after: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  const [command, topic, ...ids] = positionals;
+  if (values.help || command === undefined) {
+    process.stdout.write(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  if (!['queue:stats', 'queue:dead-letters', 'queue:replay'].includes(command) || topic === undefined) {
+    process.stderr.write(`Unknown command or missing topic.\n\n${USAGE}`);
+    return 2;
+  }
+  const limit = values.limit === undefined ? 100 : Number(values.limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+    process.stderr.write('--limit must be an integer from 1 to 1000\n');
+    return 2;
+  }
+  const config = loadConfig();
+  const queue = openQueue(config, pino(loggerOptions('warn')));
+  try {
+    if (command === 'queue:stats') {
+      process.stdout.write(`${JSON.stringify({ topic, ...(await queue.stats(topic)) })}\n`);
+    } else if (command === 'queue:dead-letters') {
+      const letters = await queue.listDeadLetters(topic, { limit, ...(values.after === undefined ? {} : { after: values.after }) });
+      for (const letter of letters) process.stdout.write(`${JSON.stringify(letter)}\n`);
+      process.stderr.write(`${letters.length} dead letter(s)${letters.length === limit ? `; more after --after ${letters.at(-1)!.id}` : ''}\n`);
+    } else {
+      const replayed = await queue.replayDeadLetters(topic, ids.length > 0 ? ids : undefined);
+      process.stderr.write(`${replayed} message(s) put back on ${topic}\n`);
+    }
+    return 0;
+  } finally {
+    await queue.close();
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(`${error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error)}\n`);
+  process.exitCode = 1;
+}

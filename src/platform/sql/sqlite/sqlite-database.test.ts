@@ -1,0 +1,96 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { runSqlContract } from '../sql.contract.js';
+import { SqliteDatabase, type SqliteOptions } from './sqlite-database.js';
+
+const dirs: string[] = [];
+const opened: SqliteDatabase<unknown>[] = [];
+
+/** A database in its own temporary directory, closed and removed after the test. */
+function openTemp<DB = unknown>(options: Omit<SqliteOptions, 'filename'> = {}): SqliteDatabase<DB> {
+  const dir = mkdtempSync(join(tmpdir(), 'blueprint-sql-'));
+  dirs.push(dir);
+  const database = new SqliteDatabase<DB>({ ...options, filename: join(dir, 'test.db') });
+  opened.push(database as SqliteDatabase<unknown>);
+  return database;
+}
+
+// Runs after the contract's own afterEach, so every database is already closed once here.
+afterEach(async () => {
+  const databases = opened.splice(0);
+  await Promise.allSettled(databases.map((database) => database.close()));
+  // close() may leave the handle open (see the lifecycle tests); do not leak it across tests.
+  for (const database of databases) if (database.raw.open) database.raw.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+runSqlContract('SqliteDatabase', { open: async () => openTemp() });
+
+interface Numbers {
+  nums: { n: number };
+}
+
+/** A database holding `nums` with n = 1..count. */
+async function withNumbers(count: number): Promise<SqliteDatabase<Numbers>> {
+  const database = openTemp<Numbers>();
+  await database.db.schema.createTable('nums').addColumn('n', 'integer', (c) => c.primaryKey()).execute();
+  await database.db.insertInto('nums').values(Array.from({ length: count }, (_, i) => ({ n: i + 1 }))).execute();
+  return database;
+}
+
+describe('SqliteDatabase (SQLite specifics)', () => {
+  it('runs in WAL mode', () => {
+    expect(openTemp().raw.pragma('journal_mode', { simple: true })).toBe('wal');
+  });
+
+  it('sets synchronous from the option: FULL (2) or NORMAL (1, the default)', () => {
+    expect(openTemp({ synchronous: 'full' }).raw.pragma('synchronous', { simple: true })).toBe(2);
+    expect(openTemp({ synchronous: 'normal' }).raw.pragma('synchronous', { simple: true })).toBe(1);
+    expect(openTemp().raw.pragma('synchronous', { simple: true })).toBe(1);
+  });
+
+  it('prepares a query once and reuses the statement', async () => {
+    const database = await withNumbers(3);
+    const prepare = vi.spyOn(database.raw, 'prepare');
+    const query = database.db.selectFrom('nums').select('n').where('n', '>', 1).orderBy('n');
+    expect(await query.execute()).toEqual([{ n: 2 }, { n: 3 }]);
+    expect(await query.execute()).toEqual([{ n: 2 }, { n: 3 }]);
+    expect(prepare.mock.calls.filter(([text]) => text === query.compile().sql)).toHaveLength(1);
+  });
+
+  it('runs a query again while the same query is still being iterated', async () => {
+    const database = await withNumbers(4);
+    const query = database.db.selectFrom('nums').select('n').orderBy('n');
+    await query.execute();
+    const streamed: number[] = [];
+    const nested: number[][] = [];
+    await database.db.connection().execute(async (conn) => {
+      // Kysely serialises queries on SQLite's one connection: a query sent through `db` inside
+      // the loop would wait for the stream forever. So both go to the connection underneath.
+      const connection = await conn.getExecutor().provideConnection(async (c) => c);
+      for await (const { rows } of connection.streamQuery<{ n: number }>(query.compile(), 1)) {
+        streamed.push(...rows.map((r) => r.n));
+        nested.push((await connection.executeQuery<{ n: number }>(query.compile())).rows.map((r) => r.n));
+      }
+    });
+    expect(streamed).toEqual([1, 2, 3, 4]);
+    expect(nested).toEqual([[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]]);
+    // The cached statement is free again once the stream ends.
+    expect(await query.execute()).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }]);
+  });
+
+  it('rejects queries on a closed database', async () => {
+    const database = await withNumbers(1);
+    await database.close();
+    await expect(database.db.selectFrom('nums').selectAll().execute()).rejects.toThrow();
+    await expect(database.ping()).rejects.toThrow();
+  });
+
+  it('closes the file handle on close, even before its first query', async () => {
+    const database = openTemp();
+    await database.close();
+    expect(database.raw.open).toBe(false);
+  });
+});
