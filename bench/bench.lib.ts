@@ -39,6 +39,14 @@ export async function startNode(script: string, args: string[], env: Record<stri
   }
 }
 
+/** CPU time (user + system, ms) a process has used so far, all threads; Linux /proc. */
+export function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime, in clock ticks (100 per second on Linux).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 export interface LoadResult {
   rps: number;
   p50: number;
@@ -47,6 +55,8 @@ export interface LoadResult {
   statuses: Record<string, number>;
   errors: number;
   total: number;
+  /** Server CPU time per answered request (µs), when the server's pid was given. */
+  serverCpuUs?: number;
 }
 
 /** Responses whose status is outside [min, max]. */
@@ -55,27 +65,33 @@ export function outside(r: LoadResult, min: number, max: number): number {
 }
 
 /** Drives `baseUrl` with autocannon: GET of each path in turn, round robin over the list. */
-export async function driveGets(baseUrl: string, paths: readonly string[], options: { connections: number; seconds: number }): Promise<LoadResult> {
+export async function driveGets(baseUrl: string, paths: readonly string[], options: { connections: number; seconds: number; pid?: number }): Promise<LoadResult> {
   let i = 0;
+  const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
   const result = await autocannon({
     url: baseUrl,
     connections: options.connections,
     duration: options.seconds,
     requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
   });
-  return summarize(result);
+  return withCpu(summarize(result), options.pid, cpu0);
 }
 
 /** Drives `baseUrl` with autocannon: POST of a JSON body made fresh for each request. */
-export async function drivePosts(baseUrl: string, path: string, body: (n: number) => string, options: { connections: number; seconds: number }): Promise<LoadResult> {
+export async function drivePosts(baseUrl: string, path: string, body: (n: number) => string, options: { connections: number; seconds: number; pid?: number }): Promise<LoadResult> {
   let i = 0;
+  const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
   const result = await autocannon({
     url: baseUrl,
     connections: options.connections,
     duration: options.seconds,
     requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body(i++) }) }],
   });
-  return summarize(result);
+  return withCpu(summarize(result), options.pid, cpu0);
+}
+
+function withCpu(r: LoadResult, pid: number | undefined, cpu0: number): LoadResult {
+  return pid === undefined || r.total === 0 ? r : { ...r, serverCpuUs: ((processCpuMs(pid) - cpu0) * 1000) / r.total };
 }
 
 function summarize(r: autocannon.Result): LoadResult {

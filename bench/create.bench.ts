@@ -27,21 +27,22 @@ async function main(): Promise<void> {
     await drivePosts(bare.baseUrl, '/api/v1/links', body, { connections: 10, seconds: 1 });
     const runs: { bare: LoadResult[]; ours: LoadResult[] } = { bare: [], ours: [] };
     for (let round = 1; round <= ROUNDS; round++) {
-      const b = await drivePosts(bare.baseUrl, '/api/v1/links', body, { connections: CONNECTIONS, seconds: SECONDS });
+      const b = await drivePosts(bare.baseUrl, '/api/v1/links', body, { connections: CONNECTIONS, seconds: SECONDS, pid: bare.child.pid! });
       runs.bare.push(b);
-      log(`  round ${round} bare Fastify POST : ${fmt(b.rps)} req/s, p99 ${b.p99} ms`);
-      const o = await drivePosts(ours.baseUrl, '/api/v1/links', body, { connections: CONNECTIONS, seconds: SECONDS });
+      log(`  round ${round} bare Fastify POST : ${fmt(b.rps)} req/s, p99 ${b.p99} ms, server CPU ${b.serverCpuUs?.toFixed(1)} µs/req`);
+      const o = await drivePosts(ours.baseUrl, '/api/v1/links', body, { connections: CONNECTIONS, seconds: SECONDS, pid: ours.child.pid! });
       runs.ours.push(o);
-      log(`  round ${round} Blueprint create  : ${fmt(o.rps)} req/s, p99 ${o.p99} ms${outside(o, 200, 299) + o.errors > 0 ? ` (${outside(o, 200, 299)} not 2xx, ${o.errors} errors)` : ''}`);
+      log(`  round ${round} Blueprint create  : ${fmt(o.rps)} req/s, p99 ${o.p99} ms, server CPU ${o.serverCpuUs?.toFixed(1)} µs/req${outside(o, 200, 299) + o.errors > 0 ? ` (${outside(o, 200, 299)} not 2xx, ${o.errors} errors)` : ''}`);
     }
     const bareRps = median(runs.bare.map((r) => r.rps));
     const oursRps = median(runs.ours.map((r) => r.rps));
     log('');
-    log('| server | req/s (median) | p99 ms (median) |');
-    log('|---|---:|---:|');
-    log(`| bare Fastify POST into a Map | ${fmt(bareRps)} | ${median(runs.bare.map((r) => r.p99))} |`);
-    log(`| Blueprint POST /api/v1/links | ${fmt(oursRps)} | ${median(runs.ours.map((r) => r.p99))} |`);
+    log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) |');
+    log('|---|---:|---:|---:|');
+    log(`| bare Fastify POST into a Map | ${fmt(bareRps)} | ${median(runs.bare.map((r) => r.p99))} | ${median(runs.bare.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} |`);
+    log(`| Blueprint POST /api/v1/links | ${fmt(oursRps)} | ${median(runs.ours.map((r) => r.p99))} | ${median(runs.ours.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} |`);
     log('');
+    log(`server CPU per request, Blueprint / bare = ${(median(runs.ours.map((r) => r.serverCpuUs ?? 0)) / median(runs.bare.map((r) => r.serverCpuUs ?? 1))).toFixed(2)} (all threads)`);
     log(`ratio Blueprint / bare = ${(oursRps / bareRps).toFixed(3)}`);
   } finally {
     await bare.stop();

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { driveGets, fmt, median, outside, startNode, type LoadResult } from './bench.lib.js';
+import { driveGets, fmt, median, outside, processCpuMs, startNode, type LoadResult } from './bench.lib.js';
 
 const CODES = Number(process.env.BENCH_CODES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -47,15 +47,16 @@ async function main(): Promise<void> {
     let peakLag = 0;
 
     const runs: { bare: LoadResult[]; ours: LoadResult[] } = { bare: [], ours: [] };
+    const oursCpuStart = processCpuMs(ours.child.pid!);
     for (let round = 1; round <= ROUNDS; round++) {
-      const b = await driveGets(bare.baseUrl, paths, { connections: CONNECTIONS, seconds: SECONDS });
+      const b = await driveGets(bare.baseUrl, paths, { connections: CONNECTIONS, seconds: SECONDS, pid: bare.child.pid! });
       runs.bare.push(b);
-      log(`  round ${round} bare Fastify : ${fmt(b.rps)} req/s, p99 ${b.p99} ms`);
-      const o = await driveGets(ours.baseUrl, paths, { connections: CONNECTIONS, seconds: SECONDS });
+      log(`  round ${round} bare Fastify : ${fmt(b.rps)} req/s, p99 ${b.p99} ms, server CPU ${b.serverCpuUs?.toFixed(1)} µs/req`);
+      const o = await driveGets(ours.baseUrl, paths, { connections: CONNECTIONS, seconds: SECONDS, pid: ours.child.pid! });
       runs.ours.push(o);
       const lag = await metric('queue_lag_seconds\\{topic="clicks"\\}');
       peakLag = Math.max(peakLag, lag);
-      log(`  round ${round} Blueprint    : ${fmt(o.rps)} req/s, p99 ${o.p99} ms${outside(o, 300, 399) + o.errors > 0 ? ` (${outside(o, 300, 399)} not 3xx, ${o.errors} errors)` : ''}; analytics lag ${lag.toFixed(1)} s`);
+      log(`  round ${round} Blueprint    : ${fmt(o.rps)} req/s, p99 ${o.p99} ms, server CPU ${o.serverCpuUs?.toFixed(1)} µs/req${outside(o, 300, 399) + o.errors > 0 ? ` (${outside(o, 300, 399)} not 3xx, ${o.errors} errors)` : ''}; analytics lag ${lag.toFixed(1)} s`);
     }
     const bareRps = median(runs.bare.map((r) => r.rps));
     const oursRps = median(runs.ours.map((r) => r.rps));
@@ -72,12 +73,16 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 250));
     }
     const caughtUp = (Date.now() - loadEnded) / 1000;
+    // Everything the server spent on the measured rounds, the clicks' storage deferred past them included.
+    const oursCpuAll = ((processCpuMs(ours.child.pid!) - oursCpuStart) * 1000) / runs.ours.reduce((a, r) => a + r.total, 0);
     log('');
-    log('| server | req/s (median) | p99 ms (median) |');
-    log('|---|---:|---:|');
-    log(`| bare Fastify, 301 from a Map | ${fmt(bareRps)} | ${median(runs.bare.map((r) => r.p99))} |`);
-    log(`| Blueprint redirect (analytics on, cache warm) | ${fmt(oursRps)} | ${median(runs.ours.map((r) => r.p99))} |`);
+    log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) |');
+    log('|---|---:|---:|---:|');
+    log(`| bare Fastify, 301 from a Map | ${fmt(bareRps)} | ${median(runs.bare.map((r) => r.p99))} | ${median(runs.bare.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} |`);
+    log(`| Blueprint redirect (analytics on, cache warm) | ${fmt(oursRps)} | ${median(runs.ours.map((r) => r.p99))} | ${median(runs.ours.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} |`);
     log('');
+    log(`server CPU per request, Blueprint / bare = ${(median(runs.ours.map((r) => r.serverCpuUs ?? 0)) / median(runs.bare.map((r) => r.serverCpuUs ?? 1))).toFixed(2)} (during the rounds)`);
+    log(`server CPU per redirect including storing its click (deferred work counted): ${oursCpuAll.toFixed(1)} µs, ${(oursCpuAll / median(runs.bare.map((r) => r.serverCpuUs ?? 1))).toFixed(2)} x bare`);
     log(`ratio Blueprint / bare = ${(oursRps / bareRps).toFixed(3)} (goal >= 0.90)`);
     log(`analytics: ${fmt(stored)} clicks stored of ${fmt(recorded)} recorded (the client saw ${fmt(served)} redirects complete; it does not count those in flight when a run ends)`);
     log(`analytics yielded to redirects under load: peak queue lag ${peakLag.toFixed(1)} s, caught up ${caughtUp.toFixed(1)} s after the load ended`);

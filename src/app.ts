@@ -5,6 +5,7 @@ import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { registerRequestContext } from './http/request-context.plugin.js';
 import { requestIdOf } from './http/request-id.js';
+import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
 import { linksRoutes, redirectRoutes } from './modules/links/index.js';
 
 export interface AppOptions {
@@ -20,6 +21,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     loggerInstance: container.logger as FastifyBaseLogger,
     // One access line per response comes from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    childLoggerFactory: lazyChildLoggerFactory,
     genReqId: requestIdOf,
     requestIdHeader: false,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,

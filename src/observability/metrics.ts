@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { HttpMetrics } from './http-metrics.js';
 
 /** A source of extra Prometheus text appended at scrape time (e.g. a worker thread's registry). */
 export type MetricsSource = () => Promise<string>;
@@ -10,16 +11,7 @@ export type MetricsSource = () => Promise<string>;
 export class Metrics {
   readonly registry = new Registry();
   readonly #sources: MetricsSource[] = [];
-  readonly #httpChildren = new Map<string, { count: Counter.Internal; duration: Histogram.Internal<string> }>();
-
-  readonly httpRequests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered, by route and status.', labelNames: ['method', 'route', 'status'], registers: [this.registry] });
-  readonly httpDuration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from request to response, by route.',
-    labelNames: ['method', 'route'],
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [this.registry],
-  });
+  readonly #http = new HttpMetrics();
   readonly cacheRequests = new Counter({ name: 'cache_requests_total', help: 'Cache lookups by cache and result (hit, negative_hit, miss).', labelNames: ['cache', 'result'], registers: [this.registry] });
   readonly clicksBuffered = new Counter({ name: 'clicks_buffered_total', help: 'Clicks recorded into the in-memory buffer.', registers: [this.registry] });
   readonly clicksFlushed = new Counter({ name: 'clicks_flushed_total', help: 'Clicks flushed from the buffer to the queue.', registers: [this.registry] });
@@ -30,16 +22,9 @@ export class Metrics {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Records one answered HTTP request; label children are cached so the hot path does no hashing. */
+  /** Records one answered HTTP request (request counter and latency histogram per route). */
   observeHttp(method: string, route: string, status: number, seconds: number): void {
-    const key = `${method} ${route} ${status}`;
-    let child = this.#httpChildren.get(key);
-    if (child === undefined) {
-      child = { count: this.httpRequests.labels(method, route, String(status)), duration: this.httpDuration.labels(method, route) };
-      this.#httpChildren.set(key, child);
-    }
-    child.count.inc();
-    child.duration.observe(seconds);
+    this.#http.observe(method, route, status, seconds);
   }
 
   /** Adds text from elsewhere (another thread) to every scrape. */
@@ -49,7 +34,7 @@ export class Metrics {
 
   /** The Prometheus exposition text. */
   async render(): Promise<string> {
-    const parts = [await this.registry.metrics()];
+    const parts = [this.#http.render(), await this.registry.metrics()];
     for (const source of this.#sources) {
       try {
         parts.push(await source());
