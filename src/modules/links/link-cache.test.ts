@@ -52,14 +52,18 @@ describe('LinkCache', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let loads = 0;
+    let started!: () => void;
+    const loading = new Promise<void>((r) => (started = r));
     const { cache } = setup(async () => {
       loads++;
       // The database answers as of now; the answer arrives later.
       const seen = answer;
+      started();
       if (loads === 1) await gate;
       return seen;
     });
     const stale = cache.get('fresh');
+    await loading;
     // The link is created while the miss is being loaded.
     answer = target;
     await cache.invalidate('fresh');
