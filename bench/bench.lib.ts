@@ -64,30 +64,30 @@ export function outside(r: LoadResult, min: number, max: number): number {
   return Object.entries(r.statuses).reduce((n, [code, count]) => (Number(code) >= min && Number(code) <= max ? n : n + count), 0);
 }
 
-/** Drives `baseUrl` with autocannon: GET of each path in turn, round robin over the list. */
-export async function driveGets(baseUrl: string, paths: readonly string[], options: { connections: number; seconds: number; pid?: number }): Promise<LoadResult> {
-  let i = 0;
+export interface DriveOptions {
+  connections: number;
+  seconds: number;
+  /** The server's pid, to measure its CPU time per request. */
+  pid?: number;
+}
+
+/** Drives `baseUrl` with autocannon using one request template; measures the server's CPU if told its pid. */
+async function drive(baseUrl: string, request: autocannon.Request, options: DriveOptions): Promise<LoadResult> {
   const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
-  const result = await autocannon({
-    url: baseUrl,
-    connections: options.connections,
-    duration: options.seconds,
-    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }],
-  });
+  const result = await autocannon({ url: baseUrl, connections: options.connections, duration: options.seconds, requests: [request] });
   return withCpu(summarize(result), options.pid, cpu0);
 }
 
-/** Drives `baseUrl` with autocannon: POST of a JSON body made fresh for each request. */
-export async function drivePosts(baseUrl: string, path: string, body: (n: number) => string, options: { connections: number; seconds: number; pid?: number }): Promise<LoadResult> {
+/** GET of each path in turn, round robin over the list. */
+export function driveGets(baseUrl: string, paths: readonly string[], options: DriveOptions): Promise<LoadResult> {
   let i = 0;
-  const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
-  const result = await autocannon({
-    url: baseUrl,
-    connections: options.connections,
-    duration: options.seconds,
-    requests: [{ method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body(i++) }) }],
-  });
-  return withCpu(summarize(result), options.pid, cpu0);
+  return drive(baseUrl, { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }, options);
+}
+
+/** POST of a JSON body made fresh for each request. */
+export function drivePosts(baseUrl: string, path: string, body: (n: number) => string, options: DriveOptions): Promise<LoadResult> {
+  let i = 0;
+  return drive(baseUrl, { method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body(i++) }) }, options);
 }
 
 function withCpu(r: LoadResult, pid: number | undefined, cpu0: number): LoadResult {

@@ -2,17 +2,8 @@ import type { QueuePort } from '../../platform/queue/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from 'pino';
+import type { ClickEvent, ClickSink } from '../links/index.js';
 import { CLICKS_TOPIC, packClicks, type ClickBatch } from './click.model.js';
-
-/** A click from a redirect (the links module's ClickEvent). */
-export interface ClickInput {
-  code: string;
-  at: number;
-  ip: string;
-  userAgent: string | undefined;
-  referrer: string | undefined;
-  head: boolean;
-}
 
 export interface ClickRecorderOptions {
   flushIntervalMs: number;
@@ -29,13 +20,13 @@ const MAX_REFERRER = 2048;
  * batch) moves clicks to the durable queue, one message per batch; the batch id gives each click
  * an id, so a redelivered batch is never counted twice. What is lost on a crash is at most one flush interval.
  */
-export class ClickRecorder {
+export class ClickRecorder implements ClickSink {
   readonly #queue: QueuePort;
   readonly #ids: IdGenerator;
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #options: ClickRecorderOptions;
-  #buffer: ClickInput[] = [];
+  #buffer: ClickEvent[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -53,7 +44,7 @@ export class ClickRecorder {
   }
 
   /** Buffers a click; never waits and never throws. */
-  record(click: ClickInput): void {
+  record(click: ClickEvent): void {
     if (this.#buffer.length >= this.#options.bufferLimit || this.#closed) {
       this.#metrics.clicksDropped.inc();
       return;
