@@ -1,94 +1,139 @@
 /**
  * `npm run bench:redirect`: the real server (analytics on, cache warm) against a bare Fastify
- * route answering 301 from a Map, both driven by autocannon in the same run, alternating rounds.
+ * route answering 301 from a Map, all driven by autocannon in the same run, alternating rounds.
+ * Blueprint runs twice: with rate limiting off, and with the default policies on (the global
+ * per-address limit raised so that one benchmarking address is never refused), so the cost of
+ * the limiter on the hot path shows as a ratio of the same run.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { driveGets, fmt, median, outside, processCpuMs, startNode, type LoadResult } from './bench.lib.js';
+import { driveGets, fmt, median, outside, processCpuMs, startNode, type Child, type LoadResult } from './bench.lib.js';
 
 const CODES = Number(process.env.BENCH_CODES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const EXTRA_ENV = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
 
 const dir = mkdtempSync(join(tmpdir(), 'blueprint-bench-'));
 const log = (s: string) => process.stdout.write(`${s}\n`);
+
+interface Contender {
+  label: string;
+  server: Child;
+  runs: LoadResult[];
+  /** The codes it serves, as request paths. */
+  paths: string[];
+  /** Blueprint only: its CPU time when the measured rounds began. */
+  cpuStart?: number;
+  warm?: LoadResult;
+}
 
 async function createLinks(baseUrl: string, n: number): Promise<[string, string][]> {
   const pairs: [string, string][] = [];
   let next = 0;
   const worker = async () => {
     while (next < n) {
-      const url = `https://example.com/articles/${next++}?utm_source=bench`;
+      const i = next++;
+      const url = `https://example.com/articles/${i}?utm_source=bench`;
       const res = await fetch(`${baseUrl}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url }) });
       if (res.status !== 201) throw new Error(`create answered ${res.status}: ${await res.text()}`);
-      pairs.push([((await res.json()) as { code: string }).code, url]);
+      pairs[i] = [((await res.json()) as { code: string }).code, url];
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
   return pairs;
 }
 
+const startBlueprint = (name: string, env: Record<string, string>) =>
+  startNode('src/server.ts', [], { DATA_DIR: join(dir, name), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', RATE_LIMIT_CREATE: 'off', ...env, ...EXTRA_ENV }, join(dir, `${name}.log`));
+
+async function metric(server: Child, name: string): Promise<number> {
+  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  return Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+/** Waits until a Blueprint server has stored every click it recorded; returns the seconds it took. */
+async function caughtUp(server: Child): Promise<number> {
+  const start = Date.now();
+  while (Date.now() - start < 180_000) {
+    // A flush interval passes before the last clicks are even queued.
+    await new Promise((r) => setTimeout(r, 250));
+    const [stored, recorded] = [await metric(server, 'clicks_stored_total'), await metric(server, 'clicks_buffered_total')];
+    if (stored >= recorded) return (Date.now() - start) / 1000;
+  }
+  throw new Error('analytics did not catch up within 3 minutes');
+}
+
 async function main(): Promise<void> {
   log(`redirect benchmark: ${CODES} codes, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
-  const ours = await startNode('src/server.ts', [], { DATA_DIR: join(dir, 'data'), HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...JSON.parse(process.env.BENCH_ENV ?? '{}') }, join(dir, 'blueprint.log'));
-  let bare;
+  const servers: Child[] = [];
   try {
-    log(`creating ${CODES} links...`);
-    const pairs = await createLinks(ours.baseUrl, CODES);
-    const paths = pairs.map(([code]) => `/${code}`);
+    const off = await startBlueprint('limits-off', { RATE_LIMIT_GLOBAL: 'off', RATE_LIMIT_PROBE: 'off' });
+    servers.push(off);
+    const on = await startBlueprint('limits-on', { RATE_LIMIT_GLOBAL: 'leaky-bucket 10000000/1s burst=10000000 nodelay by=ip' });
+    servers.push(on);
+    log(`creating ${CODES} links on each Blueprint...`);
+    const pairs = await createLinks(off.baseUrl, CODES);
+    const pathsOf = (p: [string, string][]) => p.map(([code]) => `/${code}`);
+    const paths = pathsOf(pairs);
+    const onPaths = pathsOf(await createLinks(on.baseUrl, CODES));
     writeFileSync(join(dir, 'links.json'), JSON.stringify(pairs));
-    bare = await startNode('bench/servers/bare-redirect.server.ts', [join(dir, 'links.json')], {}, join(dir, 'bare.log'));
-    log('warming both (every code at least once)...');
-    const warm = await driveGets(ours.baseUrl, paths, { connections: 10, seconds: 2 });
-    await driveGets(bare.baseUrl, paths, { connections: 10, seconds: 2 });
-    const metric = async (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)`, 'm').exec(await (await fetch(`${ours.baseUrl}/metrics`)).text())?.[1] ?? 0);
+    const bare = await startNode('bench/servers/bare-redirect.server.ts', [join(dir, 'links.json')], {}, join(dir, 'bare.log'));
+    servers.push(bare);
+
+    const contenders: Contender[] = [
+      { label: 'bare Fastify, 301 from a Map', server: bare, runs: [], paths },
+      { label: 'Blueprint, rate limits off', server: off, runs: [], paths },
+      { label: 'Blueprint, rate limits on (global + probe)', server: on, runs: [], paths: onPaths },
+    ];
+    log('warming (every code at least once)...');
+    for (const c of contenders) c.warm = await driveGets(c.server.baseUrl, c.paths, { connections: 10, seconds: 2 });
+    for (const c of contenders.slice(1)) await caughtUp(c.server);
     let peakLag = 0;
-
-    const runs: { bare: LoadResult[]; ours: LoadResult[] } = { bare: [], ours: [] };
-    const oursCpuStart = processCpuMs(ours.child.pid!);
+    let maxCatchUp = 0;
+    for (const c of contenders.slice(1)) c.cpuStart = processCpuMs(c.server.child.pid!);
     for (let round = 1; round <= ROUNDS; round++) {
-      const b = await driveGets(bare.baseUrl, paths, { connections: CONNECTIONS, seconds: SECONDS, pid: bare.child.pid! });
-      runs.bare.push(b);
-      log(`  round ${round} bare Fastify : ${fmt(b.rps)} req/s, p99 ${b.p99} ms, server CPU ${b.serverCpuUs?.toFixed(1)} µs/req`);
-      const o = await driveGets(ours.baseUrl, paths, { connections: CONNECTIONS, seconds: SECONDS, pid: ours.child.pid! });
-      runs.ours.push(o);
-      const lag = await metric('queue_lag_seconds\\{topic="clicks"\\}');
-      peakLag = Math.max(peakLag, lag);
-      log(`  round ${round} Blueprint    : ${fmt(o.rps)} req/s, p99 ${o.p99} ms, server CPU ${o.serverCpuUs?.toFixed(1)} µs/req${outside(o, 300, 399) + o.errors > 0 ? ` (${outside(o, 300, 399)} not 3xx, ${o.errors} errors)` : ''}; analytics lag ${lag.toFixed(1)} s`);
+      for (const c of contenders) {
+        const r = await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: SECONDS, pid: c.server.child.pid! });
+        c.runs.push(r);
+        const bad = outside(r, 300, 399) + r.errors;
+        let line = `  round ${round} ${c.label.padEnd(44)}: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${r.serverCpuUs?.toFixed(1)} µs/req${bad > 0 ? ` (${outside(r, 300, 399)} not 3xx, ${r.errors} errors)` : ''}`;
+        if (c.server !== bare) {
+          const lag = await metric(c.server, 'queue_lag_seconds\\{topic="clicks"\\}');
+          peakLag = Math.max(peakLag, lag);
+          // Its deferred click storage must not run during the next contender's round.
+          const catchUp = await caughtUp(c.server);
+          maxCatchUp = Math.max(maxCatchUp, catchUp);
+          line += `; analytics lag ${lag.toFixed(1)} s, caught up ${catchUp.toFixed(1)} s later`;
+        }
+        log(line);
+      }
     }
-    const bareRps = median(runs.bare.map((r) => r.rps));
-    const oursRps = median(runs.ours.map((r) => r.rps));
-    const redirected = (r: LoadResult) => r.total - outside(r, 300, 399);
-    const served = runs.ours.reduce((a, r) => a + redirected(r), redirected(warm));
 
-    log('waiting for analytics to store every click...');
-    const loadEnded = Date.now();
-    let stored = 0;
-    let recorded = 0;
-    while (Date.now() - loadEnded < 180_000) {
-      [stored, recorded] = [await metric('clicks_stored_total'), await metric('clicks_buffered_total')];
-      if (stored >= recorded && stored >= served) break;
-      await new Promise((r) => setTimeout(r, 250));
+    const accounting: string[] = [];
+    for (const c of contenders.slice(1)) {
+      const served = c.runs.reduce((a, r) => a + r.total - outside(r, 300, 399), c.warm!.total - outside(c.warm!, 300, 399));
+      const [stored, recorded] = [await metric(c.server, 'clicks_stored_total'), await metric(c.server, 'clicks_buffered_total')];
+      const perRedirect = ((processCpuMs(c.server.child.pid!) - c.cpuStart!) * 1000) / c.runs.reduce((a, r) => a + r.total, 0);
+      accounting.push(`${c.label}: ${fmt(stored)} clicks stored of ${fmt(recorded)} recorded (the client saw ${fmt(served)} redirects complete); CPU per redirect with its click stored ${perRedirect.toFixed(1)} µs`);
     }
-    const caughtUp = (Date.now() - loadEnded) / 1000;
-    // Everything the server spent on the measured rounds, the clicks' storage deferred past them included.
-    const oursCpuAll = ((processCpuMs(ours.child.pid!) - oursCpuStart) * 1000) / runs.ours.reduce((a, r) => a + r.total, 0);
+
+    const rps = contenders.map((c) => median(c.runs.map((r) => r.rps)));
+    const cpu = contenders.map((c) => median(c.runs.map((r) => r.serverCpuUs ?? 0)));
     log('');
     log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) |');
     log('|---|---:|---:|---:|');
-    log(`| bare Fastify, 301 from a Map | ${fmt(bareRps)} | ${median(runs.bare.map((r) => r.p99))} | ${median(runs.bare.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} |`);
-    log(`| Blueprint redirect (analytics on, cache warm) | ${fmt(oursRps)} | ${median(runs.ours.map((r) => r.p99))} | ${median(runs.ours.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} |`);
+    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99))} | ${cpu[i]!.toFixed(1)} |`));
     log('');
-    log(`server CPU per request, Blueprint / bare = ${(median(runs.ours.map((r) => r.serverCpuUs ?? 0)) / median(runs.bare.map((r) => r.serverCpuUs ?? 1))).toFixed(2)} (during the rounds)`);
-    log(`server CPU per redirect including storing its click (deferred work counted): ${oursCpuAll.toFixed(1)} µs, ${(oursCpuAll / median(runs.bare.map((r) => r.serverCpuUs ?? 1))).toFixed(2)} x bare`);
-    log(`ratio Blueprint / bare = ${(oursRps / bareRps).toFixed(3)} (goal >= 0.90)`);
-    log(`analytics: ${fmt(stored)} clicks stored of ${fmt(recorded)} recorded (the client saw ${fmt(served)} redirects complete; it does not count those in flight when a run ends)`);
-    log(`analytics yielded to redirects under load: peak queue lag ${peakLag.toFixed(1)} s, caught up ${caughtUp.toFixed(1)} s after the load ended`);
+    log(`ratio Blueprint (limits off) / bare = ${(rps[1]! / rps[0]!).toFixed(3)} (goal >= 0.90); server CPU per request ${(cpu[1]! / cpu[0]!).toFixed(2)} x bare`);
+    log(`ratio Blueprint (limits on) / bare  = ${(rps[2]! / rps[0]!).toFixed(3)}; server CPU per request ${(cpu[2]! / cpu[0]!).toFixed(2)} x bare`);
+    log(`rate limiting on / off             = ${(rps[2]! / rps[1]!).toFixed(3)} (goal >= 0.95); server CPU per request ${(cpu[2]! / cpu[1]!).toFixed(2)} x`);
+    for (const line of accounting) log(line);
+    log(`analytics yielded to redirects under load: peak queue lag ${peakLag.toFixed(1)} s; caught up at most ${maxCatchUp.toFixed(1)} s after a round`);
   } finally {
-    await bare?.stop();
-    await ours.stop();
+    for (const s of servers) await s.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -4,6 +4,7 @@ import { registerErrorHandlers } from './http/error-handler.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { registerRequestContext } from './http/request-context.plugin.js';
+import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { requestIdOf } from './http/request-id.js';
 import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
 import { linksRoutes, redirectRoutes } from './modules/links/index.js';
@@ -32,6 +33,9 @@ export async function buildApp(container: Container, options: AppOptions): Promi
 
   registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS });
   registerErrorHandlers(app);
+  if (container.rateLimits !== undefined) {
+    registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger });
+  }
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
   await app.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL });

@@ -14,6 +14,8 @@ import { SqliteDatabase } from './platform/sql/sqlite/sqlite-database.js';
 import type { QueuePort, QueueStats } from './platform/queue/index.js';
 import { SqliteQueue } from './platform/queue/sqlite/sqlite-queue.js';
 import { loadOrCreateSecret } from './lib/secrets.js';
+import { MemoryRateLimitStore, type RateLimitStore } from './platform/ratelimit/index.js';
+import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
 import { createLinks, linksMigrations, type KeyGenerator, type LinksService } from './modules/links/index.js';
 
 import { analyticsMigrations, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
@@ -36,6 +38,8 @@ export interface Container {
   readonly analytics: Analytics;
   /** The click buffer (api role only). */
   readonly clicks: ClickRecorder | undefined;
+  /** Rate-limit counters (api role only): in process, or in Redis when REDIS_URL is set. */
+  readonly rateLimits: RateLimitStore | undefined;
   /** Flushes buffers, stops background work and closes every connection, in dependency order. */
   close(): Promise<void>;
 }
@@ -86,7 +90,9 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const analytics = createAnalytics({ sql, clock });
 
   let clicks: ClickRecorder | undefined;
+  let rateLimits: RateLimitStore | undefined;
   if (role === 'api') {
+    rateLimits = config.REDIS_URL === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
     keys.start?.();
     clicks = analytics.createRecorder(queue, ids, metrics, logger, {
       flushIntervalMs: config.CLICKS_FLUSH_INTERVAL_MS,
@@ -97,9 +103,10 @@ export async function createContainer(config: Config, options: ContainerOptions)
   }
 
   return {
-    config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks,
+    config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits,
     async close() {
       await clicks?.close();
+      await rateLimits?.close();
       await keys.stop?.();
       await queue.close();
       await cache.close();

@@ -1,6 +1,49 @@
 import { Value } from '@sinclair/typebox/value';
 import { FormatRegistry } from '@sinclair/typebox';
-import { ConfigSchema, type Config, type ConfigInput } from './config.schema.js';
+import { ConfigSchema, type Config, type ConfigInput, type RateLimitPolicyConfig } from './config.schema.js';
+import { parsePolicySpec } from '../platform/ratelimit/policy-spec.js';
+
+/** Routes of the built-in policies (the auth routes arrive with accounts). */
+const BUILT_IN_POLICIES = [
+  { name: 'global', variable: 'RATE_LIMIT_GLOBAL', routes: 'all', counts: 'requests' },
+  { name: 'create', variable: 'RATE_LIMIT_CREATE', routes: ['POST /api/v1/links'], counts: 'requests' },
+  { name: 'auth', variable: 'RATE_LIMIT_AUTH', routes: ['POST /api/v1/auth/login', 'POST /api/v1/auth/signup'], counts: 'requests' },
+  { name: 'probe', variable: 'RATE_LIMIT_PROBE', routes: ['GET /:code'], counts: 'not-found' },
+] as const;
+
+/** Parses every RATE_LIMIT_* variable, pushing what is wrong onto `problems`. */
+function rateLimitPolicies(input: ConfigInput, problems: string[]): RateLimitPolicyConfig[] {
+  const policies: RateLimitPolicyConfig[] = [];
+  for (const p of BUILT_IN_POLICIES) {
+    const text = String(input[p.variable]);
+    if (text.trim() === 'off') continue;
+    const spec = parsePolicySpec(text);
+    if (typeof spec === 'string') problems.push(`${p.variable}: ${spec} (got ${JSON.stringify(text)})`);
+    else policies.push({ name: p.name, routes: p.routes, counts: p.counts, spec });
+  }
+  if (String(input.RATE_LIMIT_ROUTES).trim() === '') return policies;
+  let extra: unknown;
+  try {
+    extra = JSON.parse(input.RATE_LIMIT_ROUTES);
+  } catch {
+    problems.push('RATE_LIMIT_ROUTES: not JSON');
+    return policies;
+  }
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) {
+    problems.push('RATE_LIMIT_ROUTES: must be an object of policies by name');
+    return policies;
+  }
+  for (const [name, value] of Object.entries(extra)) {
+    const v = value as { routes?: unknown; limit?: unknown };
+    const routes = Array.isArray(v.routes) && v.routes.every((r) => typeof r === 'string' && /^[A-Z]+ \/\S*$/.test(r)) ? (v.routes as string[]) : undefined;
+    const spec = typeof v.limit === 'string' ? parsePolicySpec(v.limit) : 'limit must be a policy string';
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name) || BUILT_IN_POLICIES.some((p) => p.name === name)) problems.push(`RATE_LIMIT_ROUTES: policy name "${name}" must be lower-case letters, digits and dashes, and not a built-in name`);
+    else if (routes === undefined || routes.length === 0) problems.push(`RATE_LIMIT_ROUTES.${name}.routes: a list of "METHOD /route" strings`);
+    else if (typeof spec === 'string') problems.push(`RATE_LIMIT_ROUTES.${name}.limit: ${spec}`);
+    else policies.push({ name, routes, counts: 'requests', spec });
+  }
+  return policies;
+}
 
 if (!FormatRegistry.Has('uri')) {
   FormatRegistry.Set('uri', (v) => URL.canParse(v));
@@ -37,9 +80,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (problems.length === 0 && input.KEY_POOL_LOW_WATERMARK >= input.KEY_POOL_SIZE) {
     problems.push('KEY_POOL_LOW_WATERMARK: must be below KEY_POOL_SIZE');
   }
+  const rateLimits = rateLimitPolicies(input, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const config: Config = {
     ...input,
+    rateLimits,
     PUBLIC_URL: (input.PUBLIC_URL ?? `http://localhost:${input.PORT}`).replace(/\/+$/, ''),
     trustedProxies: splitList(input.TRUST_PROXY),
     reservedWords: splitList(input.LINK_RESERVED_WORDS).map((w) => w.toLowerCase()),

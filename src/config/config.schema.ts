@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
+import type { PolicySpec } from '../platform/ratelimit/policy-spec.js';
 
 const Int = (def: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ default: def, minimum, maximum, description });
@@ -23,6 +24,16 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Int(65_536, 1_024, 10_485_760, 'Largest request body accepted (413 beyond).'),
   SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
   WORKER_ID: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023, description: 'Snowflake worker id (0..1023); random when unset. Give each process its own.' })),
+
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared state (rate-limit counters so far); unset keeps everything in process.' })),
+
+  REDIS_PREFIX: Type.String({ default: 'bp:', pattern: '^[A-Za-z0-9:_.-]{0,64}$', description: 'Prefix of every Redis key, so that deployments can share a server.' }),
+
+  RATE_LIMIT_GLOBAL: Type.String({ default: 'leaky-bucket 100/1s burst=200 nodelay by=ip', description: 'Policy on every request except /healthz, /readyz, /metrics: `<algorithm> <limit>/<window> [burst=N] [delay=N|nodelay] [by=ip|user|apikey|global] [fail=open|closed]`, or `off`.' }),
+  RATE_LIMIT_CREATE: Type.String({ default: 'gcra 20/1m burst=20 by=user', description: 'Policy on link creation (per user when signed in, else per address), or `off`.' }),
+  RATE_LIMIT_AUTH: Type.String({ default: 'sliding-log 10/5m by=ip', description: 'Policy on login and signup (brute force), or `off`.' }),
+  RATE_LIMIT_PROBE: Type.String({ default: 'fixed-window 60/1m by=ip', description: 'Unknown short codes one address may ask for before its redirects are refused, or `off`.' }),
+  RATE_LIMIT_ROUTES: Type.String({ default: '', description: 'More policies as JSON: {"name": {"routes": ["GET /api/v1/links/:code/stats"], "limit": "sliding-counter 60/1m"}}.' }),
 
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: a commit survives power loss; normal: faster, survives a process crash only.' }),
 
@@ -59,8 +70,20 @@ export const ConfigSchema = Type.Object({
 export type ConfigInput = Static<typeof ConfigSchema>;
 
 /** The validated, frozen configuration with derived values. */
+/** A rate-limit policy after parsing: where it applies and what it allows. */
+export interface RateLimitPolicyConfig {
+  name: string;
+  /** `METHOD /route` patterns, or 'all'. */
+  routes: readonly string[] | 'all';
+  /** `requests` counts every request; `not-found` counts only 404 answers and refuses once exhausted. */
+  counts: 'requests' | 'not-found';
+  spec: PolicySpec;
+}
+
 export type Config = Readonly<
   Omit<ConfigInput, 'PUBLIC_URL'> & {
+    /** Parsed RATE_LIMIT_* policies that are on. */
+    rateLimits: readonly RateLimitPolicyConfig[];
     PUBLIC_URL: string;
     /** Parsed TRUST_PROXY. */
     trustedProxies: readonly string[];

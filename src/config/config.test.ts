@@ -35,4 +35,27 @@ describe('loadConfig', () => {
   it('refuses a pool watermark at or above the pool size', () => {
     expect(() => loadConfig({ KEY_POOL_SIZE: '100', KEY_POOL_LOW_WATERMARK: '100' })).toThrow(/KEY_POOL_LOW_WATERMARK/);
   });
+
+  it('parses rate-limit policies, with built-in defaults, `off` and extra routes', () => {
+    const c = loadConfig({ RATE_LIMIT_AUTH: 'off', RATE_LIMIT_ROUTES: '{"stats":{"routes":["GET /api/v1/links/:code/stats"],"limit":"sliding-counter 60/1m"}}' });
+    expect(c.rateLimits.map((p) => p.name)).toEqual(['global', 'create', 'probe', 'stats']);
+    expect(c.rateLimits[0]).toMatchObject({ routes: 'all', spec: { rule: { algorithm: 'leaky-bucket', limit: 100, burst: 200, delay: 200 }, by: 'ip' } });
+    expect(c.rateLimits[2]).toMatchObject({ counts: 'not-found', routes: ['GET /:code'] });
+    expect(c.rateLimits[3]).toMatchObject({ routes: ['GET /api/v1/links/:code/stats'], spec: { rule: { algorithm: 'sliding-counter', limit: 60, windowMs: 60_000 } } });
+  });
+
+  it('lists bad rate-limit policies with the other problems', () => {
+    let error: ConfigError | undefined;
+    try {
+      loadConfig({ PORT: 'x', RATE_LIMIT_GLOBAL: 'bucket 1/s', RATE_LIMIT_ROUTES: '{"Bad Name":{"routes":["/x"],"limit":"gcra 1/s"},"ok":{"routes":["GET /x"],"limit":"gcra 1/s nodelay"}}' });
+    } catch (e) {
+      error = e as ConfigError;
+    }
+    expect(error?.problems).toEqual([
+      expect.stringMatching(/^PORT:/),
+      expect.stringMatching(/^RATE_LIMIT_GLOBAL: unknown algorithm "bucket"/),
+      expect.stringMatching(/^RATE_LIMIT_ROUTES: policy name "Bad Name"/),
+      expect.stringMatching(/^RATE_LIMIT_ROUTES\.ok\.limit: delay and nodelay apply to leaky-bucket only/),
+    ]);
+  });
 });

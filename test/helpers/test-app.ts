@@ -19,8 +19,8 @@ export function tempDataDir(): string {
 }
 
 /**
- * Starts the real runtime on a temporary data directory, quiet, with consumers inline and fast
- * flushes unless the test says otherwise.
+ * Starts the real runtime on a temporary data directory, quiet, with consumers inline, fast
+ * flushes and no rate limits unless the test says otherwise.
  */
 export async function startTestApp(env: Record<string, string> = {}, options: { dataDir?: string; clock?: Clock } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
@@ -32,6 +32,10 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     QUEUE_POLL_INTERVAL_MS: '10',
     SQLITE_SYNCHRONOUS: 'normal',
     PUBLIC_URL: 'http://sho.rt',
+    // Tests hammer the API from one address; the rate-limit tests turn policies on themselves.
+    RATE_LIMIT_GLOBAL: 'off',
+    RATE_LIMIT_CREATE: 'off',
+    RATE_LIMIT_PROBE: 'off',
     ...env,
   });
   const runtime = await startRuntime(config, options.clock ? { clock: options.clock } : {});

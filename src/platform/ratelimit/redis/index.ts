@@ -1,0 +1,1 @@
+export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from './redis-ratelimit.store.js';
