@@ -31,10 +31,10 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     ajv: { customOptions: { allErrors: true } },
   });
 
-  registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS });
+  const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS });
   registerErrorHandlers(app);
   if (container.rateLimits !== undefined) {
-    registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger });
+    registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   }
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });

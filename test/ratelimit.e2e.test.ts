@@ -20,7 +20,7 @@ describe('rate limiting at the edge', () => {
     t = await startTestApp({ RATE_LIMIT_GLOBAL: 'leaky-bucket 100/1s burst=200 nodelay', RATE_LIMIT_CREATE: 'gcra 20/1m burst=20' });
     const res = await create(t);
     expect(res.statusCode).toBe(201);
-    expect(res.headers['ratelimit-policy']).toBe('"global";q=201;w=1, "create";q=21;w=60');
+    expect(res.headers["ratelimit-policy"]).toBe('"global";q=201;w=1, "create";q=21;w=60');
     expect(res.headers.ratelimit).toMatch(/^"global";r=200;t=\d+, "create";r=20;t=\d+$/);
     const health = await t.runtime.app.inject({ url: '/healthz' });
     expect(health.headers['ratelimit-policy']).toBeUndefined();
@@ -79,6 +79,10 @@ describe('rate limiting at the edge', () => {
     const blocked = await t.runtime.app.inject({ url: `/${code}` });
     expect(blocked.statusCode).toBe(429);
     expect(blocked.json().policy).toBe('probe');
+    // A probe policy counts 404s, not requests: advertised only when it refuses.
+    expect(blocked.headers['ratelimit-policy']).toBe('"probe";q=3;w=60');
+    expect(blocked.headers.ratelimit).toMatch(/^"probe";r=0;t=\d+$/);
+    expect((await t.runtime.app.inject({ url: `/${code}`, remoteAddress: '192.0.2.10' })).headers['ratelimit-policy']).toBeUndefined();
     const other = await t.runtime.app.inject({ url: `/${code}`, remoteAddress: '192.0.2.9' });
     expect(other.statusCode).toBe(302);
     clock.advance(60_000);

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
 import type { RateLimitPolicyConfig } from '../config/index.js';
 import type { RateLimitDecision, RateLimitStore } from '../platform/ratelimit/index.js';
@@ -7,6 +7,7 @@ import { AppError } from '../shared/errors/index.js';
 import type { Metrics } from '../observability/metrics.js';
 import { FastCounter } from '../observability/fast-counter.js';
 import { sendProblem } from './error-handler.js';
+import type { ResponseObserver } from './request-context.plugin.js';
 
 /** Operations endpoints that load balancers and scrapers call often: never limited. */
 const EXEMPT = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
@@ -16,13 +17,32 @@ export interface RateLimitOptions {
   policies: readonly RateLimitPolicyConfig[];
   metrics: Metrics;
   logger: Logger;
+  /** Where to hook work done after a response (probe policies count 404 answers there). */
+  afterResponse: (observer: ResponseObserver) => void;
 }
 
+/** A policy ready for the request path: everything that does not depend on the request, computed once. */
 interface Prepared {
+  name: string;
   config: RateLimitPolicyConfig;
-  /** `"name";q=..;w=..`: this policy's item in RateLimit-Policy. */
-  item: string;
-  quota: number;
+  /** Start of the store key: `<policy>:`. */
+  keyPrefix: string;
+  /** `"name";r=`: start of this policy's item in the RateLimit header. */
+  itemPrefix: string;
+  /** This policy's item in RateLimit-Policy. */
+  policyItem: string;
+  allowed: { value: number };
+  delayed: { value: number };
+  refused: { value: number };
+}
+
+/** The policies of one route, with its RateLimit-Policy value. */
+interface RoutePolicies {
+  counting: Prepared[];
+  probes: Prepared[];
+  active: boolean;
+  /** RateLimit-Policy of the request-counting policies. */
+  policyHeader: string;
 }
 
 /** Who a request is, for a policy: the signed-in user or API key when there is one, else the address. */
@@ -31,7 +51,7 @@ function keyOf(kind: RateLimitKeyKind, request: FastifyRequest): string {
   const r = request as FastifyRequest & { userId?: string; apiKeyId?: string };
   if (kind === 'user' && r.userId !== undefined) return `u:${r.userId}`;
   if (kind === 'apikey' && r.apiKeyId !== undefined) return `k:${r.apiKeyId}`;
-  return `ip:${request.ip}`;
+  return request.ip;
 }
 
 /** The quota a client is told about: requests per window, or what a bucket lets through at once. */
@@ -55,89 +75,155 @@ class TooManyRequestsError extends AppError {
   }
 }
 
+/** What one request's decisions add up to. */
+interface Outcome {
+  /** Probe policies that refused, to add to RateLimit-Policy. */
+  policies: string;
+  items: string;
+  delayMs: number;
+  error: AppError | undefined;
+}
+
 /**
  * The edge's rate limiting: every request is checked against the policies of its route (nginx
  * `limit_req` semantics for leaky buckets: delayed, not refused, between `delay` and `burst`),
  * answers carry `RateLimit-Policy` and `RateLimit` (IETF httpapi draft), refusals are 429
  * problem+json with `Retry-After`, and a refused request never reaches its handler (so it is never
  * counted as a click). A `not-found` policy counts 404 answers and refuses once they run out.
+ * With a store that answers synchronously (in memory) the hook takes no promise at all: it runs on
+ * every request.
  */
 export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): void {
   const { store, metrics, logger } = options;
   if (options.policies.length === 0) return;
   const decisions = new FastCounter(metrics.registry, 'ratelimit_decisions_total', 'Rate-limit decisions by policy and result (allowed, delayed, refused).', ['policy', 'result']);
   const storeErrors = new FastCounter(metrics.registry, 'ratelimit_store_errors_total', 'Rate-limit decisions the store could not make, by policy and what was done (open: let through, closed: refused).', ['policy', 'mode']);
-  const prepared: Prepared[] = options.policies.map((config) => {
-    const quota = quotaOf(config);
-    return { config, quota, item: `"${config.name}";q=${quota};w=${Math.max(1, Math.round(config.spec.rule.windowMs / 1000))}` };
-  });
-  const byRoute = new Map<string, { counting: Prepared[]; probes: Prepared[]; policyHeader: string }>();
-  const forRoute = (route: string) => {
+  const prepared: Prepared[] = options.policies.map((config) => ({
+    name: config.name,
+    config,
+    keyPrefix: `${config.name}:`,
+    itemPrefix: `"${config.name}";r=`,
+    policyItem: `"${config.name}";q=${quotaOf(config)};w=${Math.max(1, Math.round(config.spec.rule.windowMs / 1000))}`,
+    allowed: decisions.series([config.name, 'allowed']),
+    delayed: decisions.series([config.name, 'delayed']),
+    refused: decisions.series([config.name, 'refused']),
+  }));
+  const byRoute = new Map<string, RoutePolicies>();
+  const forRoute = (request: FastifyRequest): RoutePolicies => {
+    const route = `${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? '*'}`;
     let entry = byRoute.get(route);
     if (entry === undefined) {
       const applies = (p: Prepared) => !EXEMPT.has(route) && (p.config.routes === 'all' || p.config.routes.includes(route));
       const counting = prepared.filter((p) => applies(p) && p.config.counts === 'requests');
       const probes = prepared.filter((p) => applies(p) && p.config.counts === 'not-found');
-      entry = { counting, probes, policyHeader: [...counting, ...probes].map((p) => p.item).join(', ') };
+      entry = { counting, probes, active: counting.length + probes.length > 0, policyHeader: counting.map((p) => p.policyItem).join(', ') };
       byRoute.set(route, entry);
     }
     return entry;
   };
-  const routeOf = (request: FastifyRequest) => `${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? '*'}`;
+  const sync = store.decideSync?.bind(store);
   let lastErrorLog = 0;
 
-  /** Asks the store; on failure applies the policy's fail mode. `undefined` means "let through, no data". */
-  const decide = async (p: Prepared, request: FastifyRequest, cost: number): Promise<RateLimitDecision | undefined> => {
-    try {
-      return await store.decide(p.config.spec.rule, `${p.config.name}:${keyOf(p.config.spec.by, request)}`, cost);
-    } catch (error) {
-      storeErrors.inc([p.config.name, p.config.spec.fail]);
-      if (Date.now() - lastErrorLog > 10_000) {
-        lastErrorLog = Date.now();
-        logger.warn({ err: error, policy: p.config.name, mode: p.config.spec.fail }, 'rate-limit store unavailable');
-      }
-      if (p.config.spec.fail === 'closed') throw new RateLimitUnavailableError();
-      return undefined;
+  /** A store failure: counted, logged at most every 10 s, then the policy's fail mode. */
+  const failed = (p: Prepared, error: unknown): AppError | undefined => {
+    storeErrors.inc([p.name, p.config.spec.fail]);
+    if (Date.now() - lastErrorLog > 10_000) {
+      lastErrorLog = Date.now();
+      logger.warn({ err: error, policy: p.name, mode: p.config.spec.fail }, 'rate-limit store unavailable');
     }
+    return p.config.spec.fail === 'closed' ? new RateLimitUnavailableError() : undefined;
   };
 
-  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-    const { counting, probes, policyHeader } = forRoute(routeOf(request));
-    if (policyHeader === '') return;
-    const items: string[] = [];
-    let delayMs = 0;
-    try {
-      for (const p of probes) {
-        const d = await decide(p, request, 0);
-        if (d === undefined) continue;
-        items.push(`"${p.config.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`);
-        // A probe policy is only looked at here; an address with none left is refused until it refills.
-        if (d.remaining <= 0) throw new TooManyRequestsError(p.config.name, d.retryAfterMs || d.resetMs);
-      }
-      for (const p of counting) {
-        const d = await decide(p, request, 1);
-        if (d === undefined) continue;
-        items.push(`"${p.config.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`);
-        if (!d.allowed) throw new TooManyRequestsError(p.config.name, d.retryAfterMs);
-        if (d.delayMs > 0) decisions.inc([p.config.name, 'delayed']);
-        else decisions.inc([p.config.name, 'allowed']);
-        delayMs = Math.max(delayMs, d.delayMs);
-      }
-    } catch (error) {
-      if (error instanceof TooManyRequestsError) decisions.inc([String(error.extensions?.policy), 'refused']);
-      reply.header('ratelimit-policy', policyHeader);
-      if (items.length > 0) reply.header('ratelimit', items.join(', '));
-      return sendProblem(reply, request, error as AppError);
+  /**
+   * Folds one decision into the outcome; returns false when the request is refused. A probe policy
+   * is only looked at here (its quota is of 404 answers, not of requests), so it is advertised
+   * only when it refuses: an address with none left is refused until it refills.
+   */
+  const apply = (p: Prepared, d: RateLimitDecision, probe: boolean, out: Outcome): boolean => {
+    const refused = probe ? d.remaining <= 0 : !d.allowed;
+    if (refused || !probe) {
+      const item = `${p.itemPrefix}${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`;
+      out.items = out.items === '' ? item : `${out.items}, ${item}`;
     }
-    reply.header('ratelimit-policy', policyHeader);
-    if (items.length > 0) reply.header('ratelimit', items.join(', '));
+    if (refused) {
+      p.refused.value++;
+      out.policies = out.policies === '' ? p.policyItem : `${out.policies}, ${p.policyItem}`;
+      out.error = new TooManyRequestsError(p.name, d.retryAfterMs > 0 ? d.retryAfterMs : d.resetMs);
+      return false;
+    }
+    if (!probe) {
+      if (d.delayMs > 0) {
+        p.delayed.value++;
+        if (d.delayMs > out.delayMs) out.delayMs = d.delayMs;
+      } else p.allowed.value++;
+    }
+    return true;
+  };
+
+  const finish = (request: FastifyRequest, reply: FastifyReply, policies: RoutePolicies, out: Outcome, done: HookHandlerDoneFunction) => {
+    const policy = out.policies === '' ? policies.policyHeader : policies.policyHeader === '' ? out.policies : `${out.policies}, ${policies.policyHeader}`;
+    if (policy !== '') reply.header('ratelimit-policy', policy);
+    if (out.items !== '') reply.header('ratelimit', out.items);
+    if (out.error !== undefined) {
+      sendProblem(reply, request, out.error);
+      return;
+    }
     // nginx holds a request between `delay` and `burst` until the bucket has leaked enough.
-    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
+    if (out.delayMs > 0) setTimeout(done, out.delayMs);
+    else done();
+  };
+
+  const decideSync = (request: FastifyRequest, policies: RoutePolicies, decide: NonNullable<typeof sync>): Outcome => {
+    const out: Outcome = { policies: '', items: '', delayMs: 0, error: undefined };
+    for (const p of policies.probes) {
+      if (!apply(p, decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), 0), true, out)) return out;
+    }
+    for (const p of policies.counting) {
+      if (!apply(p, decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), 1), false, out)) return out;
+    }
+    return out;
+  };
+
+  const decideAsync = async (request: FastifyRequest, policies: RoutePolicies): Promise<Outcome> => {
+    const out: Outcome = { policies: '', items: '', delayMs: 0, error: undefined };
+    for (const [list, probe] of [[policies.probes, true], [policies.counting, false]] as const) {
+      for (const p of list) {
+        let d: RateLimitDecision;
+        try {
+          d = await store.decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), probe ? 0 : 1);
+        } catch (error) {
+          out.error = failed(p, error);
+          if (out.error !== undefined) return out;
+          continue;
+        }
+        if (!apply(p, d, probe, out)) return out;
+      }
+    }
+    return out;
+  };
+
+  app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
+    const policies = forRoute(request);
+    if (!policies.active) {
+      done();
+      return;
+    }
+    if (sync !== undefined) {
+      finish(request, reply, policies, decideSync(request, policies, sync), done);
+      return;
+    }
+    decideAsync(request, policies).then(
+      (out) => finish(request, reply, policies, out, done),
+      (error: unknown) => done(error as Error),
+    );
   });
 
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (reply.statusCode !== 404) return;
-    const { probes } = forRoute(routeOf(request));
-    for (const p of probes) await decide(p, request, 1).catch(() => undefined);
-  });
+  if (prepared.some((p) => p.config.counts === 'not-found')) {
+    options.afterResponse((request, reply) => {
+      if (reply.statusCode !== 404) return;
+      for (const p of forRoute(request).probes) {
+        store.decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), 1).catch((error: unknown) => failed(p, error));
+      }
+    });
+  }
 }

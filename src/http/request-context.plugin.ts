@@ -1,18 +1,23 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
 
-/**
- * Per-request plumbing shared by every route: the `X-Request-Id` answer header, the latency
- * histogram and request counter per route, and one access-log line per response.
- */
 export interface AccessLogPolicy {
   mode: 'all' | 'errors' | 'off';
   /** With `errors`, requests slower than this are logged too. */
   slowMs: number;
 }
 
-export function registerRequestContext(app: FastifyInstance, metrics: Metrics, accessLog: AccessLogPolicy): void {
+/** Work to do once a response is sent; joins the one onResponse hook instead of adding another. */
+export type ResponseObserver = (request: FastifyRequest, reply: FastifyReply) => void;
+
+/**
+ * Per-request plumbing shared by every route: the `X-Request-Id` answer header, the latency
+ * histogram and request counter per route, one access-log line per response (as configured), and
+ * the observers other plugins add with the returned function.
+ */
+export function registerRequestContext(app: FastifyInstance, metrics: Metrics, accessLog: AccessLogPolicy): (observer: ResponseObserver) => void {
   const { mode, slowMs } = accessLog;
+  const observers: ResponseObserver[] = [];
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     done();
@@ -25,6 +30,8 @@ export function registerRequestContext(app: FastifyInstance, metrics: Metrics, a
     if (mode === 'all' || (mode === 'errors' && (reply.statusCode >= 400 || reply.elapsedTime >= slowMs))) {
       request.log.info({ method: request.method, route, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
     }
+    for (const observe of observers) observe(request, reply);
     done();
   });
+  return (observer) => observers.push(observer);
 }

@@ -6,6 +6,7 @@ import { Counter, type Registry } from 'prom-client';
  */
 export class FastCounter<L extends string> {
   readonly #counts = new Map<string, { labels: Record<L, string>; value: number }>();
+
   readonly #labelNames: readonly L[];
 
   constructor(registry: Registry, name: string, help: string, labelNames: readonly L[]) {
@@ -25,13 +26,18 @@ export class FastCounter<L extends string> {
 
   /** Adds `by` (default 1) to the series with these label values, in `labelNames` order. */
   inc(values: readonly string[], by = 1): void {
+    this.series(values).value += by;
+  }
+
+  /** The series of these label values, to increment without any lookup: `series.value++`. */
+  series(values: readonly string[]): { value: number } {
     const key = values.join('\u0000');
-    const entry = this.#counts.get(key);
-    if (entry !== undefined) {
-      entry.value += by;
-      return;
+    let entry = this.#counts.get(key);
+    if (entry === undefined) {
+      const labels = Object.fromEntries(this.#labelNames.map((n, i) => [n, values[i] ?? ''])) as Record<L, string>;
+      entry = { labels, value: 0 };
+      this.#counts.set(key, entry);
     }
-    const labels = Object.fromEntries(this.#labelNames.map((n, i) => [n, values[i] ?? ''])) as Record<L, string>;
-    this.#counts.set(key, { labels, value: by });
+    return entry;
   }
 }

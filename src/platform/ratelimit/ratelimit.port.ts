@@ -48,6 +48,8 @@ export interface RateLimitStore {
    * how many requests this one counts as; cost 0 only looks, recording nothing.
    */
   decide(rule: RateLimitRule, key: string, cost?: number): Promise<RateLimitDecision>;
+  /** The same decision without a promise, for stores that need no I/O (the in-memory one). */
+  decideSync?(rule: RateLimitRule, key: string, cost?: number): RateLimitDecision;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;
