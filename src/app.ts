@@ -8,6 +8,9 @@ import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { requestIdOf } from './http/request-id.js';
 import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
 import { linksRoutes, redirectRoutes } from './modules/links/index.js';
+import { registerAuthentication } from './http/authentication.plugin.js';
+import { registerSecurity } from './http/security.plugin.js';
+import { tlsOptions } from './http/tls.js';
 
 export interface AppOptions {
   checks: Record<string, ReadinessCheck>;
@@ -16,9 +19,14 @@ export interface AppOptions {
 
 /** Builds the HTTP application on a container: plugins first, then each module's routes. */
 export async function buildApp(container: Container, options: AppOptions): Promise<FastifyInstance> {
-  const { config, metrics, links, analytics, clicks, clock } = container;
-  if (clicks === undefined) throw new Error('the HTTP app needs the api role');
+  const { config, metrics, links, analytics, clicks, clock, accounts } = container;
+  if (clicks === undefined || accounts === undefined) throw new Error('the HTTP app needs the api role');
+  const tls = tlsOptions(config);
+  // With a certificate: HTTPS, HTTP/2 with HTTP/1.1 for clients that do not speak it.
+  // The HTTP/2 server's types differ from HTTP/1's; the routes use neither's specifics.
+  const server: object = tls === undefined ? {} : { http2: true, https: { allowHTTP1: true, ...tls } };
   const app = Fastify({
+    ...server,
     loggerInstance: container.logger as FastifyBaseLogger,
     // One access line per response comes from our onResponse hook instead of Fastify's two.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
@@ -29,16 +37,19 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     bodyLimit: config.BODY_LIMIT_BYTES,
     // Every invalid field is reported at once.
     ajv: { customOptions: { allErrors: true } },
-  });
+  }) as unknown as FastifyInstance;
 
   const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS });
   registerErrorHandlers(app);
+  await registerSecurity(app, { trustedOrigins: config.trustedOrigins, servedOverTls: tls !== undefined || config.PUBLIC_URL.startsWith('https:') });
+  registerAuthentication(app, accounts);
   if (container.rateLimits !== undefined) {
     registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   }
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
-  await app.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL });
+  await app.register(accounts.routes);
+  await app.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
   await app.register(analytics.routes, {
     stats: analytics.stats,
     assertLinkExists: async (code: string) => {

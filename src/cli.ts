@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config/index.js';
 import { openQueue } from './composition-root.js';
 import { loggerOptions } from './observability/logger.js';
+import { rotateSigningKeys } from './modules/accounts/index.js';
 
 const USAGE = `Usage: blueprint <command> [options]   (reads the same environment as the server)
 
@@ -10,6 +11,8 @@ const USAGE = `Usage: blueprint <command> [options]   (reads the same environmen
   queue:dead-letters <topic> [--limit N] [--after ID]
                                            list dead letters, oldest first, as JSON lines
   queue:replay <topic> [ID...]             put dead letters back on their topic (all when no ID)
+  auth:rotate-keys                         add a new access-token signing key under DATA_DIR; keys replaced
+                                           longer ago than the access-token lifetime (+5 min) are dropped
 `;
 
 /** The operator's command line: queue inspection and dead-letter replay. */
@@ -19,6 +22,17 @@ async function main(argv: string[]): Promise<number> {
   if (values.help || command === undefined) {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 2 : 0;
+  }
+  if (command === 'auth:rotate-keys') {
+    const config = loadConfig();
+    if (config.JWT_PRIVATE_KEY !== undefined) {
+      process.stderr.write('JWT_PRIVATE_KEY is set: rotate it where it is configured.\n');
+      return 2;
+    }
+    const result = await rotateSigningKeys(config.DATA_DIR, { keepMs: (config.ACCESS_TOKEN_TTL_SECONDS + 300) * 1000 });
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.stderr.write('Running processes pick the new key up within 10 s; tokens signed by kept keys stay valid.\n');
+    return 0;
   }
   if (!['queue:stats', 'queue:dead-letters', 'queue:replay'].includes(command) || topic === undefined) {
     process.stderr.write(`Unknown command or missing topic.\n\n${USAGE}`);

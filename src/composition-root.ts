@@ -19,6 +19,7 @@ import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
 import { createLinks, linksMigrations, type KeyGenerator, type LinksService } from './modules/links/index.js';
 
 import { analyticsMigrations, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
+import { accountsMigrations, createAccounts, type Accounts } from './modules/accounts/index.js';
 
 export type Role = 'api' | 'worker';
 
@@ -38,6 +39,8 @@ export interface Container {
   readonly analytics: Analytics;
   /** The click buffer (api role only). */
   readonly clicks: ClickRecorder | undefined;
+  /** Users, sessions, API keys (api role only). */
+  readonly accounts: Accounts | undefined;
   /** Rate-limit counters (api role only): in process, or in Redis when REDIS_URL is set. */
   readonly rateLimits: RateLimitStore | undefined;
   /** Flushes buffers, stops background work and closes every connection, in dependency order. */
@@ -64,7 +67,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const secret = config.KEY_SECRET ?? loadOrCreateSecret(config.DATA_DIR, 'key-secret');
 
   const sql = new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS });
-  if (role === 'api') await sql.migrate({ ...linksMigrations, ...analyticsMigrations });
+  if (role === 'api') await sql.migrate({ ...linksMigrations, ...analyticsMigrations, ...accountsMigrations });
   const cache = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
   const queue = openQueue(config, logger);
 
@@ -91,7 +94,23 @@ export async function createContainer(config: Config, options: ContainerOptions)
 
   let clicks: ClickRecorder | undefined;
   let rateLimits: RateLimitStore | undefined;
+  let accounts: Accounts | undefined;
   if (role === 'api') {
+    accounts = createAccounts({
+      sql,
+      clock,
+      ids,
+      logger,
+      dataDir: config.DATA_DIR,
+      issuer: config.JWT_ISSUER ?? config.PUBLIC_URL,
+      audience: config.JWT_AUDIENCE,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL_DAYS * 86_400,
+      signingKeyPem: config.JWT_PRIVATE_KEY,
+      passwordHash: { memoryCost: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_ITERATIONS, parallelism: config.PASSWORD_HASH_PARALLELISM },
+      trustedOrigins: config.trustedOrigins,
+    });
+    await accounts.start();
     rateLimits = config.REDIS_URL === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
     keys.start?.();
     clicks = analytics.createRecorder(queue, ids, metrics, logger, {
@@ -103,9 +122,10 @@ export async function createContainer(config: Config, options: ContainerOptions)
   }
 
   return {
-    config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits,
+    config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,
     async close() {
       await clicks?.close();
+      await accounts?.close();
       await rateLimits?.close();
       await keys.stop?.();
       await queue.close();

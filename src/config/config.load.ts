@@ -81,11 +81,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('KEY_POOL_LOW_WATERMARK: must be below KEY_POOL_SIZE');
   }
   const rateLimits = rateLimitPolicies(input, problems);
+  if ((input.TLS_CERT_FILE === undefined) !== (input.TLS_KEY_FILE === undefined)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both or neither');
+  const corsOrigins = splitList(String(input.CORS_ORIGINS ?? ''));
+  for (const origin of corsOrigins) {
+    if (origin === '*' || !URL.canParse(origin) || new URL(origin).origin !== origin) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (no path, no wildcard)`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
+  const publicUrl = (input.PUBLIC_URL ?? `${input.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${input.PORT}`).replace(/\/+$/, '');
   const config: Config = {
     ...input,
     rateLimits,
-    PUBLIC_URL: (input.PUBLIC_URL ?? `http://localhost:${input.PORT}`).replace(/\/+$/, ''),
+    PUBLIC_URL: publicUrl,
+    trustedOrigins: [...new Set([new URL(publicUrl).origin, ...corsOrigins])],
     trustedProxies: splitList(input.TRUST_PROXY),
     reservedWords: splitList(input.LINK_RESERVED_WORDS).map((w) => w.toLowerCase()),
   };

@@ -35,6 +35,19 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_PROBE: Type.String({ default: 'fixed-window 60/1m by=ip', description: 'Unknown short codes one address may ask for before its redirects are refused, or `off`.' }),
   RATE_LIMIT_ROUTES: Type.String({ default: '', description: 'More policies as JSON: {"name": {"routes": ["GET /api/v1/links/:code/stats"], "limit": "sliding-counter 60/1m"}}.' }),
 
+  TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM certificate (chain): with TLS_KEY_FILE, serve HTTPS, HTTP/2 and HTTP/1.1, on PORT.' })),
+  TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM private key of TLS_CERT_FILE.' })),
+  CORS_ORIGINS: Type.String({ default: '', description: 'Comma-separated origins allowed to call the API from a browser (never `*`); the public URL\'s origin is always allowed.' }),
+
+  JWT_ISSUER: Type.Optional(Type.String({ minLength: 1, description: 'iss of access tokens (default PUBLIC_URL).' })),
+  JWT_AUDIENCE: Type.String({ default: 'blueprint-api', minLength: 1, description: 'aud of access tokens.' }),
+  JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1, description: 'Ed25519 private key (PKCS#8 PEM) signing access tokens; unset: keys are generated under DATA_DIR/secrets and rotated with `npm run cli -- auth:rotate-keys`.' })),
+  ACCESS_TOKEN_TTL_SECONDS: Int(900, 60, 86_400, 'Lifetime of an access token (JWT).'),
+  REFRESH_TOKEN_TTL_DAYS: Int(30, 1, 365, 'Lifetime of a refresh token family.'),
+  PASSWORD_HASH_MEMORY_KIB: Int(19_456, 8_192, 1_048_576, 'argon2id memory cost (OWASP: 19 MiB); hashes are upgraded at login when it changes.'),
+  PASSWORD_HASH_ITERATIONS: Int(2, 1, 20, 'argon2id time cost (OWASP: 2).'),
+  PASSWORD_HASH_PARALLELISM: Int(1, 1, 16, 'argon2id parallelism (OWASP: 1).'),
+
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: a commit survives power loss; normal: faster, survives a process crash only.' }),
 
   KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),
@@ -85,6 +98,8 @@ export type Config = Readonly<
     /** Parsed RATE_LIMIT_* policies that are on. */
     rateLimits: readonly RateLimitPolicyConfig[];
     PUBLIC_URL: string;
+    /** Origins trusted for browser calls and cookie-authenticated posts: PUBLIC_URL's and CORS_ORIGINS. */
+    trustedOrigins: readonly string[];
     /** Parsed TRUST_PROXY. */
     trustedProxies: readonly string[];
     /** Parsed LINK_RESERVED_WORDS. */

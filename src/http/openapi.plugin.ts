@@ -9,9 +9,15 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       openapi: '3.1.0',
       info: { title: 'Blueprint', version: '1', description: 'URL shortener with click analytics, and the building blocks of the system-design canon.' },
       servers: [{ url: publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) from /api/v1/auth/login, or an API key `bp_...`.' },
+        },
+      },
       tags: [
         { name: 'links', description: 'Short links and redirects' },
         { name: 'analytics', description: 'Click statistics' },
+        { name: 'auth', description: 'Accounts, sessions and API keys' },
         { name: 'operations', description: 'Health and metrics' },
       ],
     },

@@ -48,9 +48,9 @@ interface RoutePolicies {
 /** Who a request is, for a policy: the signed-in user or API key when there is one, else the address. */
 function keyOf(kind: RateLimitKeyKind, request: FastifyRequest): string {
   if (kind === 'global') return 'all';
-  const r = request as FastifyRequest & { userId?: string; apiKeyId?: string };
-  if (kind === 'user' && r.userId !== undefined) return `u:${r.userId}`;
-  if (kind === 'apikey' && r.apiKeyId !== undefined) return `k:${r.apiKeyId}`;
+  const principal = request.principal;
+  if (kind === 'user' && principal) return `u:${principal.userId}`;
+  if (kind === 'apikey' && principal?.apiKeyId !== undefined) return `k:${principal.apiKeyId}`;
   return request.ip;
 }
 

@@ -1,4 +1,4 @@
-import { AppError, ConflictError, GoneError, NotFoundError } from '../../shared/errors/index.js';
+import { AppError, ConflictError, ForbiddenError, GoneError, NotFoundError } from '../../shared/errors/index.js';
 
 /** A refused target URL or alias: always a 400 with a stable code. */
 export class LinkInputError extends AppError {
@@ -22,5 +22,11 @@ export class LinkExpiredError extends GoneError {
 export class AliasTakenError extends ConflictError {
   constructor(alias: string) {
     super(`The alias "${alias}" is already taken`, 'alias_taken');
+  }
+}
+
+export class NotLinkOwnerError extends ForbiddenError {
+  constructor(code: string) {
+    super(`The short link "${code}" is not yours`, 'not_link_owner');
   }
 }

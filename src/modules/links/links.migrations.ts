@@ -20,4 +20,9 @@ export const linksMigrations: Record<string, Migration> = {
       await db.schema.createIndex('links_owner_created_idx').on('links').columns(['owner_id', 'created_at desc', 'code desc']).execute();
     },
   },
+  'links/0002_deleted_at': {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('links').addColumn('deleted_at', 'bigint').execute();
+    },
+  },
 };

@@ -14,6 +14,8 @@ function toLink(row: Selectable<LinksTable>): Link {
   };
 }
 
+
+
 /** The only code that queries the `links` table. */
 export class LinksRepository {
   readonly #sql: SqlDatabase<LinksTables>;
@@ -39,8 +41,41 @@ export class LinksRepository {
     return row !== undefined;
   }
 
+  /** A link that has not been deleted. */
   async findByCode(code: string): Promise<Link | null> {
-    const row = await this.#sql.db.selectFrom('links').selectAll().where('code', '=', code).executeTakeFirst();
+    const row = await this.#sql.db.selectFrom('links').selectAll().where('code', '=', code).where('deleted_at', 'is', null).executeTakeFirst();
     return row === undefined ? null : toLink(row);
+  }
+
+  /** An owner's links, newest first, after the cursor position `(createdAt, code)`. */
+  async listByOwner(ownerId: string, limit: number, after?: { createdAt: number; code: string }): Promise<Link[]> {
+    let query = this.#sql.db
+      .selectFrom('links')
+      .selectAll()
+      .where('owner_id', '=', ownerId)
+      .where('deleted_at', 'is', null)
+      .orderBy('created_at', 'desc')
+      .orderBy('code', 'desc')
+      .limit(limit);
+    if (after !== undefined) {
+      query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('code', '<', after.code)])]));
+    }
+    return (await query.execute()).map(toLink);
+  }
+
+  /** Changes a live link's target, expiry or redirect status; returns the link as stored, or null. */
+  async update(code: string, patch: Partial<Pick<Link, 'url' | 'expiresAt' | 'redirect'>>): Promise<Link | null> {
+    const values: { url?: string; expires_at?: number | null; redirect?: number } = {};
+    if (patch.url !== undefined) values.url = patch.url;
+    if (patch.expiresAt !== undefined) values.expires_at = patch.expiresAt;
+    if (patch.redirect !== undefined) values.redirect = patch.redirect;
+    await this.#sql.db.updateTable('links').set(values).where('code', '=', code).where('deleted_at', 'is', null).execute();
+    return this.findByCode(code);
+  }
+
+  /** Marks a link deleted; the code stays taken. Returns whether a live link was deleted. */
+  async markDeleted(code: string, at: number): Promise<boolean> {
+    const result = await this.#sql.db.updateTable('links').set({ deleted_at: at }).where('code', '=', code).where('deleted_at', 'is', null).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 }

@@ -1,13 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Type } from '@sinclair/typebox';
 import QRCode from 'qrcode';
-import { CodeParams, CreateLinkBody, LinkView, Problem, QrQuery } from './links.schemas.js';
+import { UnauthorizedError } from '../../shared/errors/index.js';
+import { CodeParams, CreateLinkBody, LinkPageView, LinkView, ListLinksQuery, Problem, QrQuery, UpdateLinkBody } from './links.schemas.js';
 import type { Link } from './links.model.js';
 import type { LinksService } from './links.service.js';
 
 export interface LinksRoutesOptions {
   links: LinksService;
   publicUrl: string;
+  /** The signed-in user of a request, or null (anonymous). */
+  userOf: (request: FastifyRequest) => string | null;
 }
 
 /** The JSON shape of a link. */
@@ -25,8 +29,14 @@ export function linkView(link: Link, publicUrl: string): LinkView {
 /** `/api/v1/links`: create and read links, QR codes. */
 export async function linksRoutes(fastify: FastifyInstance, options: LinksRoutesOptions): Promise<void> {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
-  const { links, publicUrl } = options;
+  const { links, publicUrl, userOf } = options;
   const tags = ['links'];
+  const security = [{ bearer: [] }];
+  const signedIn = (request: FastifyRequest) => {
+    const user = userOf(request);
+    if (user === null) throw new UnauthorizedError();
+    return user;
+  };
 
   app.post(
     '/api/v1/links',
@@ -39,8 +49,32 @@ export async function linksRoutes(fastify: FastifyInstance, options: LinksRoutes
       },
     },
     async (request, reply) => {
-      const link = await links.create(request.body, null);
+      const link = await links.create(request.body, userOf(request));
       return reply.code(201).header('location', `/api/v1/links/${encodeURIComponent(link.code)}`).send(linkView(link, publicUrl));
+    },
+  );
+
+  app.get(
+    '/api/v1/links',
+    { schema: { tags, security, summary: 'Your links, newest first', querystring: ListLinksQuery, response: { 200: LinkPageView, 401: Problem } } },
+    async (request) => {
+      const page = await links.list(signedIn(request), request.query);
+      return { items: page.items.map((l) => linkView(l, publicUrl)), nextCursor: page.nextCursor };
+    },
+  );
+
+  app.patch(
+    '/api/v1/links/:code',
+    { schema: { tags, security, summary: 'Change one of your links (target, expiry, redirect status)', params: CodeParams, body: UpdateLinkBody, response: { 200: LinkView, 400: Problem, 401: Problem, 403: Problem, 404: Problem } } },
+    async (request) => linkView(await links.update(request.params.code, signedIn(request), request.body), publicUrl),
+  );
+
+  app.delete(
+    '/api/v1/links/:code',
+    { schema: { tags, security, summary: 'Delete one of your links; its code is never reused', params: CodeParams, response: { 204: Type.Null(), 401: Problem, 403: Problem, 404: Problem } } },
+    async (request, reply) => {
+      await links.remove(request.params.code, signedIn(request));
+      return reply.code(204).send(null);
     },
   );
 

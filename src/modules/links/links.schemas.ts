@@ -23,6 +23,23 @@ export const LinkView = Type.Object({
 });
 export type LinkView = Static<typeof LinkView>;
 
+export const LinkPageView = Type.Object({ items: Type.Array(LinkView), nextCursor: Type.Union([Type.String(), Type.Null()]) });
+
+export const ListLinksQuery = Type.Object({
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+});
+
+export const UpdateLinkBody = Type.Object(
+  {
+    url: Type.Optional(Type.String({ maxLength: 65_536 })),
+    // Null first: Fastify's type coercion would otherwise turn null into "".
+    expiresAt: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 64 })], { description: 'ISO 8601 date-time, or null: never expires.' })),
+    redirect: Type.Optional(Type.Union([Type.Literal(301), Type.Literal(302)])),
+  },
+  { minProperties: 1, additionalProperties: false },
+);
+
 export const QrQuery = Type.Object({
   format: Type.Union([Type.Literal('svg'), Type.Literal('png')], { default: 'svg' }),
   size: Type.Integer({ minimum: 64, maximum: 2048, default: 256, description: 'Width in pixels (png).' }),

@@ -1,7 +1,7 @@
 import type { Clock } from '../../platform/clock/index.js';
 import { allocateUniqueKey, type KeyGenerator } from './keygen/index.js';
 import { checkAlias } from './alias-policy.js';
-import { AliasTakenError, LinkExpiredError, LinkInputError, LinkNotFoundError } from './links.errors.js';
+import { AliasTakenError, LinkExpiredError, LinkInputError, LinkNotFoundError, NotLinkOwnerError } from './links.errors.js';
 import type { Link, LinkTarget } from './links.model.js';
 import type { LinksRepository } from './links.repository.js';
 import type { LinkCache } from './link-cache.js';
@@ -13,6 +13,19 @@ export interface CreateLinkInput {
   /** ISO 8601 date-time. */
   expiresAt?: string | undefined;
   redirect?: 301 | 302 | undefined;
+}
+
+export interface UpdateLinkInput {
+  url?: string | undefined;
+  /** ISO 8601 date-time, or null to never expire. */
+  expiresAt?: string | null | undefined;
+  redirect?: 301 | 302 | undefined;
+}
+
+/** A page of links and where the next one starts. */
+export interface LinkPage {
+  items: Link[];
+  nextCursor: string | null;
 }
 
 export interface LinksServiceDeps {
@@ -63,6 +76,42 @@ export class LinksService {
     return link;
   }
 
+  /** The owner's links, newest first, `limit` at a time. */
+  async list(ownerId: string, options: { cursor?: string | undefined; limit: number }): Promise<LinkPage> {
+    const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
+    const rows = await this.#deps.repository.listByOwner(ownerId, options.limit + 1, after);
+    const items = rows.slice(0, options.limit);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > options.limit && last !== undefined ? encodeCursor(last) : null };
+  }
+
+  /** Changes a link of `userId`'s; the cached target is dropped at once. */
+  async update(code: string, userId: string, input: UpdateLinkInput): Promise<Link> {
+    const { repository, urlPolicy, clock, cache } = this.#deps;
+    await this.#owned(code, userId);
+    const patch: { url?: string; expiresAt?: number | null; redirect?: 301 | 302 } = {};
+    if (input.url !== undefined) patch.url = checkTargetUrl(input.url, urlPolicy);
+    if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? null : parseExpiry(input.expiresAt, clock.now());
+    if (input.redirect !== undefined) patch.redirect = input.redirect;
+    const updated = await repository.update(code, patch);
+    await cache.invalidate(code);
+    if (updated === null) throw new LinkNotFoundError(code);
+    return updated;
+  }
+
+  /** Deletes a link of `userId`'s: it stops redirecting at once and its code is never handed out again. */
+  async remove(code: string, userId: string): Promise<void> {
+    await this.#owned(code, userId);
+    await this.#deps.repository.markDeleted(code, this.#deps.clock.now());
+    await this.#deps.cache.invalidate(code);
+  }
+
+  async #owned(code: string, userId: string): Promise<Link> {
+    const link = await this.get(code);
+    if (link.ownerId !== userId) throw new NotLinkOwnerError(code);
+    return link;
+  }
+
   /** The redirect target of a code, through the cache: 404 when unknown, 410 when expired. */
   async resolve(code: string): Promise<LinkTarget> {
     const target = await this.#deps.cache.get(code);
@@ -77,4 +126,18 @@ function parseExpiry(value: string, now: number): number {
   if (Number.isNaN(t)) throw new LinkInputError('expiry_invalid', 'expiresAt is not an ISO 8601 date-time', '/expiresAt');
   if (t <= now) throw new LinkInputError('expiry_in_past', 'expiresAt must be in the future', '/expiresAt');
   return t;
+}
+
+function encodeCursor(link: Link): string {
+  return Buffer.from(JSON.stringify([link.createdAt, link.code])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; code: string } {
+  try {
+    const [createdAt, code] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof createdAt === 'number' && Number.isSafeInteger(createdAt) && typeof code === 'string') return { createdAt, code };
+  } catch {
+    // fall through
+  }
+  throw new LinkInputError('cursor_invalid', 'The cursor is not one this API gave out', '/cursor');
 }

@@ -10,6 +10,8 @@ export interface LinksTable {
   created_at: number;
   /** Epoch ms; null when the link never expires. */
   expires_at: number | null;
+  /** Epoch ms when its owner deleted it; the code stays taken so that it is never reused. */
+  deleted_at: number | null;
 }
 
 export interface LinksTables {

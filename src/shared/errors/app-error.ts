@@ -40,6 +40,19 @@ export class ValidationError extends AppError {
   }
 }
 
+/** No or bad credentials: 401 with a Bearer challenge. */
+export class UnauthorizedError extends AppError {
+  constructor(message = 'Authentication required', code = 'authentication_required') {
+    super(code, 401, message, { headers: { 'www-authenticate': 'Bearer' } });
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message: string, code = 'forbidden') {
+    super(code, 403, message);
+  }
+}
+
 export class NotFoundError extends AppError {
   constructor(message = 'Not found', code = 'not_found') {
     super(code, 404, message);

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { SignJWT, errors, jwtVerify, type JWTHeaderParameters, type KeyObject } from 'jose';
+import type { Clock } from '../../platform/clock/index.js';
+import { InvalidTokenError } from './accounts.errors.js';
+import type { SigningKeys } from './signing-keys.js';
+
+/** The only algorithm accepted; see signing-keys.ts for why Ed25519. */
+export const ACCESS_TOKEN_ALGORITHMS = ['EdDSA'] as const;
+/** RFC 9068 media type of JWT access tokens: an ID token or other JWT cannot pass for one. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
+/** Seconds of clock difference tolerated on exp, nbf and iat (servers' clocks drift a little). */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+/** Longer strings are not ours: refused before any parsing. */
+const MAX_TOKEN_LENGTH = 4096;
+const REQUIRED_CLAIMS = ['iss', 'aud', 'sub', 'exp', 'iat', 'nbf', 'jti'];
+const USER_ID = /^[0-9]{1,20}$/;
+
+export interface AccessTokenSubject {
+  userId: string;
+  username: string;
+  /** The refresh family (login session) the token was issued in. */
+  sessionId?: string | undefined;
+}
+
+export interface VerifiedAccessToken extends AccessTokenSubject {
+  jti: string;
+  /** Epoch seconds. */
+  expiresAt: number;
+}
+
+export interface AccessTokensOptions {
+  keys: SigningKeys;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+  ttlSeconds: number;
+}
+
+/** Signs and verifies access tokens (JWT, EdDSA). */
+export class AccessTokens {
+  readonly #o: AccessTokensOptions;
+
+  constructor(options: AccessTokensOptions) {
+    this.#o = options;
+  }
+
+  get ttlSeconds(): number {
+    return this.#o.ttlSeconds;
+  }
+
+  async sign(subject: AccessTokenSubject): Promise<string> {
+    const { keys, clock, issuer, audience, ttlSeconds } = this.#o;
+    await keys.refreshIfStale();
+    const key = keys.current();
+    // Times from the injected clock, so that tests can move them.
+    const now = Math.floor(clock.now() / 1000);
+    return new SignJWT({
+      preferred_username: subject.username,
+      ...(subject.sessionId === undefined ? {} : { sid: subject.sessionId }),
+    })
+      .setProtectedHeader({ alg: 'EdDSA', typ: ACCESS_TOKEN_TYPE, kid: key.kid })
+      .setIssuer(issuer)
+      .setAudience(audience)
+      .setSubject(subject.userId)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + ttlSeconds)
+      .setJti(randomUUID())
+      .sign(key.privateKey);
+  }
+
+  /**
+   * Verifies a token: EdDSA only (the header's `alg` is checked against the allow-list before any
+   * key is chosen, so `none` and HS256-with-the-public-key are refused), a key we know by `kid`,
+   * `typ` at+jwt, issuer, audience, every required claim, exp and nbf with 5 s of tolerance.
+   * Throws InvalidTokenError (`token_expired` or `invalid_token`).
+   */
+  async verify(token: string): Promise<VerifiedAccessToken> {
+    const { keys, clock, issuer, audience } = this.#o;
+    if (token.length > MAX_TOKEN_LENGTH) throw invalid();
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(
+        token,
+        async (header: JWTHeaderParameters): Promise<KeyObject> => {
+          if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey();
+          const key = await keys.find(header.kid);
+          if (key === undefined) throw new errors.JWKSNoMatchingKey();
+          return key.publicKey;
+        },
+        {
+          algorithms: [...ACCESS_TOKEN_ALGORITHMS],
+          typ: ACCESS_TOKEN_TYPE,
+          issuer,
+          audience,
+          requiredClaims: REQUIRED_CLAIMS,
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+          currentDate: new Date(clock.now()),
+        },
+      ));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) throw new InvalidTokenError('token_expired', 'The access token expired');
+      throw invalid();
+    }
+    const { sub, jti, exp, preferred_username: username, sid } = payload;
+    if (typeof sub !== 'string' || !USER_ID.test(sub) || typeof username !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') throw invalid();
+    if (sid !== undefined && typeof sid !== 'string') throw invalid();
+    return { userId: sub, username, sessionId: sid, jti, expiresAt: exp };
+  }
+}
+
+function invalid(): InvalidTokenError {
+  return new InvalidTokenError('invalid_token', 'The access token is not valid');
+}

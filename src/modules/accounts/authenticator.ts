@@ -1,0 +1,35 @@
+import { InvalidTokenError } from './accounts.errors.js';
+import type { Principal } from './accounts.model.js';
+import type { AccessTokens } from './access-tokens.js';
+import type { ApiKeysService } from './api-keys.service.js';
+import { isApiKeyLike } from './secret-token.js';
+
+// RFC 6750 §2.1: `Bearer` (any case), one or more spaces, the b64token.
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+
+/** Turns an Authorization header into a principal: an access token (JWT) or an API key. */
+export class Authenticator {
+  readonly #accessTokens: AccessTokens;
+  readonly #apiKeys: ApiKeysService;
+
+  constructor(deps: { accessTokens: AccessTokens; apiKeys: ApiKeysService }) {
+    this.#accessTokens = deps.accessTokens;
+    this.#apiKeys = deps.apiKeys;
+  }
+
+  /** null without a header; a principal for a valid credential; InvalidTokenError (401) otherwise. */
+  async authenticate(authorization: string | undefined): Promise<Principal | null> {
+    if (authorization === undefined) return null;
+    const match = BEARER.exec(authorization);
+    if (match === null) throw new InvalidTokenError('invalid_token', 'Send credentials as "Authorization: Bearer <token>"');
+    const token = match[1]!;
+    if (isApiKeyLike(token)) return this.#apiKeys.authenticate(token);
+    const verified = await this.#accessTokens.verify(token);
+    return {
+      userId: verified.userId,
+      username: verified.username,
+      via: 'jwt',
+      ...(verified.sessionId === undefined ? {} : { sessionId: verified.sessionId }),
+    };
+  }
+}

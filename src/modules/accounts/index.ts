@@ -1,0 +1,105 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import type { Clock } from '../../platform/clock/index.js';
+import type { IdGenerator } from '../../platform/ids/index.js';
+import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import './accounts.fastify.js';
+import type { Principal } from './accounts.model.js';
+import { accountsRoutes } from './accounts.routes.js';
+import { AccountsService } from './accounts.service.js';
+import type { AccountsTables } from './accounts.tables.js';
+import { AccessTokens } from './access-tokens.js';
+import { ApiKeysRepository } from './api-keys.repository.js';
+import { ApiKeysService } from './api-keys.service.js';
+import { AuditLog, type AuditEvent, type AuditQuery } from './audit-log.js';
+import { AuditRepository } from './audit.repository.js';
+import { Authenticator } from './authenticator.js';
+import { PasswordHasher } from './password-hasher.js';
+import { RefreshSessions } from './refresh-sessions.js';
+import { SessionsRepository } from './sessions.repository.js';
+import { SigningKeys } from './signing-keys.js';
+import { UsersRepository } from './users.repository.js';
+
+export { accountsMigrations } from './accounts.migrations.js';
+export { requirePrincipal, REFRESH_COOKIE } from './accounts.routes.js';
+export { rotateSigningKeys, keyFilePath, type RotateOptions, type RotationResult } from './signing-keys.js';
+export type { Principal, User, UserView } from './accounts.model.js';
+export type { AuditEvent, AuditKind, AuditQuery } from './audit-log.js';
+
+export interface AccountsOptions {
+  sql: SqlDatabase<unknown>;
+  clock: Clock;
+  ids: IdGenerator;
+  logger: Logger;
+  /** Generated signing keys live under `${dataDir}/secrets/jwt-keys.json`. */
+  dataDir: string;
+  issuer: string;
+  audience: string;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Ed25519 PKCS#8 PEM (JWT_PRIVATE_KEY); unset: generated keys, rotated with rotateSigningKeys. */
+  signingKeyPem?: string | undefined;
+  passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
+  /** Origins allowed to make cookie-authenticated POSTs (refresh, logout). */
+  trustedOrigins: readonly string[];
+}
+
+export interface Accounts {
+  /** Loads or generates the signing keys and makes the dummy hash; call before serving. */
+  start(): Promise<void>;
+  /**
+   * The principal of an Authorization header value (`Bearer <jwt>` or `Bearer bp_...`), null when
+   * the header is absent; throws an AppError 401 (`invalid_token`, `token_expired`,
+   * `invalid_api_key`) with `WWW-Authenticate: Bearer error="invalid_token"` when present but not valid.
+   */
+  authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /** `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/api-keys*`, `/.well-known/jwks.json`; needs @fastify/cookie. */
+  routes: FastifyPluginAsync;
+  /** The audit trail, newest first (for a console). */
+  listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  close(): Promise<void>;
+}
+
+/** The accounts module: users, passwords, access and refresh tokens, API keys, audit trail. */
+export function createAccounts(options: AccountsOptions): Accounts {
+  const sql = tablesOf<AccountsTables>(options.sql);
+  const { clock, ids, logger } = options;
+  const log = logger.child({ module: 'accounts' });
+  let keys: SigningKeys | undefined;
+  const keysOrThrow = (): SigningKeys => {
+    if (keys === undefined) throw new Error('accounts.start() was not called');
+    return keys;
+  };
+  // A lazy view of the keys: they are loaded by start(), after construction.
+  const lazyKeys = {
+    current: () => keysOrThrow().current(),
+    find: (kid: string) => keysOrThrow().find(kid),
+    refreshIfStale: () => keysOrThrow().refreshIfStale(),
+  } as unknown as SigningKeys;
+
+  const hasher = new PasswordHasher(options.passwordHash);
+  const audit = new AuditLog({ repository: new AuditRepository(sql), clock, ids });
+  const accessTokens = new AccessTokens({ keys: lazyKeys, clock, issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtlSeconds });
+  const sessions = new RefreshSessions({ repository: new SessionsRepository(sql), clock, ids, ttlMs: options.refreshTokenTtlSeconds * 1000 });
+  const apiKeys = new ApiKeysService({ repository: new ApiKeysRepository(sql), audit, clock, ids });
+  const service = new AccountsService({ users: new UsersRepository(sql), sessions, accessTokens, hasher, audit, clock, ids, logger: log });
+  const authenticator = new Authenticator({ accessTokens, apiKeys });
+
+  return {
+    async start() {
+      keys ??= await SigningKeys.open({
+        dataDir: options.dataDir,
+        signingKeyPem: options.signingKeyPem,
+        now: () => clock.now(),
+        onEvent: (message, details) => log.info(details, message),
+      });
+      await hasher.start();
+    },
+    authenticate: (authorization) => authenticator.authenticate(authorization),
+    routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
+    listAuditEvents: (query) => audit.list(query),
+    async close() {
+      // Nothing runs in the background: requests in flight finish with the app.
+    },
+  };
+}
