@@ -9,7 +9,8 @@ import { requestIdOf } from './http/request-id.js';
 import { lazyChildLoggerFactory } from './observability/lazy-child-logger.js';
 import { linksRoutes, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
-import { registerSecurity } from './http/security.plugin.js';
+import { registerBrowserAccess } from './http/security.plugin.js';
+import { securityHeaders } from './http/security-headers.js';
 import { tlsOptions } from './http/tls.js';
 
 export interface AppOptions {
@@ -39,22 +40,26 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     ajv: { customOptions: { allErrors: true } },
   }) as unknown as FastifyInstance;
 
-  const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS });
+  const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
+  const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
   registerErrorHandlers(app);
-  await registerSecurity(app, { trustedOrigins: config.trustedOrigins, servedOverTls: tls !== undefined || config.PUBLIC_URL.startsWith('https:') });
   registerAuthentication(app, accounts);
   if (container.rateLimits !== undefined) {
     registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   }
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
-  await app.register(accounts.routes);
-  await app.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
-  await app.register(analytics.routes, {
-    stats: analytics.stats,
-    assertLinkExists: async (code: string) => {
-      await links.get(code);
-    },
+  // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
+  await app.register(async (api) => {
+    await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });
+    await api.register(accounts.routes);
+    await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
+    await api.register(analytics.routes, {
+      stats: analytics.stats,
+      assertLinkExists: async (code: string) => {
+        await links.get(code);
+      },
+    });
   });
   await app.register(redirectRoutes, {
     links,

@@ -25,7 +25,7 @@ describe('security headers and CORS', () => {
     const allowed = await t.runtime.app.inject({ method: 'OPTIONS', url: '/api/v1/links', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST' } });
     expect(allowed.headers['access-control-allow-origin']).toBe('https://app.example.com');
     expect(allowed.headers['access-control-allow-credentials']).toBe('true');
-    const self = await t.runtime.app.inject({ url: '/healthz', headers: { origin: 'http://sho.rt' } });
+    const self = await t.runtime.app.inject({ url: '/api/v1/links/abc', headers: { origin: 'http://sho.rt' } });
     expect(self.headers['access-control-allow-origin']).toBe('http://sho.rt');
     const other = await t.runtime.app.inject({ method: 'OPTIONS', url: '/api/v1/links', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
     expect(other.headers['access-control-allow-origin']).toBeUndefined();

@@ -11,15 +11,23 @@ export interface AccessLogPolicy {
 export type ResponseObserver = (request: FastifyRequest, reply: FastifyReply) => void;
 
 /**
- * Per-request plumbing shared by every route: the `X-Request-Id` answer header, the latency
+ * Per-request plumbing shared by every route: the `X-Request-Id` answer header and the static
+ * (security) headers every response carries, the latency
  * histogram and request counter per route, one access-log line per response (as configured), and
  * the observers other plugins add with the returned function.
  */
-export function registerRequestContext(app: FastifyInstance, metrics: Metrics, accessLog: AccessLogPolicy): (observer: ResponseObserver) => void {
+export function registerRequestContext(
+  app: FastifyInstance,
+  metrics: Metrics,
+  accessLog: AccessLogPolicy,
+  staticHeaders: Readonly<Record<string, string>>,
+): (observer: ResponseObserver) => void {
   const { mode, slowMs } = accessLog;
   const observers: ResponseObserver[] = [];
+  const headers = Object.entries(staticHeaders);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    for (const [name, value] of headers) reply.header(name, value);
     done();
   });
   app.addHook('onResponse', (request, reply, done) => {
