@@ -48,6 +48,13 @@ export const ConfigSchema = Type.Object({
   PASSWORD_HASH_ITERATIONS: Int(2, 1, 20, 'argon2id time cost (OWASP: 2).'),
   PASSWORD_HASH_PARALLELISM: Int(1, 1, 16, 'argon2id parallelism (OWASP: 1).'),
 
+  FEED_CELEBRITY_THRESHOLD: Int(10_000, 1, 1_000_000_000, 'Authors with more followers are not fanned out on write: their tweets are merged into home timelines at read time.'),
+  FEED_TIMELINE_CAPACITY: Int(800, 10, 100_000, 'Tweet ids kept per home timeline; older pages come from the database.'),
+  FEED_INACTIVE_DAYS: Int(30, 1, 3_650, 'Followers who have not read their home timeline for this long are skipped by fan-out and rebuilt on their next read.'),
+  FEED_FANOUT_BATCH: Int(1_000, 10, 100_000, 'Followers per timeline-store call during fan-out.'),
+  STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),
+  STREAM_HEARTBEAT_SECONDS: Int(15, 1, 300, 'Seconds between heartbeat comments on the live stream.'),
+
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: a commit survives power loss; normal: faster, survives a process crash only.' }),
 
   KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),

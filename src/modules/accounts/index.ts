@@ -18,13 +18,22 @@ import { PasswordHasher } from './password-hasher.js';
 import { RefreshSessions } from './refresh-sessions.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SigningKeys } from './signing-keys.js';
-import { UsersRepository } from './users.repository.js';
+import { UsersRepository, type PublicUser } from './users.repository.js';
 
 export { accountsMigrations } from './accounts.migrations.js';
 export { requirePrincipal, REFRESH_COOKIE } from './accounts.routes.js';
 export { rotateSigningKeys, keyFilePath, type RotateOptions, type RotationResult } from './signing-keys.js';
 export type { Principal, User, UserView } from './accounts.model.js';
+export type { PublicUser } from './users.repository.js';
 export type { AuditEvent, AuditKind, AuditQuery } from './audit-log.js';
+
+/** Read-only public view of users for other modules. */
+export interface UserDirectory {
+  byUsername(username: string): Promise<PublicUser | null>;
+  byIds(ids: readonly string[]): Promise<Map<string, PublicUser>>;
+  /** Users whose (lower-case) name starts with `prefix`, by name, paged after a name. */
+  search(prefix: string, limit: number, after?: string): Promise<PublicUser[]>;
+}
 
 export interface AccountsOptions {
   sql: SqlDatabase<unknown>;
@@ -57,6 +66,8 @@ export interface Accounts {
   routes: FastifyPluginAsync;
   /** The audit trail, newest first (for a console). */
   listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
+  /** Public profiles, for other modules (feed, search): by name, by ids, by name prefix. */
+  directory: UserDirectory;
   close(): Promise<void>;
 }
 
@@ -82,7 +93,8 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const accessTokens = new AccessTokens({ keys: lazyKeys, clock, issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtlSeconds });
   const sessions = new RefreshSessions({ repository: new SessionsRepository(sql), clock, ids, ttlMs: options.refreshTokenTtlSeconds * 1000 });
   const apiKeys = new ApiKeysService({ repository: new ApiKeysRepository(sql), audit, clock, ids });
-  const service = new AccountsService({ users: new UsersRepository(sql), sessions, accessTokens, hasher, audit, clock, ids, logger: log });
+  const users = new UsersRepository(sql);
+  const service = new AccountsService({ users, sessions, accessTokens, hasher, audit, clock, ids, logger: log });
   const authenticator = new Authenticator({ accessTokens, apiKeys });
 
   return {
@@ -98,6 +110,16 @@ export function createAccounts(options: AccountsOptions): Accounts {
     authenticate: (authorization) => authenticator.authenticate(authorization),
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
     listAuditEvents: (query) => audit.list(query),
+    directory: {
+      async byUsername(username) {
+        const user = await users.findByUsername(username.toLowerCase());
+        return user === null ? null : { id: user.id, username: user.username, createdAt: user.createdAt };
+      },
+      async byIds(ids) {
+        return new Map((await users.publicByIds(ids)).map((u) => [u.id, u]));
+      },
+      search: (prefix, limit, after) => users.searchByPrefix(prefix.toLowerCase(), limit, after),
+    },
     async close() {
       // Nothing runs in the background: requests in flight finish with the app.
     },

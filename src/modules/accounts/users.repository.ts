@@ -1,7 +1,14 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { SqlDatabase } from '../../platform/sql/index.js';
 import type { User } from './accounts.model.js';
 import type { AccountsTables, UsersTable } from './accounts.tables.js';
+
+/** What anyone may know of a user. */
+export interface PublicUser {
+  id: string;
+  username: string;
+  createdAt: number;
+}
 
 /** A user with its password hash: never leaves the module's services. */
 export interface UserRecord extends User {
@@ -52,6 +59,27 @@ export class UsersRepository {
   async findByUsername(username: string): Promise<UserRecord | null> {
     const row = await this.#sql.db.selectFrom('users').selectAll().where('username', '=', username).executeTakeFirst();
     return row === undefined ? null : toRecord(row);
+  }
+
+  /** Public profiles of several users (no email, no hash). */
+  async publicByIds(ids: readonly string[]): Promise<PublicUser[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.#sql.db.selectFrom('users').select(['id', 'username', 'created_at']).where('id', 'in', [...ids]).execute();
+    return rows.map((r) => ({ id: r.id, username: r.username, createdAt: Number(r.created_at) }));
+  }
+
+  /** Users whose name starts with `prefix`, by name, after `after`. */
+  async searchByPrefix(prefix: string, limit: number, after?: string): Promise<PublicUser[]> {
+    // LIKE wildcards in the prefix are data, not patterns.
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    let query = this.#sql.db
+      .selectFrom('users')
+      .select(['id', 'username', 'created_at'])
+      .where(sql<boolean>`username like ${pattern} escape '\\'`)
+      .orderBy('username')
+      .limit(limit);
+    if (after !== undefined) query = query.where('username', '>', after);
+    return (await query.execute()).map((r) => ({ id: r.id, username: r.username, createdAt: Number(r.created_at) }));
   }
 
   async findByEmail(email: string): Promise<UserRecord | null> {

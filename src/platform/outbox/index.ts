@@ -1,0 +1,1 @@
+export { addToOutbox, OutboxRelay, outboxMigrations, type OutboxEvent, type OutboxRelayOptions } from './outbox.js';

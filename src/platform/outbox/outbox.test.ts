@@ -1,0 +1,60 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Kysely } from 'kysely';
+import { SqliteDatabase } from '../sql/sqlite/sqlite-database.js';
+import { SqliteQueue } from '../queue/sqlite/sqlite-queue.js';
+import { addToOutbox, OutboxRelay, outboxMigrations } from './outbox.js';
+
+describe('transactional outbox', () => {
+  let sql: SqliteDatabase;
+  let queue: SqliteQueue;
+  beforeEach(async () => {
+    sql = new SqliteDatabase({ filename: ':memory:' });
+    await sql.migrate(outboxMigrations);
+    await sql.db.schema.createTable('things').addColumn('name', 'text').execute();
+    queue = new SqliteQueue({ filename: ':memory:' });
+  });
+  afterEach(async () => {
+    await queue.close();
+    await sql.close();
+  });
+
+  const write = (name: string, fail: boolean) =>
+    sql.db.transaction().execute(async (trx) => {
+      await (trx as Kysely<{ things: { name: string } }>).insertInto('things').values({ name }).execute();
+      await addToOutbox(trx, [{ topic: 'things', key: name, payload: { name } }], Date.now());
+      if (fail) throw new Error('rolled back');
+    });
+
+  it('relays only what committed, to every routed topic, in order, and empties the outbox', async () => {
+    await write('a', false);
+    await expect(write('ghost', true)).rejects.toThrow('rolled back');
+    await write('b', false);
+    const relay = new OutboxRelay(sql, queue, { routes: { things: ['g1', 'g2'] } });
+    await relay.drain();
+    for (const topic of ['g1', 'g2']) {
+      expect((await queue.stats(topic)).ready).toBe(2);
+    }
+    const seen: unknown[] = [];
+    const sub = queue.consume('g1', async (m) => {
+      seen.push(m.payload);
+    });
+    const deadline = Date.now() + 5_000;
+    while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await sub.stop();
+    expect(seen).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect(await sql.db.selectFrom('outbox' as never).selectAll().execute()).toEqual([]);
+  });
+
+  it('relays in the background when notified, and flushes on stop', async () => {
+    const relay = new OutboxRelay(sql, queue, { routes: {}, pollMs: 60_000 });
+    relay.start();
+    await write('x', false);
+    relay.notify();
+    const deadline = Date.now() + 5_000;
+    while ((await queue.stats('things')).ready < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect((await queue.stats('things')).ready).toBe(1);
+    await write('y', false);
+    await relay.stop();
+    expect((await queue.stats('things')).ready).toBe(2);
+  });
+});

@@ -1,0 +1,139 @@
+import type { Kysely, Migration } from 'kysely';
+import type { QueuePort } from '../queue/queue.port.js';
+import type { SqlDatabase } from '../sql/sql.port.js';
+
+/** The outbox table: events written in the same transaction as the data they describe. */
+export interface OutboxTable {
+  id: number | undefined;
+  topic: string;
+  key: string | null;
+  payload: string;
+  created_at: number;
+}
+export interface OutboxTables {
+  outbox: OutboxTable;
+}
+
+export const outboxMigrations: Record<string, Migration> = {
+  'outbox/0001_outbox': {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('outbox')
+        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+        .addColumn('topic', 'varchar(64)', (c) => c.notNull())
+        .addColumn('key', 'varchar(64)')
+        .addColumn('payload', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'bigint', (c) => c.notNull())
+        .execute();
+    },
+  },
+};
+
+/** One event for the outbox. */
+export interface OutboxEvent {
+  topic: string;
+  key?: string | null;
+  payload: unknown;
+}
+
+/**
+ * Adds events to the outbox inside the caller's transaction (`trx`): they exist if and only if the
+ * data they describe was committed — the transactional outbox pattern.
+ */
+export async function addToOutbox(trx: Kysely<unknown>, events: readonly OutboxEvent[], now: number): Promise<void> {
+  if (events.length === 0) return;
+  await (trx as Kysely<OutboxTables>)
+    .insertInto('outbox')
+    .values(events.map((e) => ({ topic: e.topic, key: e.key ?? null, payload: JSON.stringify(e.payload), created_at: now })))
+    .execute();
+}
+
+export interface OutboxRelayOptions {
+  /** Where each outbox topic goes: one queue topic per consumer group (pub/sub over the queue). */
+  routes: Readonly<Record<string, readonly string[]>>;
+  /** Idle polling interval (a write in this process wakes the relay at once through `notify`). */
+  pollMs?: number;
+  batch?: number;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Moves committed outbox rows to the queue, oldest first, then deletes them. A crash between the two
+ * republishes them (at least once; consumers are idempotent); nothing committed is ever lost, and
+ * nothing is published that was not committed.
+ */
+export class OutboxRelay {
+  readonly #sql: SqlDatabase<OutboxTables>;
+  readonly #queue: QueuePort;
+  readonly #options: Required<Omit<OutboxRelayOptions, 'onError'>> & Pick<OutboxRelayOptions, 'onError'>;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+
+  constructor(sql: SqlDatabase<unknown>, queue: QueuePort, options: OutboxRelayOptions) {
+    this.#sql = sql as SqlDatabase<OutboxTables>;
+    this.#queue = queue;
+    this.#options = { pollMs: 200, batch: 500, ...options };
+  }
+
+  /** Starts polling. */
+  start(): void {
+    this.#schedule(0);
+  }
+
+  /** Asks for a pass now (after a write in this process). */
+  notify(): void {
+    if (this.#stopped) return;
+    if (this.#running !== undefined) this.#again = true;
+    else this.#schedule(0);
+  }
+
+  /** Relays everything committed so far; resolves when the outbox is empty. */
+  async drain(): Promise<void> {
+    while (await this.#pass());
+  }
+
+  /** Stops polling after the pass in progress, then relays what is left. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    await this.#running;
+    await this.drain().catch((error: unknown) => this.#options.onError?.(error));
+  }
+
+  #schedule(ms: number): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#running = this.drain()
+        .catch((error: unknown) => this.#options.onError?.(error))
+        .finally(() => {
+          this.#running = undefined;
+          if (this.#stopped) return;
+          const again = this.#again;
+          this.#again = false;
+          this.#schedule(again ? 0 : this.#options.pollMs);
+        });
+    }, ms);
+    this.#timer.unref();
+  }
+
+  /** One batch; true when it moved something. */
+  async #pass(): Promise<boolean> {
+    const rows = await this.#sql.db.selectFrom('outbox').selectAll().orderBy('id').limit(this.#options.batch).execute();
+    if (rows.length === 0) return false;
+    const byTopic = new Map<string, { key: string | null; payload: unknown }[]>();
+    for (const row of rows) {
+      const payload = JSON.parse(row.payload) as unknown;
+      for (const topic of this.#options.routes[row.topic] ?? [row.topic]) {
+        let list = byTopic.get(topic);
+        if (list === undefined) byTopic.set(topic, (list = []));
+        list.push({ key: row.key, payload });
+      }
+    }
+    for (const [topic, messages] of byTopic) await this.#queue.publish(topic, messages);
+    // By id, not "up to the last id": with concurrent writers a lower id can commit later.
+    await this.#sql.db.deleteFrom('outbox').where('id', 'in', rows.map((r) => r.id!)).execute();
+    return rows.length === this.#options.batch;
+  }
+}
