@@ -20,7 +20,7 @@ describe('transactional outbox', () => {
 
   const write = (name: string, fail: boolean) =>
     sql.db.transaction().execute(async (trx) => {
-      await (trx as Kysely<{ things: { name: string } }>).insertInto('things').values({ name }).execute();
+      await (trx as unknown as Kysely<{ things: { name: string } }>).insertInto('things').values({ name }).execute();
       await addToOutbox(trx, [{ topic: 'things', key: name, payload: { name } }], Date.now());
       if (fail) throw new Error('rolled back');
     });
