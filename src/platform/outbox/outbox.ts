@@ -40,9 +40,10 @@ export interface OutboxEvent {
  * Adds events to the outbox inside the caller's transaction (`trx`): they exist if and only if the
  * data they describe was committed — the transactional outbox pattern.
  */
-export async function addToOutbox(trx: Kysely<unknown>, events: readonly OutboxEvent[], now: number): Promise<void> {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any module's transaction
+export async function addToOutbox(trx: Kysely<any>, events: readonly OutboxEvent[], now: number): Promise<void> {
   if (events.length === 0) return;
-  await (trx as Kysely<OutboxTables>)
+  await (trx as unknown as Kysely<OutboxTables>)
     .insertInto('outbox')
     .values(events.map((e) => ({ topic: e.topic, key: e.key ?? null, payload: JSON.stringify(e.payload), created_at: now })))
     .execute();
