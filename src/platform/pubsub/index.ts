@@ -1,0 +1,1 @@
+export type { PubSubHandler, PubSubPort } from './pubsub.port.js';

@@ -1,0 +1,1 @@
+export { MemoryPubSub, type MemoryPubSubOptions } from './memory-pubsub.js';

@@ -1,0 +1,1 @@
+export { RedisPubSub, type RedisPubSubOptions } from './redis-pubsub.js';

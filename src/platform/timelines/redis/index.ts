@@ -1,0 +1,1 @@
+export { RedisTimelineStore, type RedisTimelineStoreOptions } from './redis-timeline.store.js';

@@ -1,0 +1,65 @@
+/**
+ * The home-timeline store of the news feed: per user, the ids of the newest tweets of the people
+ * they follow, newest first, capped (Mastodon keeps 800). It is a cache, never the source of
+ * truth: a timeline may be absent (never built, dropped, evicted, lost on restart), and the feed
+ * service then rebuilds it from the database with `replace`. This port is the one owner of a
+ * timeline's shape and cap: callers never sort, dedup or trim.
+ */
+
+/** One entry of a home timeline. Ids are 64-bit snowflakes: time-sortable, so newer = larger. */
+export interface TimelineEntry {
+  /** The tweet; in [0, 2^63 - 1]. Unique within a timeline, and what orders it. */
+  tweetId: bigint;
+  /** Its author, kept so that an unfollow can retract their tweets; in [0, 2^63 - 1]. */
+  authorId: bigint;
+}
+
+/** The home timelines of every user, bounded per timeline; the in-process and Redis adapters pass one contract. */
+export interface TimelineStore {
+  /** Entries kept per timeline; older ones fall off. */
+  readonly capacity: number;
+
+  /**
+   * Adds `entry` to each of `userIds`' timelines in ONE store call (a batch of followers): ordered
+   * newest first, no duplicate tweet id, at most `capacity`. Idempotent, so a retried fan-out job
+   * is harmless; an entry older than everything in a full timeline is dropped.
+   * Only timelines that exist are touched: an absent one is rebuilt from the database on its next read.
+   * Throws a RangeError when an id is outside [0, 2^63 - 1].
+   */
+  push(userIds: readonly bigint[], entry: TimelineEntry): Promise<void>;
+
+  /**
+   * Up to `limit` entries, newest first, with tweetId < `before` when given (the previous page's
+   * last id); null when the timeline does not exist (never built, dropped, or lost on restart):
+   * the caller rebuilds it. An existing empty timeline gives [].
+   */
+  range(userId: bigint, limit: number, before?: bigint): Promise<TimelineEntry[] | null>;
+
+  /**
+   * Creates or replaces a timeline (a rebuild); the store sorts, dedups (the first of a repeated
+   * tweet id wins) and trims to `capacity`. An empty list creates an empty (existing) timeline.
+   */
+  replace(userId: bigint, entries: readonly TimelineEntry[]): Promise<void>;
+
+  /** Removes a tweet from these timelines (deletion retraction), one store call per batch; absent ones are skipped. */
+  removeTweet(userIds: readonly bigint[], tweetId: bigint): Promise<void>;
+
+  /** Removes every entry of an author from one timeline (unfollow retraction); the timeline keeps existing, even emptied. */
+  removeAuthor(userId: bigint, authorId: bigint): Promise<void>;
+
+  /** Forgets a timeline (e.g. an inactive user): its next read rebuilds it. Dropping an absent one is not an error. */
+  drop(userId: bigint): Promise<void>;
+
+  /**
+   * How many timelines exist (for metrics). Exact in memory; in Redis a counter kept by
+   * `replace` and `drop` (SCAN-free), so approximate when keys vanish behind the store's back
+   * (eviction under maxmemory, a DEL by hand).
+   */
+  size(): Promise<number>;
+
+  /** Throws when the store cannot be reached. */
+  ping(): Promise<void>;
+
+  /** Releases what the store opened itself (a connection it created); further calls may fail. */
+  close(): Promise<void>;
+}
