@@ -71,6 +71,21 @@ export interface Accounts {
   close(): Promise<void>;
 }
 
+/** Public profiles over the users table, without the rest of the module (the worker role has only this). */
+export function createUserDirectory(sqlDatabase: SqlDatabase<unknown>): UserDirectory {
+  const users = new UsersRepository(tablesOf<AccountsTables>(sqlDatabase));
+  return {
+    async byUsername(username) {
+      const user = await users.findByUsername(username.toLowerCase());
+      return user === null ? null : { id: user.id, username: user.username, createdAt: user.createdAt };
+    },
+    async byIds(ids) {
+      return new Map((await users.publicByIds(ids)).map((u) => [u.id, u]));
+    },
+    search: (prefix, limit, after) => users.searchByPrefix(prefix.toLowerCase(), limit, after),
+  };
+}
+
 /** The accounts module: users, passwords, access and refresh tokens, API keys, audit trail. */
 export function createAccounts(options: AccountsOptions): Accounts {
   const sql = tablesOf<AccountsTables>(options.sql);
@@ -110,16 +125,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     authenticate: (authorization) => authenticator.authenticate(authorization),
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
     listAuditEvents: (query) => audit.list(query),
-    directory: {
-      async byUsername(username) {
-        const user = await users.findByUsername(username.toLowerCase());
-        return user === null ? null : { id: user.id, username: user.username, createdAt: user.createdAt };
-      },
-      async byIds(ids) {
-        return new Map((await users.publicByIds(ids)).map((u) => [u.id, u]));
-      },
-      search: (prefix, limit, after) => users.searchByPrefix(prefix.toLowerCase(), limit, after),
-    },
+    directory: createUserDirectory(options.sql),
     async close() {
       // Nothing runs in the background: requests in flight finish with the app.
     },

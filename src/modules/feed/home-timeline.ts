@@ -1,0 +1,185 @@
+import type { Clock } from '../../platform/clock/index.js';
+import { snowflakeTime } from '../../platform/ids/index.js';
+import type { GroupCommit } from '../../platform/sql/index.js';
+import type { TimelineEntry, TimelineStore } from '../../platform/timelines/index.js';
+import type { Page, Tweet } from './feed.model.js';
+import { mergeAuthors, mergeNewestFirst, take, type FetchSlices } from './feed.merge.js';
+import type { FeedTables } from './feed.tables.js';
+import type { FollowsRepository } from './follows.repository.js';
+import type { TweetsRepository } from './tweets.repository.js';
+
+const DAY_MS = 86_400_000;
+/** `last_read_at` is written at most this often per reader: a read is not a write. */
+export const READ_MARK_EVERY_MS = 10 * 60_000;
+/**
+ * A reader counts as inactive (timeline rebuilt) this much sooner than fan-out skips them, so that
+ * a fan-out running on a clock slightly ahead never skips someone whose timeline is then trusted.
+ */
+const INACTIVE_SLACK_MS = 60 * 60_000;
+/** Longest expected gap between a tweet id being taken and its commit (group commit, a slow writer). */
+const COMMIT_MARGIN_MS = 60_000;
+/** At most this many tweets committed during a rebuild are added to it afterwards. */
+const LATE_LIMIT = 100;
+/** Cached entries read per store call beyond the page size (room for entries filtered out). */
+const CACHE_SLACK = 20;
+
+export interface HomeTimelineDeps {
+  tweets: TweetsRepository;
+  follows: FollowsRepository;
+  timelines: TimelineStore;
+  writes: GroupCommit<FeedTables>;
+  clock: Clock;
+  inactiveDays: number;
+  /** Told when the timeline store fails a read or a rebuild (the read goes on from the database). */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/** Who reads, and what they may see. */
+interface Reader {
+  id: bigint;
+  /** Followed authors and the reader: only their tweets belong here. */
+  authors: Set<bigint>;
+  /** Of those, the ones whose unpushed tweets are pulled at read time. */
+  pulled: bigint[];
+}
+
+/**
+ * The home timeline: the live tweets of the authors a user follows and their own, newest first.
+ *
+ * Sources, merged newest first by id (dedup by id):
+ * 1. the cached ids (TimelineStore) below the cursor, rebuilt from the database when absent or when
+ *    the reader was inactive (fan-out skipped them); once they run out — past the store's capacity
+ *    or below an old cursor — the database merge of every followed author below the last cached id;
+ * 2. the tweets that were never fanned out (celebrities' tweets), pulled below the cursor.
+ * The cache holds, from its oldest entry up, every fanned-out tweet of the followed authors; it may
+ * also hold stale ids (deleted tweets, authors unfollowed), so every candidate is checked against
+ * the followed set and hydrated from the database (deleted ones drop out) until the page is full.
+ * The cursor is the last id handed out, so pages neither repeat nor skip.
+ */
+export class HomeTimeline {
+  readonly #deps: HomeTimelineDeps;
+  readonly #fetchAll: FetchSlices;
+  readonly #fetchPulled: FetchSlices;
+
+  constructor(deps: HomeTimelineDeps) {
+    this.#deps = deps;
+    this.#fetchAll = (slices) => deps.tweets.latestOfAuthors(slices, false);
+    this.#fetchPulled = (slices) => deps.tweets.latestOfAuthors(slices, true);
+  }
+
+  /** One page of the reader's home timeline, as live tweets (hydrated from the database). */
+  async page(readerId: bigint, limit: number, cursor?: bigint): Promise<Page<Tweet>> {
+    const { follows, writes, clock, inactiveDays } = this.#deps;
+    const now = clock.now();
+    const [counts, following] = await Promise.all([follows.counts(readerId), follows.followingOf(readerId)]);
+    const reader: Reader = {
+      id: readerId,
+      authors: new Set([readerId, ...following.map((f) => f.id)]),
+      pulled: [...(counts.pulled ? [readerId] : []), ...following.filter((f) => f.pulled).map((f) => f.id)],
+    };
+    // Marked before any rebuild: a fan-out that starts after this sees the reader as active.
+    if (counts.lastReadAt === null || now - counts.lastReadAt >= READ_MARK_EVERY_MS) {
+      await writes.run((trx) => follows.markRead(trx, readerId, now));
+    }
+    const inactive = counts.lastReadAt === null || counts.lastReadAt < now - inactiveDays * DAY_MS + INACTIVE_SLACK_MS;
+
+    const candidates = mergeNewestFirst([
+      this.#cachedThenStored(reader, limit, cursor, inactive),
+      mergeAuthors(this.#fetchPulled, reader.pulled, cursor, limit),
+    ]);
+    const items: Tweet[] = [];
+    try {
+      let exhausted = false;
+      while (items.length < limit && !exhausted) {
+        const batch: TimelineEntry[] = [];
+        while (batch.length < limit - items.length) {
+          const next = await candidates.next();
+          if (next.done) {
+            exhausted = true;
+            break;
+          }
+          if (reader.authors.has(next.value.authorId)) batch.push(next.value);
+        }
+        const live = new Map((await this.#deps.tweets.liveByIds(batch.map((e) => e.tweetId))).map((t) => [t.id, t]));
+        for (const entry of batch) {
+          const tweet = live.get(entry.tweetId.toString());
+          // The row's author, not the cache's, decides.
+          if (tweet !== undefined && reader.authors.has(BigInt(tweet.authorId))) items.push(tweet);
+        }
+      }
+    } finally {
+      await candidates.return(undefined);
+    }
+    return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
+  }
+
+  /**
+   * Rebuilds a reader's cached timeline from the database: the newest `capacity` live tweets of the
+   * given authors (a database merge), then replaces the cache with them. Tweets committed while the
+   * merge read may have been fanned out to no timeline (there was none): they are read again and
+   * pushed, so the cache misses nothing newer than its oldest entry.
+   */
+  async rebuild(readerId: bigint, authors: readonly bigint[]): Promise<void> {
+    const { timelines, clock } = this.#deps;
+    const startedAt = clock.now();
+    const entries = await take(mergeAuthors(this.#fetchAll, authors, undefined, timelines.capacity), timelines.capacity);
+    await timelines.replace(readerId, entries);
+    const floor = snowflakeFloor(startedAt - COMMIT_MARGIN_MS);
+    const known = new Set(entries.map((e) => e.tweetId));
+    const late = await this.#deps.tweets.latestOfAuthors(
+      authors.map((authorId) => ({ authorId, before: undefined, after: floor, limit: LATE_LIMIT })),
+      false,
+    );
+    for (const list of late.values()) {
+      for (const entry of list) if (!known.has(entry.tweetId)) await timelines.push([readerId], entry);
+    }
+  }
+
+  /**
+   * Source 1: cached ids below the cursor, then the database merge below the last of them. When the
+   * store fails (Redis down), the database answers alone: slower, never wrong.
+   */
+  async *#cachedThenStored(reader: Reader, limit: number, cursor: bigint | undefined, inactive: boolean): AsyncGenerator<TimelineEntry> {
+    const { timelines } = this.#deps;
+    const authors = [...reader.authors];
+    const pageSize = Math.min(timelines.capacity, limit + CACHE_SLACK);
+    let before = cursor;
+    let rebuilt = false;
+    const cachedPage = async (): Promise<TimelineEntry[] | null> => {
+      if (inactive && !rebuilt) {
+        rebuilt = true;
+        await this.rebuild(reader.id, authors);
+      }
+      const page = await timelines.range(reader.id, pageSize, before);
+      if (page !== null || rebuilt) return page;
+      rebuilt = true;
+      await this.rebuild(reader.id, authors);
+      return timelines.range(reader.id, pageSize, before);
+    };
+    for (;;) {
+      let page: TimelineEntry[] | null;
+      try {
+        page = await cachedPage();
+      } catch (error) {
+        this.#deps.onError?.(error);
+        break;
+      }
+      // Gone (evicted, dropped by a follow) in the middle of a read: the database covers the rest.
+      if (page === null) break;
+      for (const entry of page) {
+        if (before !== undefined && entry.tweetId >= before) continue;
+        before = entry.tweetId;
+        yield entry;
+      }
+      if (page.length < pageSize) break;
+    }
+    yield* mergeAuthors(this.#fetchAll, authors, before, limit);
+  }
+}
+
+const SNOWFLAKE_EPOCH_MS = snowflakeTime(0n);
+
+/** The smallest snowflake id that can be taken at `ms` (tweet ids are snowflakes: time in the high bits). */
+export function snowflakeFloor(ms: number): bigint {
+  return BigInt(Math.max(0, ms - SNOWFLAKE_EPOCH_MS)) << 22n;
+}

@@ -1,0 +1,135 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Clock } from '../../platform/clock/index.js';
+import type { IdGenerator } from '../../platform/ids/index.js';
+import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import { GroupCommit, tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import type { TimelineStore } from '../../platform/timelines/index.js';
+import type { UserDirectory } from '../accounts/index.js';
+import { fanoutHandler, type TimelineChange } from './fanout.consumer.js';
+import { invalidCursor } from './feed.errors.js';
+import type { FeedEvent } from './feed.events.js';
+import { parseId, userIdOf } from './feed.ids.js';
+import type { Page, Tweet, TweetView } from './feed.model.js';
+import { feedRoutes, renderTweets } from './feed.routes.js';
+import type { FeedTables } from './feed.tables.js';
+import { FollowsRepository } from './follows.repository.js';
+import { FollowsService } from './follows.service.js';
+import { HomeTimeline } from './home-timeline.js';
+import { TweetsRepository } from './tweets.repository.js';
+import { TweetsService } from './tweets.service.js';
+
+export { feedMigrations } from './feed.migrations.js';
+export { FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, type FeedEvent, type FeedEventGroup } from './feed.events.js';
+export type { Page, Tweet, TweetView } from './feed.model.js';
+export type { TimelineChange } from './fanout.consumer.js';
+
+/** The queue topic the fan-out consumes (one of FEED_EVENT_GROUPS). */
+export const FANOUT_TOPIC = 'feed.fanout';
+
+export interface FeedDeps {
+  sql: SqlDatabase<unknown>;
+  clock: Clock;
+  /** Snowflake ids: the feed reads time out of tweet ids. */
+  ids: IdGenerator;
+  /** The accounts directory; absent in the worker role, which serves no routes. */
+  users?: UserDirectory | undefined;
+  timelines: TimelineStore;
+  /** Authors with more followers are not fanned out on write (FEED_CELEBRITY_THRESHOLD). */
+  celebrityThreshold: number;
+  /** Fan-out skips followers who have not read for this long (FEED_INACTIVE_DAYS). */
+  inactiveDays: number;
+  /** Followers per timeline-store call (FEED_FANOUT_BATCH). */
+  fanoutBatch: number;
+  /** The outbox relay, woken after every commit that added events. */
+  outbox: { notify(): void };
+  /** Told when the timeline store fails during a read, which then goes on from the database (log it). */
+  onTimelineError?: ((error: unknown) => void) | undefined;
+}
+
+export interface FanoutOptions {
+  /** After each store call that delivered a tweet: timelines reached, and the tweet's posting time (epoch ms). */
+  onDelivered?: ((count: number, postedAt: number) => void) | undefined;
+  /** Which timelines each push or removal reached (the live stream's source). */
+  onChanged?: ((users: readonly bigint[], change: TimelineChange) => void) | undefined;
+  /** Awaited before each message (the worker's yield to a busy API thread). */
+  beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
+  /** Messages handled at once (default 4: the work is mostly waiting on the store). */
+  concurrency?: number | undefined;
+}
+
+export interface Feed {
+  /** Every feed route; needs `users` and the app's authentication hook (`request.principal`). */
+  routes: FastifyPluginAsync;
+  /**
+   * Starts the fan-out consumer of `feed.fanout`. It must push into the store the API reads: with
+   * the in-process store that means the API's own process and thread (not the worker thread);
+   * with the Redis store, anywhere.
+   */
+  startFanout(queue: QueuePort, options?: FanoutOptions): Subscription;
+  /** Handles one feed event as the fan-out consumer would (tests, replays). */
+  fanout(event: FeedEvent, options?: Pick<FanoutOptions, 'onDelivered' | 'onChanged'>): Promise<void>;
+  /**
+   * Tweet views for ids, in the order given, deleted and unknown ones left out; `likedByMe` when
+   * `viewerId` is given. The search module's `hydrateTweets`.
+   */
+  hydrateTweets(ids: string[], viewerId: string | null): Promise<TweetView[]>;
+  /** Live tweets by id, in the order given (for notifications and the stream). */
+  tweetsByIds(ids: readonly string[]): Promise<Tweet[]>;
+  /** A page of a user's followers in ascending id order after `after` (stream/notification fan-out). */
+  followersOf(userId: string, options: { limit: number; after?: string | undefined }): Promise<string[]>;
+  /** Whether `followerId` follows `followeeId` now. */
+  isFollowing(followerId: string, followeeId: string): Promise<boolean>;
+  /** A page of a user's home timeline (what the route serves, before rendering). */
+  homeTimeline(userId: string, options: { limit: number; cursor?: string | undefined }): Promise<Page<Tweet>>;
+}
+
+/** The feed module: tweets, likes, follows, home and user timelines, and the fan-out service. */
+export function createFeed(deps: FeedDeps): Feed {
+  const sql = tablesOf<FeedTables>(deps.sql);
+  const tweets = new TweetsRepository(sql.db);
+  const follows = new FollowsRepository(sql.db);
+  // Every feed write is small and hot: writes arriving together share one commit.
+  const writes = new GroupCommit(sql.db);
+  const { clock, timelines, outbox } = deps;
+  const home = new HomeTimeline({ tweets, follows, timelines, writes, clock, inactiveDays: deps.inactiveDays, onError: deps.onTimelineError });
+  const noUsers = (): never => {
+    throw new Error('the feed needs the users directory for this (API role)');
+  };
+  const users: UserDirectory = deps.users ?? { byUsername: noUsers, byIds: noUsers, search: noUsers };
+  const tweetsService = new TweetsService({ tweets, follows, writes, timelines, clock, ids: deps.ids, users, celebrityThreshold: deps.celebrityThreshold, outbox });
+  const followsService = new FollowsService({ follows, writes, timelines, clock, users, outbox });
+  const handler = (options: Pick<FanoutOptions, 'onDelivered' | 'onChanged'> = {}) =>
+    fanoutHandler({ tweets, follows, timelines, clock, inactiveDays: deps.inactiveDays, batch: deps.fanoutBatch, ...options });
+  const plainFanout = handler();
+
+  return {
+    routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home }),
+    startFanout(queue, options = {}) {
+      const handle = handler(options);
+      const { beforeHandle } = options;
+      return queue.consume<FeedEvent>(
+        FANOUT_TOPIC,
+        async (message) => {
+          await beforeHandle?.(message.publishedAt);
+          await handle(message.payload);
+        },
+        { concurrency: options.concurrency ?? 4 },
+      );
+    },
+    fanout: (event, options) => (options === undefined ? plainFanout(event) : handler(options)(event)),
+    async hydrateTweets(ids, viewerId) {
+      return renderTweets(tweetsService, await tweetsService.byIds(ids), viewerId);
+    },
+    tweetsByIds: (ids) => tweetsService.byIds(ids),
+    async followersOf(userId, options) {
+      const after = options.after === undefined ? undefined : (parseId(options.after) ?? undefined);
+      return (await follows.followersAfter(userIdOf(userId), options.limit, after)).map(String);
+    },
+    isFollowing: (followerId, followeeId) => follows.isFollowing(userIdOf(followerId), userIdOf(followeeId)),
+    homeTimeline: (userId, options) => {
+      const cursor = options.cursor === undefined ? undefined : parseId(options.cursor);
+      if (cursor === null) return Promise.reject(invalidCursor());
+      return home.page(userIdOf(userId), options.limit, cursor);
+    },
+  };
+}

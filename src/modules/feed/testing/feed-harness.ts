@@ -1,0 +1,122 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerErrorHandlers } from '../../../http/error-handler.js';
+import { ManualClock } from '../../../platform/clock/index.js';
+import { SnowflakeIdGenerator } from '../../../platform/ids/index.js';
+import { OutboxRelay, outboxMigrations } from '../../../platform/outbox/index.js';
+import type { PublishInput, QueuePort } from '../../../platform/queue/index.js';
+import { SqliteDatabase } from '../../../platform/sql/sqlite/sqlite-database.js';
+import type { TimelineStore } from '../../../platform/timelines/index.js';
+import type { PublicUser, UserDirectory } from '../../accounts/index.js';
+import { createFeed, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, feedMigrations, type Feed, type FeedEvent } from '../index.js';
+
+/** A user of the harness. */
+export interface HarnessUser extends PublicUser {
+  /** Headers that sign a request in as this user. */
+  headers: Record<string, string>;
+}
+
+/** The feed on an in-memory database, its routes on a bare Fastify app, fan-out run by hand. */
+export interface FeedHarness {
+  app: FastifyInstance;
+  feed: Feed;
+  sql: SqliteDatabase;
+  clock: ManualClock;
+  timelines: TimelineStore;
+  /** Registers a user in the fake directory. */
+  addUser(username: string): HarnessUser;
+  /**
+   * Relays the outbox and runs the fan-out over every event, in order; `twice(event)` true runs an
+   * event a second time at once (a redelivery). Returns the events handled.
+   */
+  drain(twice?: (event: FeedEvent) => boolean): Promise<FeedEvent[]>;
+  /** Events published to a consumer group's topic so far (all drains). */
+  published(group: (typeof FEED_EVENT_GROUPS)[number]): FeedEvent[];
+  close(): Promise<void>;
+}
+
+export interface FeedHarnessOptions {
+  timelines: TimelineStore;
+  celebrityThreshold?: number;
+  inactiveDays?: number;
+  fanoutBatch?: number;
+  onTimelineError?: (error: unknown) => void;
+}
+
+/** Builds a harness; close it after the test. */
+export async function createFeedHarness(options: FeedHarnessOptions): Promise<FeedHarness> {
+  const clock = new ManualClock(Date.UTC(2026, 5, 1));
+  const sql = new SqliteDatabase({ filename: ':memory:' });
+  await sql.migrate({ ...outboxMigrations, ...feedMigrations(sql.dialect) });
+  const userIds = new SnowflakeIdGenerator(clock, 1);
+  const byName = new Map<string, PublicUser>();
+  const users: UserDirectory = {
+    byUsername: async (name) => byName.get(name.toLowerCase()) ?? null,
+    byIds: async (ids) => new Map([...byName.values()].filter((u) => ids.includes(u.id)).map((u) => [u.id, u])),
+    search: async () => [],
+  };
+  const topics = new Map<string, FeedEvent[]>();
+  const unread: FeedEvent[] = [];
+  const queue = {
+    async publish<T>(topic: string, messages: readonly PublishInput<T>[]) {
+      const list = topics.get(topic) ?? [];
+      topics.set(topic, list);
+      for (const m of messages) {
+        list.push(m.payload as FeedEvent);
+        if (topic === 'feed.fanout') unread.push(m.payload as FeedEvent);
+      }
+    },
+  } as unknown as QueuePort;
+  const relay = new OutboxRelay(sql, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS } });
+  const feed = createFeed({
+    sql,
+    clock,
+    ids: new SnowflakeIdGenerator(clock, 2),
+    users,
+    timelines: options.timelines,
+    celebrityThreshold: options.celebrityThreshold ?? 3,
+    inactiveDays: options.inactiveDays ?? 1,
+    fanoutBatch: options.fanoutBatch ?? 2,
+    outbox: { notify: () => undefined },
+    onTimelineError: options.onTimelineError,
+  });
+
+  const app = Fastify();
+  const principals = new Map<string, PublicUser>();
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (request) => {
+    const user = principals.get(String(request.headers['x-test-user'] ?? ''));
+    request.principal = user === undefined ? null : { userId: user.id, username: user.username, via: 'jwt' };
+  });
+  registerErrorHandlers(app);
+  await app.register(feed.routes);
+  await app.ready();
+
+  return {
+    app,
+    feed,
+    sql,
+    clock,
+    timelines: options.timelines,
+    addUser(username) {
+      const user: PublicUser = { id: userIds.next().toString(), username, createdAt: clock.now() };
+      byName.set(username, user);
+      principals.set(user.id, user);
+      return { ...user, headers: { 'x-test-user': user.id } };
+    },
+    async drain(twice = () => false) {
+      await relay.drain();
+      const events = unread.splice(0);
+      for (const event of events) {
+        await feed.fanout(event);
+        if (twice(event)) await feed.fanout(event);
+      }
+      return events;
+    },
+    published: (group) => [...(topics.get(group) ?? [])],
+    async close() {
+      await app.close();
+      await options.timelines.close();
+      await sql.close();
+    },
+  };
+}

@@ -1,0 +1,172 @@
+import type { Clock } from '../../platform/clock/index.js';
+import type { IdGenerator } from '../../platform/ids/index.js';
+import { addToOutbox } from '../../platform/outbox/index.js';
+import type { GroupCommit } from '../../platform/sql/index.js';
+import type { TimelineStore } from '../../platform/timelines/index.js';
+import type { UserDirectory } from '../accounts/index.js';
+import { NotTweetAuthorError, TweetInputError, TweetNotFoundError } from './feed.errors.js';
+import { FEED_EVENTS_TOPIC, type FeedEvent } from './feed.events.js';
+import { parseId, userIdOf } from './feed.ids.js';
+import type { Page, Tweet } from './feed.model.js';
+import type { FeedTables } from './feed.tables.js';
+import { hashtagsOf, mentionedNames, normalizeTweetText } from './feed.text.js';
+import type { FollowsRepository } from './follows.repository.js';
+import type { FeedDb, TweetsRepository } from './tweets.repository.js';
+
+/** Who acts: the signed-in user. */
+export interface Actor {
+  userId: string;
+  username: string;
+}
+
+export interface TweetsServiceDeps {
+  tweets: TweetsRepository;
+  follows: FollowsRepository;
+  writes: GroupCommit<FeedTables>;
+  timelines: TimelineStore;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Name lookups for mentions (the accounts directory). */
+  users: Pick<UserDirectory, 'byUsername'>;
+  celebrityThreshold: number;
+  outbox: { notify(): void };
+}
+
+/** The outbox row of a feed event; the key orders the events of one author (or follower). */
+export async function emit(trx: FeedDb, event: FeedEvent, key: string, now: number): Promise<void> {
+  await addToOutbox(trx, [{ topic: FEED_EVENTS_TOPIC, key, payload: event }], now);
+}
+
+/** Posting, reading, deleting and liking tweets. Every write commits its event with it. */
+export class TweetsService {
+  readonly #deps: TweetsServiceDeps;
+
+  constructor(deps: TweetsServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Posts a tweet (or a reply to a live tweet). In one transaction: the row, the parent's reply
+   * count, the author's tweet count, and the `tweet_posted` event. Whether the tweet is fanned out
+   * (author at or under the celebrity threshold) is decided here, once, and kept on the row.
+   */
+  async post(actor: Actor, input: { text: string; replyTo?: string | undefined }): Promise<Tweet> {
+    const { tweets, follows, writes, clock, ids, users, celebrityThreshold, outbox } = this.#deps;
+    const text = normalizeTweetText(input.text);
+    const replyTo = input.replyTo === undefined ? null : parseId(input.replyTo);
+    if (input.replyTo !== undefined && replyTo === null) throw replyRefused(input.replyTo);
+    const authorId = userIdOf(actor.userId);
+    const mentioned = await Promise.all(mentionedNames(text).map((name) => users.byUsername(name)));
+    const mentions = [...new Set(mentioned.flatMap((u) => (u === null || u.id === actor.userId ? [] : [u.id])))];
+    const id = ids.next();
+    const now = clock.now();
+
+    const outcome = await writes.run(async (trx) => {
+      let replyToAuthorId: bigint | null = null;
+      if (replyTo !== null) {
+        replyToAuthorId = await tweets.addReply(trx, replyTo);
+        // An answer, not a throw: a throw would abort the transaction shared with other writers.
+        if (replyToAuthorId === null) return null;
+      }
+      const pushed = (await follows.counts(authorId, trx)).followers <= celebrityThreshold;
+      await tweets.insert(trx, { id, authorId, authorUsername: actor.username, text, replyTo, pushed, createdAt: now });
+      await follows.changeCounts(trx, authorId, pushed ? { tweets: 1 } : { tweets: 1, pulled: true });
+      const event: FeedEvent = {
+        type: 'tweet_posted',
+        tweetId: id.toString(),
+        authorId: actor.userId,
+        text,
+        replyTo: replyTo?.toString() ?? null,
+        replyToAuthorId: replyToAuthorId?.toString() ?? null,
+        mentions,
+        hashtags: hashtagsOf(text),
+        createdAt: now,
+      };
+      await emit(trx, event, actor.userId, now);
+      return { pushed };
+    });
+    if (outcome === null) throw replyRefused(input.replyTo!);
+    outbox.notify();
+    // Read-your-writes: the author sees the tweet at once. Best effort: fan-out does it durably.
+    if (outcome.pushed) await this.#deps.timelines.push([authorId], { tweetId: id, authorId }).catch(() => undefined);
+    return { id: id.toString(), authorId: actor.userId, author: actor.username, text, replyTo: replyTo?.toString() ?? null, likeCount: 0, replyCount: 0, createdAt: now };
+  }
+
+  /** A live tweet. */
+  async get(id: string): Promise<Tweet> {
+    const tweetId = parseId(id);
+    const [tweet] = tweetId === null ? [] : await this.#deps.tweets.liveByIds([tweetId]);
+    if (tweet === undefined) throw new TweetNotFoundError(id);
+    return tweet;
+  }
+
+  /** Deletes a tweet of the actor's (soft): it never shows again; fan-out retracts it from timelines. */
+  async delete(actor: Actor, id: string): Promise<void> {
+    const { tweets, follows, writes, clock, outbox } = this.#deps;
+    const tweetId = parseId(id);
+    const facts = tweetId === null ? null : await tweets.facts(tweetId);
+    if (facts === null || facts.deletedAt !== null) throw new TweetNotFoundError(id);
+    if (facts.authorId !== userIdOf(actor.userId)) throw new NotTweetAuthorError(id);
+    const now = clock.now();
+    const deleted = await writes.run(async (trx) => {
+      if (!(await tweets.markDeleted(trx, facts.id, now))) return false;
+      await follows.changeCounts(trx, facts.authorId, { tweets: -1 });
+      if (facts.replyTo !== null) await tweets.removeReply(trx, facts.replyTo);
+      await emit(trx, { type: 'tweet_deleted', tweetId: facts.id.toString(), authorId: actor.userId, at: now }, actor.userId, now);
+      return true;
+    });
+    // Deleted meanwhile by another request of the author's.
+    if (!deleted) throw new TweetNotFoundError(id);
+    outbox.notify();
+  }
+
+  /** Likes a live tweet, idempotently; answers the exact count. */
+  async like(actor: Actor, id: string): Promise<number> {
+    const { tweets, writes, clock, outbox } = this.#deps;
+    const tweetId = parseId(id);
+    if (tweetId === null) throw new TweetNotFoundError(id);
+    const now = clock.now();
+    const outcome = await writes.run(async (trx) => {
+      const result = await tweets.like(trx, userIdOf(actor.userId), tweetId, now);
+      if (result?.changed) {
+        const authorId = result.authorId.toString();
+        await emit(trx, { type: 'tweet_liked', tweetId: tweetId.toString(), authorId, userId: actor.userId, at: now }, authorId, now);
+      }
+      return result;
+    });
+    if (outcome === null) throw new TweetNotFoundError(id);
+    if (outcome.changed) outbox.notify();
+    return outcome.likeCount;
+  }
+
+  /** Takes a like back, idempotently; answers the exact count. */
+  async unlike(actor: Actor, id: string): Promise<number> {
+    const tweetId = parseId(id);
+    if (tweetId === null) throw new TweetNotFoundError(id);
+    const outcome = await this.#deps.writes.run((trx) => this.#deps.tweets.unlike(trx, userIdOf(actor.userId), tweetId));
+    if (outcome === null) throw new TweetNotFoundError(id);
+    return outcome.likeCount;
+  }
+
+  /** An author's live tweets, newest first; the cursor is the last id of the previous page. */
+  async byAuthor(authorId: string, limit: number, cursor?: bigint): Promise<Page<Tweet>> {
+    const items = await this.#deps.tweets.byAuthor(userIdOf(authorId), limit, cursor);
+    return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
+  }
+
+  /** Which of these tweets the user likes. */
+  likedBy(userId: string, tweetIds: readonly string[]): Promise<Set<string>> {
+    return this.#deps.tweets.likedBy(userIdOf(userId), tweetIds.map((t) => BigInt(t)));
+  }
+
+  /** Live tweets by id, in the order asked, missing and deleted ones left out. */
+  async byIds(ids: readonly string[]): Promise<Tweet[]> {
+    const parsed = ids.map(parseId).filter((id): id is bigint => id !== null);
+    const byId = new Map((await this.#deps.tweets.liveByIds([...new Set(parsed)])).map((t) => [t.id, t]));
+    return ids.flatMap((id) => byId.get(parseId(id)?.toString() ?? '') ?? []);
+  }
+}
+
+function replyRefused(replyTo: string): TweetInputError {
+  return new TweetInputError('reply_to_not_found', `No tweet ${replyTo} to reply to`, '/replyTo');
+}
