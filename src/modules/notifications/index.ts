@@ -1,0 +1,103 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../../platform/clock/index.js';
+import type { IdGenerator } from '../../platform/ids/index.js';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
+import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import type { UserDirectory } from '../accounts/index.js';
+import type { FeedEvent } from './feed-event.js';
+import { publishToUser } from '../stream/index.js';
+import { notificationsConsumer } from './notifications.consumer.js';
+import { notificationView, type Notification } from './notifications.model.js';
+import { NotificationsRepository } from './notifications.repository.js';
+import { notificationsRoutes } from './notifications.routes.js';
+import { NotificationsService } from './notifications.service.js';
+import type { NotificationsTables } from './notifications.tables.js';
+
+export { notificationsMigrations } from './notifications.migrations.js';
+export type { Notification, NotificationKind, NotificationView } from './notifications.model.js';
+
+/** The queue topic the outbox relay fills with every feed event for this module. */
+export const NOTIFICATIONS_TOPIC = 'feed.notifications';
+
+export interface NotificationsDeps {
+  sql: SqlDatabase<unknown>;
+  /**
+   * Actor names: needed by the routes (API role); optional for the consumer, whose live events
+   * then carry `username: null` (the list, read later, has the names).
+   */
+  users?: Pick<UserDirectory, 'byIds'> | undefined;
+  /** Where new notifications are published live (`user:<recipient>` channels). */
+  pubsub: Pick<PubSubPort, 'publish'>;
+  clock: Clock;
+  ids: IdGenerator;
+  /** Told about failed live publishes (the notification itself is stored). */
+  onError?: (error: unknown) => void;
+}
+
+export interface NotificationsConsumerOptions {
+  /** Counter `notifications_created_total` goes there. */
+  registry?: Registry | undefined;
+  /** Awaited before each message (the worker's yield to a busy API thread). */
+  beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
+  concurrency?: number | undefined;
+}
+
+export interface Notifications {
+  /** `GET /api/v1/notifications`, `POST /api/v1/notifications/read`; needs `users`. */
+  routes: FastifyPluginAsync;
+  /** Starts the consumer of `feed.notifications`. */
+  startConsumer(queue: QueuePort, options?: NotificationsConsumerOptions): Subscription;
+  service: NotificationsService;
+}
+
+/** The notifications module: created from feed events, listed and marked read by their recipients, pushed live. */
+export function createNotifications(deps: NotificationsDeps): Notifications {
+  const repository = new NotificationsRepository(tablesOf<NotificationsTables>(deps.sql));
+  const service = new NotificationsService(repository);
+  const onError = deps.onError ?? (() => {});
+  const { users } = deps;
+
+  const live = async (created: Notification[]) => {
+    const actors = users === undefined ? new Map<string, { username: string }>() : await users.byIds([...new Set(created.map((n) => n.actorId))]);
+    await Promise.all(
+      created.map((n) => publishToUser(deps.pubsub, n.recipientId, { type: 'notification', data: { ...notificationView(n, actors.get(n.actorId)?.username ?? null, false) } })),
+    );
+  };
+
+  return {
+    service,
+    routes:
+      users === undefined
+        ? async () => {
+            throw new Error('notifications routes need the users directory (API role)');
+          }
+        : notificationsRoutes(service, users),
+    startConsumer(queue, options = {}) {
+      const counter =
+        options.registry === undefined
+          ? undefined
+          : new Counter({ name: 'notifications_created_total', help: 'Notifications created from feed events.', registers: [options.registry] });
+      const handler = notificationsConsumer({
+        repository,
+        nextId: () => deps.ids.next().toString(),
+        now: () => deps.clock.now(),
+        live,
+        onError,
+        ...(counter === undefined ? {} : { onCreated: (n: number) => counter.inc(n) }),
+      });
+      const { beforeHandle } = options;
+      return queue.consume<FeedEvent>(
+        NOTIFICATIONS_TOPIC,
+        beforeHandle === undefined
+          ? handler
+          : async (message) => {
+              await beforeHandle(message.publishedAt);
+              await handler(message);
+            },
+        { concurrency: options.concurrency ?? 1 },
+      );
+    },
+  };
+}

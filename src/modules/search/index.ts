@@ -1,0 +1,79 @@
+import type { FastifyPluginAsync } from 'fastify';
+import { Counter, type Registry } from 'prom-client';
+import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import type { UserDirectory } from '../accounts/index.js';
+import type { FeedEvent } from './feed-event.js';
+import { searchConsumer } from './search.consumer.js';
+import { fullTextEngineFor } from './search.migrations.js';
+import { SearchRepository } from './search.repository.js';
+import { searchRoutes, type SearchRoutesOptions } from './search.routes.js';
+import { SearchService } from './search.service.js';
+import type { SearchTables } from './search.tables.js';
+
+export { searchMigrations } from './search.migrations.js';
+export type { HydrateTweets, SearchRoutesOptions } from './search.routes.js';
+export type { SearchPage, TweetHit } from './search.service.js';
+
+/** The queue topic the outbox relay fills with every feed event for this module. */
+export const SEARCH_TOPIC = 'feed.search';
+
+export interface SearchDeps {
+  sql: SqlDatabase<unknown>;
+  /** The accounts directory (API role): author names and user search. The worker role has none. */
+  users?: Pick<UserDirectory, 'byIds' | 'search'> | undefined;
+}
+
+/** Options of the consumer. */
+export interface SearchConsumerOptions {
+  /** Counters `search_events_total{outcome}` go there. */
+  registry?: Registry | undefined;
+  /** Awaited before each message (the worker's yield to a busy API thread). */
+  beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
+  /** Messages handled at once (default 1: SQLite has one writer anyway). */
+  concurrency?: number | undefined;
+}
+
+export interface Search {
+  /** `GET /api/v1/search`; needs `users`. Register with `{ hydrateTweets }` once the feed can hydrate. */
+  routes: FastifyPluginAsync<SearchRoutesOptions>;
+  /** Starts the consumer of `feed.search` that keeps the index up to date. */
+  startConsumer(queue: QueuePort, options?: SearchConsumerOptions): Subscription;
+  /** The queries behind the routes, for tests and other callers. */
+  service: SearchService;
+}
+
+/** The search module: a full-text index of tweets fed by feed events, and the search API. */
+export function createSearch(deps: SearchDeps): Search {
+  const sql = tablesOf<SearchTables>(deps.sql);
+  const repository = new SearchRepository(sql, fullTextEngineFor(sql.dialect));
+  const service = new SearchService(repository);
+  const { users } = deps;
+  return {
+    service,
+    routes:
+      users === undefined
+        ? async () => {
+            throw new Error('search routes need the users directory (API role)');
+          }
+        : searchRoutes(service, users),
+    startConsumer(queue, options = {}) {
+      const counter =
+        options.registry === undefined
+          ? undefined
+          : new Counter({ name: 'search_events_total', help: 'Feed events handled by the search indexer, by outcome.', labelNames: ['outcome'], registers: [options.registry] });
+      const handler = searchConsumer(repository, counter === undefined ? undefined : (outcome) => counter.inc({ outcome }));
+      const { beforeHandle } = options;
+      return queue.consume<FeedEvent>(
+        SEARCH_TOPIC,
+        beforeHandle === undefined
+          ? handler
+          : async (message) => {
+              await beforeHandle(message.publishedAt);
+              await handler(message);
+            },
+        { concurrency: options.concurrency ?? 1 },
+      );
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { MessageHandler } from '../../platform/queue/index.js';
+import type { FeedEvent } from './feed-event.js';
+import type { SearchRepository } from './search.repository.js';
+
+/** Tags kept per tweet, and their longest length: more is not a hashtag, it is an attack. */
+const MAX_TAGS = 30;
+const MAX_TAG_LENGTH = 140;
+
+/** Counts of what the consumer did, for metrics. */
+export type SearchConsumerOutcome = 'indexed' | 'removed' | 'ignored';
+
+/**
+ * The `feed.search` handler: `tweet_posted` indexes the text, hashtags and author; `tweet_deleted`
+ * removes them. Idempotent (redeliveries and a delete arriving first change nothing more); other
+ * events are not about search. A malformed event throws, so that it ends up dead-lettered, visible.
+ */
+export function searchConsumer(repository: SearchRepository, onOutcome?: (outcome: SearchConsumerOutcome) => void): MessageHandler<FeedEvent> {
+  return async (message) => {
+    const event = message.payload;
+    let outcome: SearchConsumerOutcome = 'ignored';
+    if (event.type === 'tweet_posted') {
+      check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && typeof event.text === 'string' && Number.isFinite(event.createdAt), event);
+      const tags = Array.isArray(event.hashtags) ? event.hashtags : [];
+      const hashtags = [...new Set(tags.filter((t): t is string => typeof t === 'string').map((t) => t.normalize('NFC').toLowerCase().replace(/^#/, '')))]
+        .filter((t) => t.length > 0 && t.length <= MAX_TAG_LENGTH)
+        .slice(0, MAX_TAGS);
+      const fresh = await repository.index({ tweetId: event.tweetId, authorId: event.authorId, text: event.text.normalize('NFC'), hashtags, createdAt: event.createdAt });
+      if (fresh) outcome = 'indexed';
+    } else if (event.type === 'tweet_deleted') {
+      check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && Number.isFinite(event.at), event);
+      if (await repository.remove(event.tweetId, event.authorId, event.at)) outcome = 'removed';
+    }
+    onOutcome?.(outcome);
+  };
+}
+
+function check(ok: boolean, event: { type: string }): void {
+  if (!ok) throw new Error(`malformed ${event.type} event`);
+}

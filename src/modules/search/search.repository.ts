@@ -1,0 +1,98 @@
+import type { SqlDatabase } from '../../platform/sql/index.js';
+import type { FullTextEngine, RankCursor, RankedHit } from './search.engine.js';
+import type { SearchTables } from './search.tables.js';
+
+/** A tweet as the index receives it. */
+export interface IndexedTweet {
+  tweetId: string;
+  authorId: string;
+  text: string;
+  /** Lower-case, without '#'. */
+  hashtags: readonly string[];
+  createdAt: number;
+}
+
+/** A tweet found by tag: no score. */
+export type TaggedHit = Omit<RankedHit, 'score' | 'marked'>;
+
+/** The only code that queries the search tables; the full-text part goes through the engine. */
+export class SearchRepository {
+  readonly #sql: SqlDatabase<SearchTables>;
+  readonly #engine: FullTextEngine;
+
+  constructor(sql: SqlDatabase<SearchTables>, engine: FullTextEngine) {
+    this.#sql = sql;
+    this.#engine = engine;
+  }
+
+  /**
+   * Indexes a tweet once: false when it is indexed already or was deleted first (its tombstone
+   * wins), so redelivered and out-of-order events change nothing.
+   */
+  async index(tweet: IndexedTweet): Promise<boolean> {
+    return this.#sql.db.transaction().execute(async (trx) => {
+      const known = await trx.selectFrom('search_tweets').select('doc_id').where('tweet_id', '=', tweet.tweetId).executeTakeFirst();
+      if (known !== undefined) return false;
+      const inserted = await trx
+        .insertInto('search_tweets')
+        .values({ tweet_id: tweet.tweetId, author_id: tweet.authorId, text: tweet.text, created_at: tweet.createdAt, deleted_at: null })
+        .returning('doc_id')
+        .executeTakeFirstOrThrow();
+      // Drivers differ: better-sqlite3 answers a number, node-postgres a string for bigint.
+      const docId = Number(inserted.doc_id);
+      await this.#engine.add(trx, { docId, text: tweet.text });
+      if (tweet.hashtags.length > 0) {
+        await trx.insertInto('search_hashtags').values(tweet.hashtags.map((tag) => ({ tag, doc_id: docId, created_at: tweet.createdAt }))).execute();
+      }
+      return true;
+    });
+  }
+
+  /**
+   * Takes a tweet out of the index and leaves a tombstone without its text; a tombstone is also
+   * left for a tweet not indexed yet. False when there was nothing live to remove.
+   */
+  async remove(tweetId: string, authorId: string, at: number): Promise<boolean> {
+    return this.#sql.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('search_tweets').select(['doc_id', 'text', 'deleted_at']).where('tweet_id', '=', tweetId).executeTakeFirst();
+      if (row === undefined) {
+        await trx.insertInto('search_tweets').values({ tweet_id: tweetId, author_id: authorId, text: '', created_at: at, deleted_at: at }).execute();
+        return false;
+      }
+      if (row.deleted_at !== null) return false;
+      await this.#engine.remove(trx, { docId: Number(row.doc_id), text: row.text });
+      await trx.deleteFrom('search_hashtags').where('doc_id', '=', row.doc_id).execute();
+      await trx.updateTable('search_tweets').set({ text: '', deleted_at: at }).where('doc_id', '=', row.doc_id).execute();
+      return true;
+    });
+  }
+
+  /** The newest doc id: the snapshot bound of a ranked search's pages. */
+  async maxDocId(): Promise<number> {
+    const row = await this.#sql.db.selectFrom('search_tweets').select((eb) => eb.fn.max('doc_id').as('max')).executeTakeFirst();
+    return Number(row?.max ?? 0);
+  }
+
+  /** Full-text matches, best first. */
+  match(terms: readonly string[], limit: number, maxDocId: number, after: RankCursor | null): Promise<RankedHit[]> {
+    return this.#engine.match(this.#sql.db, { terms, limit, maxDocId, after });
+  }
+
+  /** Live tweets with a tag, newest first, after `(createdAt, docId)`. */
+  async byTag(tag: string, limit: number, after: { createdAt: number; docId: number } | null): Promise<TaggedHit[]> {
+    let query = this.#sql.db
+      .selectFrom('search_hashtags as h')
+      .innerJoin('search_tweets as t', 't.doc_id', 'h.doc_id')
+      .select(['t.doc_id', 't.tweet_id', 't.author_id', 't.text', 't.created_at'])
+      .where('h.tag', '=', tag)
+      .where('t.deleted_at', 'is', null)
+      .orderBy('h.created_at', 'desc')
+      .orderBy('h.doc_id', 'desc')
+      .limit(limit);
+    if (after !== null) {
+      query = query.where((eb) => eb.or([eb('h.created_at', '<', after.createdAt), eb.and([eb('h.created_at', '=', after.createdAt), eb('h.doc_id', '<', after.docId)])]));
+    }
+    const rows = await query.execute();
+    return rows.map((r) => ({ docId: Number(r.doc_id), tweetId: r.tweet_id, authorId: r.author_id, text: r.text, createdAt: Number(r.created_at) }));
+  }
+}

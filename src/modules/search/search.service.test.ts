@@ -1,0 +1,153 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteDatabase } from '../../platform/sql/sqlite/sqlite-database.js';
+import { AppError } from '../../shared/errors/index.js';
+import { searchMigrations } from './search.migrations.js';
+import { fts5Engine } from './sqlite/fts5.engine.js';
+import { SearchRepository, type IndexedTweet } from './search.repository.js';
+import { SearchService, type TweetHit } from './search.service.js';
+import type { SearchTables } from './search.tables.js';
+
+let db: SqliteDatabase<SearchTables>;
+let repository: SearchRepository;
+let service: SearchService;
+let nextId = 1_000;
+
+beforeEach(async () => {
+  db = new SqliteDatabase<SearchTables>({ filename: ':memory:' });
+  await db.migrate(searchMigrations('sqlite'));
+  repository = new SearchRepository(db, fts5Engine);
+  service = new SearchService(repository);
+});
+afterEach(() => db.close());
+
+/** Indexes a tweet; ids and times increase with each call unless given. */
+async function post(text: string, more: Partial<IndexedTweet> = {}): Promise<string> {
+  const id = String(nextId++);
+  await repository.index({ tweetId: id, authorId: 'a1', text, hashtags: [], createdAt: nextId * 1000, ...more });
+  return id;
+}
+
+const ids = (items: TweetHit[]) => items.map((i) => i.id);
+async function filler(): Promise<void> {
+  for (let i = 0; i < 12; i++) await post(`unrelated chatter about golang number ${i}`);
+}
+
+describe('SearchService.tweets (FTS5)', () => {
+  it('ranks by bm25 (term frequency, shorter texts) then recency, all words required', async () => {
+    await filler();
+    const long = await post('I wrote some rust today after a long walk in the park with friends and family');
+    const dense = await post('rust rust rust');
+    const short = await post('rust is fun');
+    const older = await post('hello world');
+    const newer = await post('hello world');
+    expect(ids((await service.tweets('rust', { limit: 10 })).items)).toEqual([dense, short, long]);
+    expect(ids((await service.tweets('RUST fun', { limit: 10 })).items)).toEqual([short]);
+    expect(ids((await service.tweets('hello world', { limit: 10 })).items)).toEqual([newer, older]);
+  });
+
+  it('folds case and diacritics, and gives highlights as offsets of the text', async () => {
+    const id = await post('Un Café crème, s’il vous plaît — CAFE!');
+    for (const q of ['cafe', 'CAFÉ', 'café', 'cafe\u0301', 'creme plait']) {
+      expect(ids((await service.tweets(q, { limit: 5 })).items), q).toEqual([id]);
+    }
+    const [hit] = (await service.tweets('cafe', { limit: 5 })).items;
+    expect(hit!.highlights!.map((h) => hit!.text.slice(h.start, h.end))).toEqual(['Café', 'CAFE']);
+  });
+
+  it('never fails on hostile input: operators, quotes, SQL; the words still match', async () => {
+    const id = await post('NEAR the OR gate, a "quoted" word and -minus- signs; DROP TABLE x');
+    const hostile = [
+      '"', '""', '"unterminated', '*', 'near*', 'NEAR(', 'NEAR(a b, 2)', 'OR', 'a OR', 'AND NOT', '-', '-minus', '^start', 'text:word',
+      '{text}: x', '(((', ')', "'); DROP TABLE search_tweets; --", "' OR '1'='1", '\\', '%_', '\u0000', '🙂', 'e\u0301\u0301\u0301',
+    ];
+    for (const q of hostile) {
+      try {
+        await service.tweets(q, { limit: 5 });
+      } catch (error) {
+        expect(error instanceof AppError && error.status === 400, `${JSON.stringify(q)}: ${String(error)}`).toBe(true);
+      }
+    }
+    for (const q of ['"quoted"', 'NEAR(', 'OR', '-minus', "'); DROP TABLE x; --", 'gate*']) {
+      expect(ids((await service.tweets(q, { limit: 5 })).items), q).toEqual([id]);
+    }
+    expect((await service.tweets('table', { limit: 5 })).items).toHaveLength(1);
+  });
+
+  it('pages without repeats or gaps while tweets are indexed and deleted between pages', async () => {
+    await filler();
+    const original: string[] = [];
+    for (let i = 0; i < 30; i++) original.push(await post(`rust ${'padding '.repeat(i % 7)}${i}`));
+    const seen: string[] = [];
+    const deleted = new Set<string>();
+    let cursor: string | undefined;
+    for (let page = 0; page < 20; page++) {
+      const result = await service.tweets('rust', { limit: 7, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...ids(result.items));
+      // Between pages: better-ranked tweets arrive (they must not push results across a boundary)...
+      await post('rust');
+      await post(`rust ${'word '.repeat(page)}`);
+      // ...and an already-seen one is deleted (an offset would then skip a result).
+      const victim = seen[page];
+      if (victim !== undefined && !deleted.has(victim)) {
+        await repository.remove(victim, 'a1', Date.now());
+        deleted.add(victim);
+      }
+      if (result.nextCursor === null) break;
+      cursor = result.nextCursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...original].sort());
+  });
+
+  it('finds an exact hashtag, newest first, paged, and not a longer tag', async () => {
+    const tagged: string[] = [];
+    for (let i = 0; i < 5; i++) tagged.push(await post(`post ${i} #rust`, { hashtags: ['rust'] }));
+    await post('not this one #rustlang', { hashtags: ['rustlang'] });
+    await post('nor this one, only the word rust');
+    const first = await service.tweets('#Rust', { limit: 3 });
+    expect(ids(first.items)).toEqual([tagged[4], tagged[3], tagged[2]]);
+    expect(first.items[0]!.highlights).toBeUndefined();
+    const second = await service.tweets('#rust', { limit: 3, cursor: first.nextCursor! });
+    expect(ids(second.items)).toEqual([tagged[1], tagged[0]]);
+    expect(second.nextCursor).toBeNull();
+    await expect(service.tweets('rust', { limit: 3, cursor: first.nextCursor! })).rejects.toMatchObject({ code: 'cursor_invalid' });
+  });
+
+  it('is idempotent: redelivered posts, deletes, and a delete that arrives first', async () => {
+    const tweet = { tweetId: '77', authorId: 'a1', text: 'idempotent kraken', hashtags: ['kraken'], createdAt: 5 };
+    expect(await repository.index(tweet)).toBe(true);
+    expect(await repository.index(tweet)).toBe(false);
+    expect(ids((await service.tweets('kraken', { limit: 5 })).items)).toEqual(['77']);
+    expect(await repository.remove('77', 'a1', 6)).toBe(true);
+    expect(await repository.remove('77', 'a1', 6)).toBe(false);
+    expect(await repository.index(tweet)).toBe(false);
+    expect((await service.tweets('kraken', { limit: 5 })).items).toEqual([]);
+    expect((await service.tweets('#kraken', { limit: 5 })).items).toEqual([]);
+    // Deleted before its post was indexed: the post must stay out.
+    expect(await repository.remove('78', 'a1', 7)).toBe(false);
+    expect(await repository.index({ ...tweet, tweetId: '78' })).toBe(false);
+    expect((await service.tweets('kraken', { limit: 5 })).items).toEqual([]);
+    // The deleted text is not kept.
+    const rows = await db.db.selectFrom('search_tweets').select(['tweet_id', 'text']).orderBy('tweet_id').execute();
+    expect(rows).toEqual([{ tweet_id: '77', text: '' }, { tweet_id: '78', text: '' }]);
+  });
+});
+
+describe('SearchService.users', () => {
+  it('pages a name prefix through the directory', async () => {
+    const names = ['alice', 'alicia', 'alistair', 'bob'];
+    const directory = {
+      async search(prefix: string, limit: number, after?: string) {
+        return names
+          .filter((n) => n.startsWith(prefix) && (after === undefined || n > after))
+          .slice(0, limit)
+          .map((username, i) => ({ id: String(i), username, createdAt: 0 }));
+      },
+    };
+    const first = await service.users(directory, '@Ali', { limit: 2 });
+    expect(first.items.map((u) => u.username)).toEqual(['alice', 'alicia']);
+    const second = await service.users(directory, 'ali', { limit: 2, cursor: first.nextCursor! });
+    expect(second.items.map((u) => u.username)).toEqual(['alistair']);
+    expect(second.nextCursor).toBeNull();
+  });
+});
