@@ -20,8 +20,8 @@ export interface AppOptions {
 
 /** Builds the HTTP application on a container: plugins first, then each module's routes. */
 export async function buildApp(container: Container, options: AppOptions): Promise<FastifyInstance> {
-  const { config, metrics, links, analytics, clicks, clock, accounts } = container;
-  if (clicks === undefined || accounts === undefined) throw new Error('the HTTP app needs the api role');
+  const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream } = container;
+  if (clicks === undefined || accounts === undefined || stream === undefined) throw new Error('the HTTP app needs the api role');
   const tls = tlsOptions(config);
   // With a certificate: HTTPS, HTTP/2 with HTTP/1.1 for clients that do not speak it.
   // The HTTP/2 server's types differ from HTTP/1's; the routes use neither's specifics.
@@ -60,6 +60,10 @@ export async function buildApp(container: Container, options: AppOptions): Promi
         await links.get(code);
       },
     });
+    await api.register(feed.routes);
+    await api.register(search.routes, { hydrateTweets: (ids, viewerId) => feed.hydrateTweets(ids, viewerId) });
+    await api.register(notifications.routes);
+    await api.register(stream.routes);
   });
   await app.register(redirectRoutes, {
     links,

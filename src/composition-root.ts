@@ -19,7 +19,16 @@ import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
 import { createLinks, linksMigrations, type KeyGenerator, type LinksService } from './modules/links/index.js';
 
 import { analyticsMigrations, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
-import { accountsMigrations, createAccounts, type Accounts } from './modules/accounts/index.js';
+import { accountsMigrations, createAccounts, createUserDirectory, type Accounts } from './modules/accounts/index.js';
+import { createFeed, feedMigrations, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, type Feed } from './modules/feed/index.js';
+import { createSearch, searchMigrations, type Search } from './modules/search/index.js';
+import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
+import { createStream, type Stream } from './modules/stream/index.js';
+import { OutboxRelay, outboxMigrations } from './platform/outbox/index.js';
+import type { PubSubPort } from './platform/pubsub/index.js';
+import { MemoryPubSub } from './platform/pubsub/memory/index.js';
+import { MemoryTimelineStore, type TimelineStore } from './platform/timelines/index.js';
+import { RedisTimelineStore } from './platform/timelines/redis/index.js';
 
 export type Role = 'api' | 'worker';
 
@@ -43,6 +52,18 @@ export interface Container {
   readonly accounts: Accounts | undefined;
   /** Rate-limit counters (api role only): in process, or in Redis when REDIS_URL is set. */
   readonly rateLimits: RateLimitStore | undefined;
+  /** Home timelines: in process (fan-out then runs on the API thread), or in Redis when REDIS_URL is set. */
+  readonly timelines: TimelineStore;
+  /** Tweets, follows, timelines and the fan-out. */
+  readonly feed: Feed;
+  readonly search: Search;
+  readonly notifications: Notifications;
+  /** Live events for the stream: across the threads of this process. */
+  readonly pubsub: PubSubPort;
+  /** Server-Sent Events (api role only). */
+  readonly stream: Stream | undefined;
+  /** Moves committed feed events from the outbox to the queue (api role only). */
+  readonly outbox: OutboxRelay | undefined;
   /** Flushes buffers, stops background work and closes every connection, in dependency order. */
   close(): Promise<void>;
 }
@@ -67,7 +88,9 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const secret = config.KEY_SECRET ?? loadOrCreateSecret(config.DATA_DIR, 'key-secret');
 
   const sql = new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS });
-  if (role === 'api') await sql.migrate({ ...linksMigrations, ...analyticsMigrations, ...accountsMigrations });
+  if (role === 'api') {
+    await sql.migrate({ ...linksMigrations, ...analyticsMigrations, ...accountsMigrations, ...outboxMigrations, ...feedMigrations(sql.dialect), ...searchMigrations(sql.dialect), ...notificationsMigrations });
+  }
   const cache = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
   const queue = openQueue(config, logger);
 
@@ -91,6 +114,17 @@ export async function createContainer(config: Config, options: ContainerOptions)
     },
   });
   const analytics = createAnalytics({ sql, clock });
+
+  const timelines: TimelineStore =
+    config.REDIS_URL === undefined
+      ? new MemoryTimelineStore({ capacity: config.FEED_TIMELINE_CAPACITY })
+      : new RedisTimelineStore(config.REDIS_URL, { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` });
+  // One bus per deployment: the data directory names it, so that tests sharing a process stay apart.
+  const pubsub = new MemoryPubSub({ namespace: config.DATA_DIR, onError: (err) => logger.warn({ err }, 'pub/sub handler failed') });
+  const outbox =
+    role === 'api'
+      ? new OutboxRelay(sql, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS }, onError: (err) => logger.warn({ err }, 'outbox relay failed') })
+      : undefined;
 
   let clicks: ClickRecorder | undefined;
   let rateLimits: RateLimitStore | undefined;
@@ -118,17 +152,50 @@ export async function createContainer(config: Config, options: ContainerOptions)
       batchSize: config.CLICKS_BATCH_SIZE,
       bufferLimit: config.CLICKS_BUFFER_LIMIT,
     });
-    registerQueueGauges(metrics, queue, [CLICKS_TOPIC]);
+    registerQueueGauges(metrics, queue, [CLICKS_TOPIC, ...FEED_EVENT_GROUPS]);
   }
+
+  const users = accounts?.directory ?? createUserDirectory(sql);
+  const feed = createFeed({
+    sql,
+    clock,
+    ids,
+    users: accounts?.directory,
+    timelines,
+    celebrityThreshold: config.FEED_CELEBRITY_THRESHOLD,
+    inactiveDays: config.FEED_INACTIVE_DAYS,
+    fanoutBatch: config.FEED_FANOUT_BATCH,
+    outbox: outbox ?? { notify() {} },
+    onTimelineError: (err) => logger.warn({ err }, 'timeline store failed; reading from the database'),
+  });
+  const search = createSearch({ sql, users });
+  const notifications = createNotifications({ sql, users, pubsub, clock, ids, onError: (err) => logger.warn({ err }, 'live notification failed') });
+  const stream =
+    accounts === undefined
+      ? undefined
+      : createStream({
+          pubsub,
+          authenticate: (authorization) => accounts!.authenticate(authorization),
+          replayEvents: config.STREAM_REPLAY_EVENTS,
+          heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
+          clock,
+        });
+  outbox?.start();
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,
+    timelines, feed, search, notifications, pubsub, stream, outbox,
     async close() {
+      await stream?.close();
       await clicks?.close();
+      // Committed events reach the durable queue before it closes.
+      await outbox?.stop();
       await accounts?.close();
       await rateLimits?.close();
       await keys.stop?.();
       await queue.close();
+      await pubsub.close();
+      await timelines.close();
       await cache.close();
       await sql.close();
     },

@@ -3,7 +3,7 @@ import type { Config } from './config/index.js';
 import { buildApp } from './app.js';
 import { createContainer, type Container, type ContainerOptions } from './composition-root.js';
 import { LoadSignal } from './lib/load-signal.js';
-import { startConsumers } from './worker/consumers.js';
+import { startConsumers, startFanout } from './worker/consumers.js';
 import { startWorkerThread } from './worker/worker-host.js';
 
 /** A running instance: the container, its HTTP app and its consumers. */
@@ -24,6 +24,7 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
   let draining = false;
   const load = new LoadSignal();
   const stopLoad = load.publishFromThisThread();
+  const fanout = startFanout(container, metrics.registry);
   let workerAlive = () => true;
   let stopWorkers: () => Promise<void>;
   if (config.ANALYTICS_WORKER === 'thread') {
@@ -59,7 +60,9 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
         await app.close();
         // Buffered clicks go to the durable queue before consumers stop: nothing is left in memory.
         await container.clicks?.close();
-        await stopWorkers();
+        // Committed feed events reach the queue; the consumers pick them up after a restart.
+        await container.outbox?.stop();
+        await Promise.all([stopWorkers(), fanout.stop()]);
         stopLoad();
         await container.close();
       })();

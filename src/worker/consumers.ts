@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
-import { Counter } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+import { publishToUser } from '../modules/stream/index.js';
 import type { Container } from '../composition-root.js';
 import { yieldToApi, type LoadSignal } from '../lib/load-signal.js';
 import type { Subscription } from '../platform/queue/index.js';
@@ -25,10 +26,48 @@ export function startConsumers(container: Container, registry: Registry, load?: 
           const ms = await yieldToApi(load, publishedAt, policy);
           if (ms > 0) waited.inc(ms / 1000);
         };
-  const subscriptions = [container.analytics.startConsumer(container.queue, registry, { anonymizeIp: config.ANALYTICS_ANONYMIZE_IP, beforeHandle })];
+  const subscriptions = [
+    container.analytics.startConsumer(container.queue, registry, { anonymizeIp: config.ANALYTICS_ANONYMIZE_IP, beforeHandle }),
+    container.search.startConsumer(container.queue, { registry, beforeHandle }),
+    container.notifications.startConsumer(container.queue, { registry, beforeHandle }),
+  ];
   return {
     async stop() {
       await Promise.all(subscriptions.map((s) => s.stop()));
     },
   };
+}
+
+/**
+ * Starts the feed's fan-out consumer where the home timelines are: with the in-process store that
+ * is the API thread (the only one that reads them). Changes go live to followers with an open
+ * stream on this instance; the others read them from their timeline.
+ */
+export function startFanout(container: Container, registry: Registry): Subscription {
+  const { feed, queue, stream, pubsub, logger } = container;
+  const deliveries = new Counter({ name: 'feed_fanout_deliveries_total', help: 'Tweet ids pushed into home timelines by fan-out.', registers: [registry] });
+  const lag = new Histogram({
+    name: 'feed_fanout_lag_seconds',
+    help: 'From posting a tweet to its push into a batch of home timelines.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  return feed.startFanout(queue, {
+    onDelivered(count, postedAt) {
+      deliveries.inc(count);
+      lag.observe(Math.max(0, Date.now() - postedAt) / 1000);
+    },
+    onChanged:
+      stream === undefined
+        ? undefined
+        : (users, change) => {
+            const data = { id: change.tweetId.toString(), authorId: change.authorId.toString() };
+            for (const user of users) {
+              const id = user.toString();
+              if (id !== data.authorId && stream.wants(id)) {
+                publishToUser(pubsub, id, { type: change.type, data }).catch((err: unknown) => logger.warn({ err }, 'live timeline event failed'));
+              }
+            }
+          },
+  });
 }
