@@ -1,19 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FeedEvent } from '../src/modules/feed/index.js';
-import type { PubSubPort } from '../src/platform/pubsub/index.js';
-import { publishToUser, type Stream } from '../src/modules/stream/index.js';
+import { publishToUser } from '../src/modules/stream/index.js';
 import { openSse, stalledClient, type SseBlock, type SseConnection } from '../src/modules/stream/testing/sse-reader.js';
 import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 import { bearer, signUp } from './helpers/users.js';
 
 /**
  * The live stream through the real runtime, on a real listening server (inject cannot stream).
- * Tweets and deletions are published to the user channels directly, as the fan-out will.
+ * Most tests publish to the user channels directly, as the fan-out and notification consumers do;
+ * one goes through the real fan-out.
  */
 const running: { t: TestApp; streams: SseConnection[] }[] = [];
 
-/** The container with what the composition root adds for these modules (compiles before and after the wiring). */
-const wired = (t: TestApp) => t.runtime.container as TestApp['runtime']['container'] & { pubsub: PubSubPort; stream?: Stream | undefined };
 
 async function start(env: Record<string, string> = {}) {
   const t = await startTestApp({ RATE_LIMIT_AUTH: 'off', ...env });
@@ -25,8 +23,8 @@ async function start(env: Record<string, string> = {}) {
     t,
     base,
     port,
-    pubsub: wired(t).pubsub,
-    stats: () => wired(t).stream!.stats(),
+    pubsub: t.runtime.container.pubsub,
+    stats: () => t.runtime.container.stream!.stats(),
     async open(headers: Record<string, string>, query = '') {
       const s = await openSse(`${base}/api/v1/stream${query}`, headers);
       entry.streams.push(s);
@@ -66,6 +64,30 @@ describe('GET /api/v1/stream', () => {
       ['delete', '9001'],
       ['notification', expect.any(String)],
     ]);
+  });
+
+  it('carries a followed author\'s new tweet and its deletion from the fan-out, not the author\'s own or a stranger\'s', async () => {
+    const s = await start({ PASSWORD_HASH_MEMORY_KIB: '8192' });
+    const [ann, ben, cat] = [await signUp(s.t, 'ann'), await signUp(s.t, 'ben'), await signUp(s.t, 'cat')];
+    const api = (token: string, method: 'POST' | 'PUT' | 'DELETE', url: string, body?: object) =>
+      fetch(`${s.base}${url}`, { method, headers: { ...bearer(token), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? null : JSON.stringify(body) });
+    expect((await api(ann.token, 'PUT', '/api/v1/users/ben/follow')).status).toBe(200);
+    // As a client does: read the timeline, then follow it live. (Fan-out skips those who never read.)
+    expect((await fetch(`${s.base}/api/v1/timeline/home`, { headers: bearer(ann.token) })).status).toBe(200);
+    const annStream = await s.open(bearer(ann.token));
+    const benStream = await s.open(bearer(ben.token));
+    const stranger = (await (await api(cat.token, 'POST', '/api/v1/tweets', { text: 'nobody follows me' })).json()) as { id: string };
+    const posted = (await (await api(ben.token, 'POST', '/api/v1/tweets', { text: 'hello followers' })).json()) as { id: string };
+    await annStream.waitFor(event('tweet', posted.id));
+    expect((await api(ben.token, 'DELETE', `/api/v1/tweets/${posted.id}`)).status).toBe(204);
+    await annStream.waitFor(event('delete', posted.id));
+    expect(annStream.events().map((e) => [e.event, dataOf(e)])).toEqual([
+      ['tweet', { id: posted.id, authorId: ben.userId }],
+      ['delete', { id: posted.id, authorId: ben.userId }],
+    ]);
+    expect(annStream.events().some(event('tweet', stranger.id))).toBe(false);
+    // The author sees their own tweet in their timeline, not as a live event to themselves.
+    expect(benStream.events().filter((e) => e.kind === 'event')).toEqual([]);
   });
 
   it('takes ?access_token= for browsers\' EventSource', async () => {
