@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
+import { systemClock, type Clock } from '../../platform/clock/index.js';
 import type { QueuePort, Subscription } from '../../platform/queue/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { UserDirectory } from '../accounts/index.js';
@@ -22,6 +23,8 @@ export interface SearchDeps {
   sql: SqlDatabase<unknown>;
   /** The accounts directory (API role): author names and user search. The worker role has none. */
   users?: Pick<UserDirectory, 'byIds' | 'search'> | undefined;
+  /** When deleted tweets leave the index (default: the system clock). */
+  clock?: Clock | undefined;
 }
 
 /** Options of the consumer. */
@@ -62,7 +65,8 @@ export function createSearch(deps: SearchDeps): Search {
         options.registry === undefined
           ? undefined
           : new Counter({ name: 'search_events_total', help: 'Feed events handled by the search indexer, by outcome.', labelNames: ['outcome'], registers: [options.registry] });
-      const handler = searchConsumer(repository, counter === undefined ? undefined : (outcome) => counter.inc({ outcome }));
+      const clock = deps.clock ?? systemClock;
+      const handler = searchConsumer({ repository, now: () => clock.now(), onOutcome: counter === undefined ? undefined : (outcome) => counter.inc({ outcome }) });
       const { beforeHandle } = options;
       return queue.consume<FeedEvent>(
         SEARCH_TOPIC,

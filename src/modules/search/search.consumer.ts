@@ -6,15 +6,32 @@ import type { SearchRepository } from './search.repository.js';
 const MAX_TAGS = 30;
 const MAX_TAG_LENGTH = 140;
 
+/**
+ * How long a deleted tweet stays in the full-text index as a tombstone: a ranked search paged
+ * within this delay of the deletion resumes exactly; an older cursor resumes from its remembered
+ * score, a close guess.
+ */
+export const TOMBSTONE_PURGE_DELAY_MS = 24 * 60 * 60 * 1000;
+/** Tombstones purged per message at most: the purge keeps up (one delete adds one) in small steps. */
+export const PURGE_BATCH = 16;
+
 /** Counts of what the consumer did, for metrics. */
 export type SearchConsumerOutcome = 'indexed' | 'removed' | 'ignored';
 
+export interface SearchConsumerDeps {
+  repository: SearchRepository;
+  now: () => number;
+  onOutcome?: ((outcome: SearchConsumerOutcome) => void) | undefined;
+}
+
 /**
  * The `feed.search` handler: `tweet_posted` indexes the text, hashtags and author; `tweet_deleted`
- * removes them. Idempotent (redeliveries and a delete arriving first change nothing more); other
- * events are not about search. A malformed event throws, so that it ends up dead-lettered, visible.
+ * makes it a tombstone (out of the results at once, out of the index after
+ * {@link TOMBSTONE_PURGE_DELAY_MS}: every message purges a few that are due). Idempotent
+ * (redeliveries and a delete arriving first change nothing more); other events are not about
+ * search. A malformed event throws, so that it ends up dead-lettered, visible.
  */
-export function searchConsumer(repository: SearchRepository, onOutcome?: (outcome: SearchConsumerOutcome) => void): MessageHandler<FeedEvent> {
+export function searchConsumer({ repository, now, onOutcome }: SearchConsumerDeps): MessageHandler<FeedEvent> {
   return async (message) => {
     const event = message.payload;
     let outcome: SearchConsumerOutcome = 'ignored';
@@ -28,9 +45,10 @@ export function searchConsumer(repository: SearchRepository, onOutcome?: (outcom
       if (fresh) outcome = 'indexed';
     } else if (event.type === 'tweet_deleted') {
       check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && Number.isFinite(event.at), event);
-      if (await repository.remove(event.tweetId, event.authorId, event.at)) outcome = 'removed';
+      if (await repository.remove(event.tweetId, event.authorId, event.at, now())) outcome = 'removed';
     }
     onOutcome?.(outcome);
+    await repository.purge(now() - TOMBSTONE_PURGE_DELAY_MS, PURGE_BATCH);
   };
 }
 

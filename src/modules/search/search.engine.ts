@@ -33,11 +33,15 @@ export interface FullTextEngine {
   readonly migration: Migration;
   /** Indexes a live document, inside the caller's transaction. */
   add(db: Kysely<SearchTables>, doc: { docId: number; text: string }): Promise<void>;
-  /** Removes a document; `text` is exactly what was indexed. */
+  /**
+   * Removes a document; `text` is exactly what was indexed. Called when a tombstone is purged, not
+   * when the tweet is deleted: until then it stays indexed, only left out of the results.
+   */
   remove(db: Kysely<SearchTables>, doc: { docId: number; text: string }): Promise<void>;
   /**
-   * Documents matching every term (each a plain word: letters, digits, marks), best first, then
-   * newest first, among doc ids up to `maxDocId`, after `after`.
+   * Live documents (`deleted_at` null) matching every term (each a plain word: letters, digits,
+   * marks), best first, then newest first, among doc ids up to `maxDocId`, after `after`. The
+   * score of `after` is recomputed while its document is still indexed, deleted or not.
    */
   match(db: Kysely<SearchTables>, query: { terms: readonly string[]; limit: number; maxDocId: number; after: RankCursor | null }): Promise<RankedHit[]>;
 }

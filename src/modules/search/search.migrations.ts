@@ -38,5 +38,16 @@ export function searchMigrations(dialect: SqlDialectName): Record<string, Migrat
       },
     },
     'search/0002_fulltext': fullTextEngineFor(dialect).migration,
+    'search/0003_purge_queue': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('search_purge_queue')
+          .addColumn('doc_id', dialect === 'postgres' ? 'bigint' : 'integer', (c) => c.primaryKey())
+          .addColumn('queued_at', 'bigint', (c) => c.notNull())
+          .execute();
+        // The purge takes the oldest first, a few at a time.
+        await db.schema.createIndex('search_purge_queue_queued_idx').on('search_purge_queue').column('queued_at').execute();
+      },
+    },
   };
 }

@@ -49,21 +49,43 @@ export class SearchRepository {
   }
 
   /**
-   * Takes a tweet out of the index and leaves a tombstone without its text; a tombstone is also
-   * left for a tweet not indexed yet. False when there was nothing live to remove.
+   * Makes a tweet a tombstone: never a result again, and its tags are gone, but its text stays in
+   * the full-text index until {@link purge} (queued at `now`): removing it at once would change
+   * bm25's corpus statistics under open searches, and lose the score their cursor resumes from.
+   * A tombstone without text is left for a tweet not indexed yet. False when nothing live was removed.
    */
-  async remove(tweetId: string, authorId: string, at: number): Promise<boolean> {
+  async remove(tweetId: string, authorId: string, at: number, now: number): Promise<boolean> {
     return this.#sql.db.transaction().execute(async (trx) => {
-      const row = await trx.selectFrom('search_tweets').select(['doc_id', 'text', 'deleted_at']).where('tweet_id', '=', tweetId).executeTakeFirst();
+      const row = await trx.selectFrom('search_tweets').select(['doc_id', 'deleted_at']).where('tweet_id', '=', tweetId).executeTakeFirst();
       if (row === undefined) {
         await trx.insertInto('search_tweets').values({ tweet_id: tweetId, author_id: authorId, text: '', created_at: at, deleted_at: at }).execute();
         return false;
       }
       if (row.deleted_at !== null) return false;
-      await this.#engine.remove(trx, { docId: Number(row.doc_id), text: row.text });
       await trx.deleteFrom('search_hashtags').where('doc_id', '=', row.doc_id).execute();
-      await trx.updateTable('search_tweets').set({ text: '', deleted_at: at }).where('doc_id', '=', row.doc_id).execute();
+      await trx.updateTable('search_tweets').set({ deleted_at: at }).where('doc_id', '=', row.doc_id).execute();
+      await trx.insertInto('search_purge_queue').values({ doc_id: row.doc_id, queued_at: now }).execute();
       return true;
+    });
+  }
+
+  /**
+   * Takes out of the full-text index, and forgets the text of, at most `limit` tombstones queued
+   * up to `before`, oldest first; answers how many. Reads first, so that an empty queue costs no
+   * write lock; a tombstone is purged only by whoever took it off the queue (never twice: the
+   * engine must not remove a document it no longer holds).
+   */
+  async purge(before: number, limit: number): Promise<number> {
+    const due = await this.#sql.db.selectFrom('search_purge_queue').select('doc_id').where('queued_at', '<=', before).orderBy('queued_at').limit(limit).execute();
+    if (due.length === 0) return 0;
+    return this.#sql.db.transaction().execute(async (trx) => {
+      const taken = await trx.deleteFrom('search_purge_queue').where('doc_id', 'in', due.map((d) => d.doc_id)).returning('doc_id').execute();
+      if (taken.length === 0) return 0;
+      const docIds = taken.map((d) => d.doc_id);
+      const rows = await trx.selectFrom('search_tweets').select(['doc_id', 'text']).where('doc_id', 'in', docIds).execute();
+      for (const row of rows) await this.#engine.remove(trx, { docId: Number(row.doc_id), text: row.text });
+      await trx.updateTable('search_tweets').set({ text: '' }).where('doc_id', 'in', docIds).execute();
+      return rows.length;
     });
   }
 
@@ -73,7 +95,7 @@ export class SearchRepository {
     return Number(row?.max ?? 0);
   }
 
-  /** Full-text matches, best first. */
+  /** Full-text matches among live tweets, best first. */
   match(terms: readonly string[], limit: number, maxDocId: number, after: RankCursor | null): Promise<RankedHit[]> {
     return this.#engine.match(this.#sql.db, { terms, limit, maxDocId, after });
   }

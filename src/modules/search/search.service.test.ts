@@ -1,6 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../platform/clock/index.js';
 import { SqliteDatabase } from '../../platform/sql/sqlite/sqlite-database.js';
 import { AppError } from '../../shared/errors/index.js';
+import type { FeedEvent } from './feed-event.js';
+import { PURGE_BATCH, TOMBSTONE_PURGE_DELAY_MS, searchConsumer } from './search.consumer.js';
 import { searchMigrations } from './search.migrations.js';
 import { fts5Engine } from './sqlite/fts5.engine.js';
 import { SearchRepository, type IndexedTweet } from './search.repository.js';
@@ -10,6 +13,7 @@ import type { SearchTables } from './search.tables.js';
 let db: SqliteDatabase<SearchTables>;
 let repository: SearchRepository;
 let service: SearchService;
+let clock: ManualClock;
 let nextId = 1_000;
 
 beforeEach(async () => {
@@ -17,6 +21,7 @@ beforeEach(async () => {
   await db.migrate(searchMigrations('sqlite'));
   repository = new SearchRepository(db, fts5Engine);
   service = new SearchService(repository);
+  clock = new ManualClock();
 });
 afterEach(() => db.close());
 
@@ -28,6 +33,10 @@ async function post(text: string, more: Partial<IndexedTweet> = {}): Promise<str
 }
 
 const ids = (items: TweetHit[]) => items.map((i) => i.id);
+/** What the full-text index itself holds for a word, tombstones included. */
+const inFullText = (word: string) => db.raw.prepare('SELECT rowid FROM search_tweets_fts WHERE search_tweets_fts MATCH ?').all(word).length;
+/** FTS5's own check that its index matches the text it was given (throws when it does not). */
+const checkFullText = () => db.raw.prepare("INSERT INTO search_tweets_fts (search_tweets_fts) VALUES ('integrity-check')").run();
 async function filler(): Promise<void> {
   for (let i = 0; i < 12; i++) await post(`unrelated chatter about golang number ${i}`);
 }
@@ -89,13 +98,52 @@ describe('SearchService.tweets (FTS5)', () => {
       // ...and an already-seen one is deleted (an offset would then skip a result).
       const victim = seen[page];
       if (victim !== undefined && !deleted.has(victim)) {
-        await repository.remove(victim, 'a1', Date.now());
+        await repository.remove(victim, 'a1', Date.now(), clock.now());
         deleted.add(victim);
       }
       if (result.nextCursor === null) break;
       cursor = result.nextCursor;
     }
     expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...original].sort());
+  });
+
+  it('pages without skips or repeats when the last result of each page is deleted before the next', async () => {
+    const original: string[] = [];
+    for (let i = 0; i < 23; i++) original.push(await post(`kelp ${'padding '.repeat(i % 5)}${i}`));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const result = await service.tweets('kelp', { limit: 5, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...ids(result.items));
+      // The cursor's own tweet goes, and the corpus moves on: its score must still be known exactly.
+      const anchor = result.items.at(-1);
+      if (anchor !== undefined) await repository.remove(anchor.id, 'a1', Date.now(), clock.now());
+      await post(`unrelated words ${page}`);
+      if (result.nextCursor === null) break;
+      cursor = result.nextCursor;
+    }
+    expect(new Set(seen).size).toBe(seen.length);
+    expect([...seen].sort()).toEqual([...original].sort());
+  });
+
+  it('keeps the order of an open search when other tweets are deleted (their statistics stay)', async () => {
+    // Long tweets without the word: deleting them would shrink the mean length bm25 normalises by,
+    // which reorders a short text with the word once and a longer one with it twice.
+    const chatter: string[] = [];
+    for (let i = 0; i < 30; i++) chatter.push(await post(`unrelated ${'chatter '.repeat(40)}${i}`));
+    const original: string[] = [];
+    for (let i = 0; i < 4; i++) original.push(await post(i % 2 === 0 ? `krill ${i}` : `krill krill a b c d e f g h ${i}`));
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const result = await service.tweets('krill', { limit: 1, ...(cursor === undefined ? {} : { cursor }) });
+      seen.push(...ids(result.items));
+      for (const id of chatter.splice(0, 15)) await repository.remove(id, 'a1', Date.now(), clock.now());
+      if (result.nextCursor === null) break;
+      cursor = result.nextCursor;
+    }
+    expect(seen).toHaveLength(original.length);
     expect([...seen].sort()).toEqual([...original].sort());
   });
 
@@ -118,18 +166,55 @@ describe('SearchService.tweets (FTS5)', () => {
     expect(await repository.index(tweet)).toBe(true);
     expect(await repository.index(tweet)).toBe(false);
     expect(ids((await service.tweets('kraken', { limit: 5 })).items)).toEqual(['77']);
-    expect(await repository.remove('77', 'a1', 6)).toBe(true);
-    expect(await repository.remove('77', 'a1', 6)).toBe(false);
+    expect(await repository.remove('77', 'a1', 6, clock.now())).toBe(true);
+    expect(await repository.remove('77', 'a1', 6, clock.now())).toBe(false);
     expect(await repository.index(tweet)).toBe(false);
     expect((await service.tweets('kraken', { limit: 5 })).items).toEqual([]);
     expect((await service.tweets('#kraken', { limit: 5 })).items).toEqual([]);
     // Deleted before its post was indexed: the post must stay out.
-    expect(await repository.remove('78', 'a1', 7)).toBe(false);
+    expect(await repository.remove('78', 'a1', 7, clock.now())).toBe(false);
     expect(await repository.index({ ...tweet, tweetId: '78' })).toBe(false);
     expect((await service.tweets('kraken', { limit: 5 })).items).toEqual([]);
-    // The deleted text is not kept.
-    const rows = await db.db.selectFrom('search_tweets').select(['tweet_id', 'text']).orderBy('tweet_id').execute();
-    expect(rows).toEqual([{ tweet_id: '77', text: '' }, { tweet_id: '78', text: '' }]);
+    // The deleted text stays indexed until the tombstone is purged, then it is not kept.
+    const texts = () => db.db.selectFrom('search_tweets').select(['tweet_id', 'text']).orderBy('tweet_id').execute();
+    expect(await texts()).toEqual([{ tweet_id: '77', text: 'idempotent kraken' }, { tweet_id: '78', text: '' }]);
+    expect(await repository.purge(clock.now() - 1, 10)).toBe(0);
+    expect(await repository.purge(clock.now(), 10)).toBe(1);
+    expect(await repository.purge(clock.now(), 10)).toBe(0);
+    expect(await texts()).toEqual([{ tweet_id: '77', text: '' }, { tweet_id: '78', text: '' }]);
+    expect(inFullText('kraken')).toBe(0);
+    checkFullText();
+    // A purged tombstone still wins over a late post.
+    expect(await repository.index(tweet)).toBe(false);
+    expect((await service.tweets('kraken', { limit: 5 })).items).toEqual([]);
+  });
+
+  it('keeps deleted tweets indexed until the purge delay, then the consumer purges a batch per message', async () => {
+    const handle = searchConsumer({ repository, now: () => clock.now() });
+    let message = 0;
+    const deliver = (payload: FeedEvent) => handle({ id: String(++message), topic: 'feed.search', key: null, payload, attempt: 1, publishedAt: clock.now() });
+    const posts: FeedEvent[] = [];
+    for (let i = 0; i < PURGE_BATCH + 4; i++) {
+      posts.push({ type: 'tweet_posted', tweetId: String(500 + i), authorId: 'a1', text: `squid ${i}`, replyTo: null, replyToAuthorId: null, mentions: [], hashtags: [], createdAt: i });
+    }
+    for (const p of posts) await deliver(p);
+    const kept = await post('squid ink');
+    for (const p of posts) await deliver({ type: 'tweet_deleted', tweetId: (p as { tweetId: string }).tweetId, authorId: 'a1', at: clock.now() });
+    expect(ids((await service.tweets('squid', { limit: 50 })).items)).toEqual([kept]);
+    expect(inFullText('squid')).toBe(posts.length + 1);
+
+    const liked: FeedEvent = { type: 'tweet_liked', tweetId: kept, authorId: 'a1', userId: 'u2', at: 0 };
+    clock.advance(TOMBSTONE_PURGE_DELAY_MS - 1);
+    await deliver(liked);
+    expect(inFullText('squid')).toBe(posts.length + 1);
+    clock.advance(1);
+    await deliver(liked);
+    expect(inFullText('squid')).toBe(posts.length + 1 - PURGE_BATCH);
+    // Redelivered posts of purged tweets stay out; the rest of the queue goes with the next messages.
+    for (const p of posts) await deliver(p);
+    expect(inFullText('squid')).toBe(1);
+    expect(ids((await service.tweets('squid', { limit: 50 })).items)).toEqual([kept]);
+    checkFullText();
   });
 });
 

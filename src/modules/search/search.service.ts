@@ -36,9 +36,13 @@ export class SearchService {
 
   /**
    * Tweets matching a query. Ranked pages use a keyset cursor `(score, createdAt, docId)` plus a
-   * snapshot bound (the newest doc id when the first page was asked): tweets indexed later cannot
-   * push results across a page boundary, and deleted ones leave no gap, which an offset cannot
-   * promise. Hashtag pages are newest first, keyed on `(createdAt, docId)`.
+   * snapshot bound (the newest doc id when the first page was asked): tweets indexed later never
+   * show up in later pages, and deleted ones leave no gap, which an offset cannot promise. Deleted
+   * tweets stay indexed a while as tombstones, so the cursor's own tweet keeps its exact score and
+   * deletions do not move bm25's corpus statistics. Tweets indexed later still move them a little,
+   * which can swap two results of close scores but different term counts or lengths across a
+   * boundary (in a small corpus: FTS5's bm25 always uses the statistics of the whole index).
+   * Hashtag pages are newest first, keyed on `(createdAt, docId)`.
    */
   async tweets(q: string, options: { cursor?: string | undefined; limit: number }): Promise<SearchPage<TweetHit>> {
     const query = parseTweetQuery(q);

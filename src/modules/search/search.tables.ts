@@ -7,7 +7,7 @@ export interface SearchTweetsTable {
   /** Snowflake id (decimal string) from the feed. */
   tweet_id: string;
   author_id: string;
-  /** NFC text as indexed; emptied when the tweet is deleted. */
+  /** NFC text as indexed; kept while a deleted tweet is still in the full-text index, emptied when purged. */
   text: string;
   /** Epoch ms. */
   created_at: number;
@@ -23,8 +23,19 @@ export interface SearchHashtagsTable {
   created_at: number;
 }
 
+/**
+ * Deleted tweets still in the full-text index. They stay there a while so that bm25 keeps the same
+ * corpus statistics, and a cursor whose last result was deleted still finds its exact score.
+ */
+export interface SearchPurgeQueueTable {
+  doc_id: number;
+  /** Epoch ms, by the indexer's clock: when the tweet stopped being a result. */
+  queued_at: number;
+}
+
 /** The tables the search module owns (plus its engine's full-text index). */
 export interface SearchTables {
   search_tweets: SearchTweetsTable;
   search_hashtags: SearchHashtagsTable;
+  search_purge_queue: SearchPurgeQueueTable;
 }

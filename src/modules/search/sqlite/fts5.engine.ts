@@ -29,12 +29,13 @@ export const fts5Engine: FullTextEngine = {
     const expression = terms.map(quote).join(' ');
     const anchor = after === null ? null : { ...after, score: (await scoreOf(db, expression, after.docId)) ?? after.score };
     // bm25() is negative, lower is better; the `score` alias is visible to WHERE in SQLite.
+    // Tombstones are still in the index (they count in bm25's statistics), never in the results.
     const { rows } = await sql<{ doc_id: number; tweet_id: string; author_id: string; text: string; created_at: number; score: number; marked: string }>`
       SELECT t.doc_id, t.tweet_id, t.author_id, t.text, t.created_at,
              bm25(search_tweets_fts) AS score,
              highlight(search_tweets_fts, 0, ${MARK_OPEN}, ${MARK_CLOSE}) AS marked
       FROM search_tweets_fts JOIN search_tweets t ON t.doc_id = search_tweets_fts.rowid
-      WHERE search_tweets_fts MATCH ${expression} AND t.doc_id <= ${maxDocId} ${anchor === null ? sql`` : sql`AND ${afterCursor(anchor)}`}
+      WHERE search_tweets_fts MATCH ${expression} AND t.doc_id <= ${maxDocId} AND t.deleted_at IS NULL ${anchor === null ? sql`` : sql`AND ${afterCursor(anchor)}`}
       ORDER BY score, t.created_at DESC, t.doc_id DESC
       LIMIT ${limit}`.execute(db);
     return rows.map((r): RankedHit => ({
@@ -57,8 +58,10 @@ function quote(term: string): string {
 /**
  * The current score of the last document of the previous page. bm25 depends on the corpus (its
  * size, its mean length), which moves as tweets are indexed: the score a cursor remembers no
- * longer lines up with today's scores, while the document's place in the order does. Null when
- * the document is gone (the remembered score is then the best guess).
+ * longer lines up with today's scores, while the document's place in the order does (but for
+ * close scores, see `SearchService.tweets`). A deleted document is still indexed until its
+ * tombstone is purged; null only after that (a cursor older than the purge delay: the remembered
+ * score is then the best guess).
  * The CASTs matter: better-sqlite3 binds every JS number as a REAL, and FTS5 silently ignores a
  * `rowid = <real>` constraint (every match comes back), where a regular table would compare values.
  */
