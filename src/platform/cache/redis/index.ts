@@ -1,0 +1,1 @@
+export { RedisCacheAdapter, type RedisCacheOptions } from './redis-cache.adapter.js';
