@@ -1,0 +1,83 @@
+import { Kysely, PostgresDialect, sql, type Migration } from 'kysely';
+import { Pool } from 'pg';
+import { runMigrations } from '../migrator.js';
+import type { SqlDatabase } from '../sql.port.js';
+import { portableTypes } from './postgres-values.js';
+
+export interface PostgresOptions {
+  /** `postgres://user[:password]@host[:port]/database[?sslmode=...]`. */
+  connectionString: string;
+  /**
+   * The schema that holds this database's tables: the only entry of every connection's
+   * search_path, created by `migrate` if missing. Default: the server's search_path (`public`).
+   * Tests give each database a fresh one, so that they never meet.
+   */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Longest a statement may run, in ms (default: the server's, usually none). */
+  statementTimeoutMs?: number;
+  /** Told about errors of idle pooled connections (e.g. the server restarted); the pool replaces them. */
+  onError?: (error: Error) => void;
+}
+
+/** SQLSTATE of unique_violation (a primary key or a unique index). */
+const UNIQUE_VIOLATION = '23505';
+/** Lower-case identifiers only: no quoting rules to get wrong in the startup options. */
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * The production SQL adapter: Kysely over a node-postgres pool. Every query is sent with the
+ * extended protocol (parse, bind, execute in one round trip), its values as bound parameters.
+ * Statements are not named: a named statement would save the server its parse and plan only, but
+ * fails with "cached plan must not change result type" once a migration adds a column under it,
+ * and cannot pass through transaction-pooling proxies.
+ */
+export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
+  readonly dialect = 'postgres' as const;
+  readonly db: Kysely<DB>;
+  readonly #pool: Pool;
+  readonly #schema: string | undefined;
+
+  constructor(options: PostgresOptions) {
+    if (options.schema !== undefined && !SCHEMA_NAME.test(options.schema)) {
+      throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(options.schema)}`);
+    }
+    this.#schema = options.schema;
+    this.#pool = new Pool({
+      connectionString: options.connectionString,
+      max: options.poolSize ?? 10,
+      idleTimeoutMillis: 30_000,
+      connectionTimeoutMillis: 10_000,
+      application_name: 'blueprint',
+      // Set at connection start-up: no extra round trip, and no connection ever runs without it.
+      ...(options.schema === undefined ? {} : { options: `-c search_path=${options.schema}` }),
+      ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
+      types: portableTypes(),
+    });
+    // An idle connection that breaks emits on the pool; unheard, that would end the process.
+    this.#pool.on('error', options.onError ?? (() => {}));
+    this.db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: this.#pool }) });
+  }
+
+  isUniqueViolation(error: unknown): boolean {
+    return error instanceof Error && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
+  }
+
+  async migrate(migrations: Record<string, Migration>): Promise<void> {
+    // Kysely finds its bookkeeping tables in any schema unless told which: name ours.
+    const schema = this.#schema ?? (await sql<{ schema: string | null }>`select current_schema() as schema`.execute(this.db)).rows[0]?.schema;
+    if (schema == null) throw new Error('the search_path names no existing schema: set PostgresOptions.schema');
+    await runMigrations(this.db as Kysely<unknown>, migrations, { schema });
+  }
+
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.db);
+  }
+
+  async close(): Promise<void> {
+    // Kysely ends the pool only if it ever used it; a query after this must still fail.
+    await this.db.destroy();
+    if (!this.#pool.ended) await this.#pool.end();
+  }
+}
