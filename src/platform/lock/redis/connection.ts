@@ -1,0 +1,31 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** A client, and how to let go of it: quit one opened from a URL, leave one passed in open. */
+export interface Connection {
+  readonly redis: Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * `connection`: an ioredis client, or a URL to open one with `maxRetriesPerRequest: 1` (a command
+ * fails after one failed reconnection instead of queueing for ioredis's default 20 attempts, so a
+ * caller waiting on a lock hears of an outage at once) and the given options.
+ */
+export function connect(connection: Redis | string, redisOptions?: RedisOptions): Connection {
+  if (typeof connection !== 'string') return { redis: connection, close: async () => {} };
+  const redis = new Redis(connection, { maxRetriesPerRequest: 1, ...redisOptions });
+  // Failures reach callers as rejections; without a listener ioredis logs each one.
+  redis.on('error', () => {});
+  let closed = false;
+  return {
+    redis,
+    async close() {
+      // Right after QUIT the status still reads 'ready' until the socket closes: a second QUIT would reject.
+      if (closed) return;
+      closed = true;
+      // QUIT needs a live connection; one still trying to reconnect is simply dropped.
+      if (redis.status === 'ready') await redis.quit();
+      else redis.disconnect();
+    },
+  };
+}
