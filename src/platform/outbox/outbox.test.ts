@@ -1,15 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { Kysely } from 'kysely';
-import { SqliteDatabase } from '../sql/sqlite/sqlite-database.js';
+import type { SqlDatabase } from '../sql/index.js';
+import { describeEachDialect } from '../sql/testing/test-databases.js';
 import { SqliteQueue } from '../queue/sqlite/sqlite-queue.js';
-import { addToOutbox, OutboxRelay, outboxMigrations } from './outbox.js';
+import { addToOutbox, OutboxRelay, outboxMigrationsFor } from './outbox.js';
 
-describe('transactional outbox', () => {
-  let sql: SqliteDatabase;
+// The outbox lives in the module's database, whichever it is; the queue here is the embedded one.
+describeEachDialect('transactional outbox', (dialect) => {
+  let sql: SqlDatabase;
   let queue: SqliteQueue;
   beforeEach(async () => {
-    sql = new SqliteDatabase({ filename: ':memory:' });
-    await sql.migrate(outboxMigrations);
+    sql = await dialect.open();
+    await sql.migrate(outboxMigrationsFor(sql.dialect));
     await sql.db.schema.createTable('things').addColumn('name', 'text').execute();
     queue = new SqliteQueue({ filename: ':memory:' });
   });

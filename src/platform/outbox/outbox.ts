@@ -1,6 +1,7 @@
 import type { Kysely, Migration } from 'kysely';
 import type { QueuePort } from '../queue/queue.port.js';
-import type { SqlDatabase } from '../sql/sql.port.js';
+import { identityColumn } from '../sql/identity-column.js';
+import type { SqlDatabase, SqlDialectName } from '../sql/sql.port.js';
 
 /** The outbox table: events written in the same transaction as the data they describe. */
 export interface OutboxTable {
@@ -14,20 +15,29 @@ export interface OutboxTables {
   outbox: OutboxTable;
 }
 
-export const outboxMigrations: Record<string, Migration> = {
-  'outbox/0001_outbox': {
-    async up(db: Kysely<unknown>) {
-      await db.schema
-        .createTable('outbox')
-        .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
-        .addColumn('topic', 'varchar(64)', (c) => c.notNull())
-        .addColumn('key', 'varchar(64)')
-        .addColumn('payload', 'text', (c) => c.notNull())
-        .addColumn('created_at', 'bigint', (c) => c.notNull())
-        .execute();
+/** Schema of the outbox for a dialect. */
+export function outboxMigrationsFor(dialect: SqlDialectName): Record<string, Migration> {
+  return {
+    'outbox/0001_outbox': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('outbox')
+          .addColumn('id', ...identityColumn(dialect))
+          .addColumn('topic', 'varchar(64)', (c) => c.notNull())
+          .addColumn('key', 'varchar(64)')
+          .addColumn('payload', 'text', (c) => c.notNull())
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .execute();
+      },
     },
-  },
-};
+  };
+}
+
+/**
+ * @deprecated SQLite only: use `outboxMigrationsFor(sql.dialect)`. Kept while the composition
+ * root still spreads it; the same migration name, so nothing runs twice when it switches.
+ */
+export const outboxMigrations: Record<string, Migration> = outboxMigrationsFor('sqlite');
 
 /** One event for the outbox. */
 export interface OutboxEvent {

@@ -2,3 +2,4 @@ export type { SqlDatabase, SqlDialectName } from './sql.port.js';
 export { tablesOf } from './sql.port.js';
 export { BulkInsert } from './bulk-insert.js';
 export { GroupCommit } from './group-commit.js';
+export { identityColumn } from './identity-column.js';
