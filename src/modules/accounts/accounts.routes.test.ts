@@ -1,14 +1,15 @@
 import type { LightMyRequestResponse } from 'fastify';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 import { REFRESH_COOKIE } from './accounts.routes.js';
 import { startAccountsFixture, TRUSTED_ORIGIN, type AccountsFixture } from './testing/accounts-fixture.js';
 
 const PASSWORD = 'correct horse battery staple';
 
-describe('accounts routes (bare Fastify, in-memory SQLite)', () => {
+describeEachDialect('accounts routes (bare Fastify)', (dialect) => {
   let f: AccountsFixture;
   beforeEach(async () => {
-    f = await startAccountsFixture();
+    f = await startAccountsFixture({ sql: await dialect.open() });
   });
   afterEach(() => f.close());
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi } from 'vitest';
 import { AccessTokens } from './access-tokens.js';
 import { AccountsService } from './accounts.service.js';
 import { AuditLog } from './audit-log.js';
@@ -12,19 +12,20 @@ import { RefreshSessions } from './refresh-sessions.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SigningKeys } from './signing-keys.js';
 import { openAccountsDb } from './testing/accounts-db.js';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 import { UsersRepository } from './users.repository.js';
 
 const ctx = { ip: '198.51.100.7', userAgent: 'vitest' };
 const PASSWORD = 'correct horse battery staple';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-describe('AccountsService login', () => {
+describeEachDialect('AccountsService login', (dialect) => {
   let db: Awaited<ReturnType<typeof openAccountsDb>>;
   let dataDir: string;
   let hasher: PasswordHasher;
   let service: AccountsService;
   beforeEach(async () => {
-    db = await openAccountsDb();
+    db = await openAccountsDb(dialect);
     dataDir = mkdtempSync(join(tmpdir(), 'service-test-'));
     const keys = await SigningKeys.open({ dataDir, now: () => db.clock.now() });
     hasher = new PasswordHasher({ memoryCost: 8192, timeCost: 3, parallelism: 1 });

@@ -1,19 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService, MAX_ACTIVE_API_KEYS } from './api-keys.service.js';
 import { AuditLog } from './audit-log.js';
 import { AuditRepository } from './audit.repository.js';
 import { sha256Hex } from './secret-token.js';
 import { insertUser, openAccountsDb } from './testing/accounts-db.js';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 
 const ctx = { ip: '203.0.113.9', userAgent: 'test' };
 const codeOf = async (promise: Promise<unknown>) => promise.then(() => 'ok', (e: { code?: string }) => e.code);
 
-describe('ApiKeysService', () => {
+describeEachDialect('ApiKeysService', (dialect) => {
   let db: Awaited<ReturnType<typeof openAccountsDb>>;
   let service: ApiKeysService;
   beforeEach(async () => {
-    db = await openAccountsDb();
+    db = await openAccountsDb(dialect);
     const audit = new AuditLog({ repository: new AuditRepository(db.sql), clock: db.clock, ids: db.ids });
     service = new ApiKeysService({ repository: new ApiKeysRepository(db.sql), audit, clock: db.clock, ids: db.ids });
     await insertUser(db.sql, '1', 'alice');

@@ -1,13 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { AuditLog, truncate } from './audit-log.js';
 import { AuditRepository } from './audit.repository.js';
 import { openAccountsDb } from './testing/accounts-db.js';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 
-describe('AuditLog', () => {
+describeEachDialect('AuditLog', (dialect) => {
   let db: Awaited<ReturnType<typeof openAccountsDb>>;
   let audit: AuditLog;
   beforeEach(async () => {
-    db = await openAccountsDb();
+    db = await openAccountsDb(dialect);
     audit = new AuditLog({ repository: new AuditRepository(db.sql), clock: db.clock, ids: db.ids });
   });
   afterEach(() => db.close());

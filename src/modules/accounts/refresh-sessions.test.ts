@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { ManualClock } from '../../platform/clock/index.js';
 import type { SqlDatabase } from '../../platform/sql/index.js';
 import type { AccountsTables } from './accounts.tables.js';
@@ -6,16 +6,17 @@ import { RefreshSessions } from './refresh-sessions.js';
 import { sha256Hex } from './secret-token.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { insertUser, openAccountsDb } from './testing/accounts-db.js';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 
 const DAY = 86_400_000;
 
-describe('RefreshSessions', () => {
+describeEachDialect('RefreshSessions', (dialect) => {
   let db: Awaited<ReturnType<typeof openAccountsDb>>;
   let sql: SqlDatabase<AccountsTables>;
   let clock: ManualClock;
   let sessions: RefreshSessions;
   beforeEach(async () => {
-    db = await openAccountsDb();
+    db = await openAccountsDb(dialect);
     ({ sql, clock } = db);
     sessions = new RefreshSessions({ repository: new SessionsRepository(sql), clock, ids: db.ids, ttlMs: 30 * DAY });
     await insertUser(sql, '1', 'alice');

@@ -26,13 +26,14 @@ export interface AccountsFixture {
 }
 
 /**
- * The module on an in-memory database behind a bare Fastify wired as the app wires it: cookie
- * plugin, problem+json errors, and the onRequest hook that sets `request.principal`.
+ * The module behind a bare Fastify wired as the app wires it: cookie plugin, problem+json errors,
+ * and the onRequest hook that sets `request.principal`. On `overrides.sql` (migrated here, closed
+ * by `close`) or else an in-memory SQLite database.
  */
 export async function startAccountsFixture(overrides: Partial<AccountsOptions> = {}): Promise<AccountsFixture> {
   const clock = new ManualClock(Date.UTC(2026, 5, 1, 12));
   const dataDir = overrides.dataDir ?? mkdtempSync(join(tmpdir(), 'accounts-test-'));
-  const raw = new SqliteDatabase({ filename: ':memory:' });
+  const raw = overrides.sql ?? new SqliteDatabase({ filename: ':memory:' });
   await raw.migrate(accountsMigrations);
   const accounts = createAccounts({
     sql: raw,

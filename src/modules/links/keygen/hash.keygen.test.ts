@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isBase62 } from './base62.js';
 import { HashKeyGenerator } from './hash.keygen.js';
 import { allLinks, allocateAll, createKeygenTestDb, type KeygenTestDb } from './testing/keygen-fixture.js';
+import { describeEachDialect } from '../../../platform/sql/testing/test-databases.js';
 
 describe('HashKeyGenerator', () => {
   const generator = new HashKeyGenerator();
@@ -39,10 +40,10 @@ describe('HashKeyGenerator', () => {
     expect(() => new HashKeyGenerator({ length: 43 })).toThrow(RangeError);
   });
 
-  describe('under concurrency', () => {
+  describeEachDialect('under concurrency', (dialect) => {
     let testDb: KeygenTestDb;
     beforeEach(async () => {
-      testDb = await createKeygenTestDb();
+      testDb = await createKeygenTestDb(dialect);
     });
     afterEach(async () => {
       await testDb.cleanup();

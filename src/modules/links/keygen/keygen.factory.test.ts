@@ -1,11 +1,12 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { createKeyGenerator } from './keygen.factory.js';
 import { createKeygenTestDb, type KeygenTestDb } from './testing/keygen-fixture.js';
+import { describeEachDialect } from '../../../platform/sql/testing/test-databases.js';
 
-describe('createKeyGenerator', () => {
+describeEachDialect('createKeyGenerator', (dialect) => {
   let testDb: KeygenTestDb;
   beforeEach(async () => {
-    testDb = await createKeygenTestDb();
+    testDb = await createKeygenTestDb(dialect);
   });
   afterEach(async () => {
     await testDb.cleanup();

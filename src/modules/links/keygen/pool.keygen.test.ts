@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { isBase62 } from './base62.js';
 import { PoolKeyGenerator, type PoolKeyGeneratorOptions } from './pool.keygen.js';
 import { allLinks, allocateAll, createKeygenTestDb, type KeygenTestDb } from './testing/keygen-fixture.js';
+import { describeEachDialect } from '../../../platform/sql/testing/test-databases.js';
 
 /** Polls `check` every 10 ms until it holds; fails after `timeoutMs`. */
 async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
@@ -12,7 +13,7 @@ async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Pro
   }
 }
 
-describe('PoolKeyGenerator', () => {
+describeEachDialect('PoolKeyGenerator', (dialect) => {
   let testDb: KeygenTestDb;
   const started: PoolKeyGenerator[] = [];
   const make = (options: PoolKeyGeneratorOptions = {}): PoolKeyGenerator => {
@@ -22,7 +23,7 @@ describe('PoolKeyGenerator', () => {
   };
 
   beforeEach(async () => {
-    testDb = await createKeygenTestDb();
+    testDb = await createKeygenTestDb(dialect);
   });
   afterEach(async () => {
     // Stop timers before the connections close under them.

@@ -1,17 +1,18 @@
 /**
- * Child process for counter.keygen.test.ts: leases counter values from a shared SQLite file.
- * Usage: node --import tsx counter.keygen.child.ts <file> <count> <blockSize>
+ * Child process for counter.keygen.test.ts: leases counter values from a shared database.
+ * Usage: node --import tsx counter.keygen.child.ts <address> <count> <blockSize>
+ * (`address` as `TestDatabase.address` gives it: a SQLite file or a PostgreSQL schema.)
  * Prints "ready", waits for a line on stdin (so siblings start together), takes <count> values
  * and prints them as one JSON array line.
  */
 import { createInterface } from 'node:readline';
-import { SqliteDatabase } from '../../../../platform/sql/sqlite/sqlite-database.js';
+import { connectTestDatabase } from '../../../../platform/sql/testing/test-databases.js';
 import { CounterKeyGenerator } from '../counter.keygen.js';
 
-const [file, countArg, blockArg] = process.argv.slice(2);
-if (!file || !countArg || !blockArg) throw new Error('usage: counter.keygen.child.ts <file> <count> <blockSize>');
+const [address, countArg, blockArg] = process.argv.slice(2);
+if (!address || !countArg || !blockArg) throw new Error('usage: counter.keygen.child.ts <address> <count> <blockSize>');
 
-const sql = new SqliteDatabase({ filename: file });
+const sql = connectTestDatabase(address);
 const generator = new CounterKeyGenerator(sql, { blockSize: Number(blockArg) });
 const lines = createInterface({ input: process.stdin });
 const go = new Promise<void>((resolve) => lines.once('line', () => resolve()));

@@ -1,8 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { tablesOf } from '../../../../platform/sql/index.js';
-import { SqliteDatabase } from '../../../../platform/sql/sqlite/sqlite-database.js';
+import { tablesOf, type SqlDatabase } from '../../../../platform/sql/index.js';
+import type { TestDialect } from '../../../../platform/sql/testing/test-databases.js';
 import { allocateUniqueKey } from '../allocate.js';
 import { keygenMigrations } from '../keygen.migrations.js';
 import type { KeyGenerator } from '../keygen.port.js';
@@ -12,45 +9,32 @@ export interface TestLinksTables {
   test_links: { code: string; url: string };
 }
 
-/** A migrated SQLite file in a fresh temp dir, and every connection opened on it. */
+/** A fresh migrated database of a dialect, and every connection opened on it. */
 export interface KeygenTestDb {
-  readonly file: string;
-  /** Opens one more connection to the same file (closed by `cleanup`). */
-  open(): SqliteDatabase;
-  /** Closes every connection and deletes the temp dir. */
+  /** What a child process opens it with (`connectTestDatabase`). */
+  readonly address: string;
+  /** Opens one more connection (SQLite) or pool (PostgreSQL) to the same database (closed by `cleanup`). */
+  open(): SqlDatabase;
+  /** Closes every connection and removes the database. */
   cleanup(): Promise<void>;
 }
 
-/** Creates the file, runs the keygen migrations and creates `test_links` on it. */
-export async function createKeygenTestDb(): Promise<KeygenTestDb> {
-  const dir = mkdtempSync(join(tmpdir(), 'keygen-'));
-  const file = join(dir, 'keygen.db');
-  const opened: SqliteDatabase[] = [];
-  const open = (): SqliteDatabase => {
-    const sql = new SqliteDatabase({ filename: file });
-    opened.push(sql);
-    return sql;
-  };
+/** Creates the database, runs the keygen migrations and creates `test_links` on it. */
+export async function createKeygenTestDb(dialect: TestDialect): Promise<KeygenTestDb> {
+  const database = await dialect.create();
   // Migrate once, before any concurrent connection exists: the migrator's lock is a no-op on SQLite.
-  const first = open();
+  const first = database.connect();
   await first.migrate(keygenMigrations);
   await tablesOf<TestLinksTables>(first).db.schema
     .createTable('test_links')
     .addColumn('code', 'text', (c) => c.notNull().unique())
     .addColumn('url', 'text', (c) => c.notNull())
     .execute();
-  return {
-    file,
-    open,
-    async cleanup() {
-      await Promise.allSettled(opened.map((sql) => sql.close()));
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return { address: database.address, open: () => database.connect(), cleanup: () => database.dispose() };
 }
 
 /** Inserts a link row; 'taken' when the code already exists, as the links repository will. */
-export async function insertTestLink(sql: SqliteDatabase, code: string, url: string): Promise<string | 'taken'> {
+export async function insertTestLink(sql: SqlDatabase, code: string, url: string): Promise<string | 'taken'> {
   try {
     await tablesOf<TestLinksTables>(sql).db.insertInto('test_links').values({ code, url }).execute();
     return code;
@@ -63,7 +47,7 @@ export async function insertTestLink(sql: SqliteDatabase, code: string, url: str
 /** One generator and the connection it (and its inserts) use. */
 export interface KeygenWorker {
   generator: KeyGenerator;
-  sql: SqliteDatabase;
+  sql: SqlDatabase;
 }
 
 /**
@@ -80,6 +64,6 @@ export function allocateAll(workers: readonly KeygenWorker[], urls: readonly str
 }
 
 /** Every row of `test_links`. */
-export function allLinks(sql: SqliteDatabase): Promise<{ code: string; url: string }[]> {
+export function allLinks(sql: SqlDatabase): Promise<{ code: string; url: string }[]> {
   return tablesOf<TestLinksTables>(sql).db.selectFrom('test_links').selectAll().execute();
 }
