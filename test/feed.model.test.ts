@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeedHarness, type FeedHarness, type HarnessUser } from '../src/modules/feed/testing/feed-harness.js';
+import type { SqlDatabase } from '../src/platform/sql/index.js';
+import { TEST_DIALECTS } from '../src/platform/sql/testing/test-databases.js';
 import { MemoryTimelineStore, type TimelineStore } from '../src/platform/timelines/index.js';
 import { RedisTimelineStore } from '../src/platform/timelines/redis/index.js';
 import { SERVICES, shouldRun } from './helpers/services.js';
@@ -141,11 +143,13 @@ async function check(h: FeedHarness, ops: readonly Op[]): Promise<void> {
 
 const ops = fc.array(op, { minLength: 30, maxLength: 80, size: 'max' });
 
-function modelSuite(name: string, newStore: () => TimelineStore, numRuns: number, seed: number): void {
+/** `openSql`: a fresh database per run (default: the harness's in-memory SQLite). */
+function modelSuite(name: string, newStore: () => TimelineStore, numRuns: number, seed: number, openSql?: () => Promise<SqlDatabase>): void {
   it(`${name}: the home timeline is exactly the followed authors' and own live tweets, newest first, paged without gaps or repeats`, async () => {
     await fc.assert(
       fc.asyncProperty(ops, async (sequence) => {
-        const h = await createFeedHarness({ timelines: newStore(), celebrityThreshold: THRESHOLD, inactiveDays: 1, fanoutBatch: 2 });
+        const sql = openSql === undefined ? undefined : await openSql();
+        const h = await createFeedHarness({ timelines: newStore(), celebrityThreshold: THRESHOLD, inactiveDays: 1, fanoutBatch: 2, ...(sql === undefined ? {} : { sql }) });
         try {
           await check(h, sequence);
         } finally {
@@ -159,6 +163,13 @@ function modelSuite(name: string, newStore: () => TimelineStore, numRuns: number
 
 describe('feed model (memory timelines)', () => {
   modelSuite('MemoryTimelineStore', () => new MemoryTimelineStore({ capacity: CAPACITY }), 100, 20_260_601);
+});
+
+// The same model on PostgreSQL: fewer runs, each one a fresh schema (the SQL paths are the point).
+const postgres = TEST_DIALECTS.find((d) => d.name === 'postgres')!;
+describe.runIf(postgres.available)('feed model (memory timelines, PostgreSQL)', () => {
+  afterAll(() => postgres.disposeAll());
+  modelSuite('MemoryTimelineStore on PostgreSQL', () => new MemoryTimelineStore({ capacity: CAPACITY }), 15, 20_260_603, () => postgres.open());
 });
 
 describe.runIf(await shouldRun('redis'))('feed model (Redis timelines)', () => {

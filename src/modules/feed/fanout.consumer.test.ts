@@ -1,11 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { MemoryTimelineStore } from '../../platform/timelines/index.js';
 import { createFeedHarness, type FeedHarness, type HarnessUser } from './testing/feed-harness.js';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 import { SpyTimelineStore } from './testing/spy-timeline-store.js';
 
 const DAY = 86_400_000;
 
-describe('fan-out', () => {
+describeEachDialect('fan-out', (dialect) => {
   let h: FeedHarness;
   let store: SpyTimelineStore;
   afterEach(() => h.close());
@@ -13,7 +14,7 @@ describe('fan-out', () => {
   /** An author followed by `count` users who have all read their home timeline once. */
   async function setUp(count: number, celebrityThreshold = 100): Promise<{ author: HarnessUser; followers: HarnessUser[] }> {
     store = new SpyTimelineStore(new MemoryTimelineStore({ capacity: 10 }));
-    h = await createFeedHarness({ timelines: store, celebrityThreshold, fanoutBatch: 2 });
+    h = await createFeedHarness({ sql: await dialect.open(), timelines: store, celebrityThreshold, fanoutBatch: 2 });
     const author = h.addUser('author');
     const followers = Array.from({ length: count }, (_, i) => h.addUser(`follower_${i}`));
     for (const f of followers) {

@@ -1,18 +1,19 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 import { snowflakeTime } from '../../platform/ids/index.js';
 import { MemoryTimelineStore, type TimelineStore } from '../../platform/timelines/index.js';
 import { snowflakeFloor } from './home-timeline.js';
 import { createFeedHarness, type FeedHarness, type HarnessUser } from './testing/feed-harness.js';
+import { describeEachDialect } from '../../platform/sql/testing/test-databases.js';
 import { SpyTimelineStore } from './testing/spy-timeline-store.js';
 
-describe('home timeline', () => {
+describeEachDialect('home timeline', (dialect) => {
   let h: FeedHarness;
   let store: SpyTimelineStore;
   afterEach(() => h.close());
 
   async function setUp(): Promise<[HarnessUser, HarnessUser]> {
     store = new SpyTimelineStore(new MemoryTimelineStore({ capacity: 10 }));
-    h = await createFeedHarness({ timelines: store, celebrityThreshold: 100 });
+    h = await createFeedHarness({ sql: await dialect.open(), timelines: store, celebrityThreshold: 100 });
     const reader = h.addUser('reader');
     const author = h.addUser('author');
     await h.app.inject({ method: 'PUT', url: '/api/v1/users/author/follow', headers: reader.headers });
@@ -78,7 +79,7 @@ describe('home timeline', () => {
     const down = () => Promise.reject(new Error('store down'));
     const broken: TimelineStore = { capacity: 10, push: down, range: down, replace: down, removeTweet: down, removeAuthor: down, drop: down, size: down, ping: down, close: async () => undefined };
     const errors: unknown[] = [];
-    h = await createFeedHarness({ timelines: broken, onTimelineError: (e) => errors.push(e) });
+    h = await createFeedHarness({ sql: await dialect.open(), timelines: broken, onTimelineError: (e) => errors.push(e) });
     const [reader, author] = [h.addUser('reader'), h.addUser('author')];
     expect((await h.app.inject({ method: 'PUT', url: '/api/v1/users/author/follow', headers: reader.headers })).statusCode).toBe(200);
     const ids: string[] = [];
@@ -97,12 +98,12 @@ describe('home timeline', () => {
   });
 });
 
-describe('likes and counters', () => {
+describeEachDialect('likes and counters', (dialect) => {
   let h: FeedHarness;
   afterEach(() => h.close());
 
   it('counts concurrent and repeated likes exactly once per user, and each change emits one event', async () => {
-    h = await createFeedHarness({ timelines: new MemoryTimelineStore({ capacity: 10 }) });
+    h = await createFeedHarness({ sql: await dialect.open(), timelines: new MemoryTimelineStore({ capacity: 10 }) });
     const author = h.addUser('author');
     const fans = Array.from({ length: 12 }, (_, i) => h.addUser(`fan_${i}`));
     const id = (await h.app.inject({ method: 'POST', url: '/api/v1/tweets', headers: author.headers, payload: { text: 'like me' } })).json().id;
@@ -119,7 +120,7 @@ describe('likes and counters', () => {
   });
 
   it('keeps follower, following and tweet counts, replies counted on the parent, and carries mentions and tags', async () => {
-    h = await createFeedHarness({ timelines: new MemoryTimelineStore({ capacity: 10 }) });
+    h = await createFeedHarness({ sql: await dialect.open(), timelines: new MemoryTimelineStore({ capacity: 10 }) });
     const [a, b, c] = ['ann', 'ben', 'cat'].map((n) => h.addUser(n)) as [HarnessUser, HarnessUser, HarnessUser];
     const put = (u: HarnessUser, whom: string, method: 'PUT' | 'DELETE' = 'PUT') => h.app.inject({ method, url: `/api/v1/users/${whom}/follow`, headers: u.headers });
     await Promise.all([put(b, 'ann'), put(b, 'ann'), put(c, 'ann'), put(a, 'ben'), put(c, 'ben', 'DELETE')]);

@@ -2,8 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerErrorHandlers } from '../../../http/error-handler.js';
 import { ManualClock } from '../../../platform/clock/index.js';
 import { SnowflakeIdGenerator } from '../../../platform/ids/index.js';
-import { OutboxRelay, outboxMigrations } from '../../../platform/outbox/index.js';
+import { OutboxRelay, outboxMigrationsFor } from '../../../platform/outbox/index.js';
 import type { PublishInput, QueuePort } from '../../../platform/queue/index.js';
+import type { SqlDatabase } from '../../../platform/sql/index.js';
 import { SqliteDatabase } from '../../../platform/sql/sqlite/sqlite-database.js';
 import type { TimelineStore } from '../../../platform/timelines/index.js';
 import type { PublicUser, UserDirectory } from '../../accounts/index.js';
@@ -15,11 +16,11 @@ export interface HarnessUser extends PublicUser {
   headers: Record<string, string>;
 }
 
-/** The feed on an in-memory database, its routes on a bare Fastify app, fan-out run by hand. */
+/** The feed on a database of its own, its routes on a bare Fastify app, fan-out run by hand. */
 export interface FeedHarness {
   app: FastifyInstance;
   feed: Feed;
-  sql: SqliteDatabase;
+  sql: SqlDatabase;
   clock: ManualClock;
   timelines: TimelineStore;
   /** Registers a user in the fake directory. */
@@ -36,6 +37,8 @@ export interface FeedHarness {
 
 export interface FeedHarnessOptions {
   timelines: TimelineStore;
+  /** A fresh, empty database (migrated here, closed by `close`); default: in-memory SQLite. */
+  sql?: SqlDatabase;
   celebrityThreshold?: number;
   inactiveDays?: number;
   fanoutBatch?: number;
@@ -45,8 +48,8 @@ export interface FeedHarnessOptions {
 /** Builds a harness; close it after the test. */
 export async function createFeedHarness(options: FeedHarnessOptions): Promise<FeedHarness> {
   const clock = new ManualClock(Date.UTC(2026, 5, 1));
-  const sql = new SqliteDatabase({ filename: ':memory:' });
-  await sql.migrate({ ...outboxMigrations, ...feedMigrations(sql.dialect) });
+  const sql = options.sql ?? new SqliteDatabase({ filename: ':memory:' });
+  await sql.migrate({ ...outboxMigrationsFor(sql.dialect), ...feedMigrations(sql.dialect) });
   const userIds = new SnowflakeIdGenerator(clock, 1);
   const byName = new Map<string, PublicUser>();
   const users: UserDirectory = {
