@@ -25,8 +25,9 @@ export const MARK_CLOSE = '\u0003';
 
 /**
  * The engine-specific part of search: the full-text index over `search_tweets.text`. SQLite's is
- * FTS5 (`sqlite/fts5.engine.ts`); PostgreSQL's will be a tsvector column with a GIN index. Only
- * what differs between engines lives behind this; tables, tags and tombstones are portable.
+ * FTS5 (`sqlite/fts5.engine.ts`), PostgreSQL's a tsvector table under a GIN index
+ * (`postgres/tsvector.engine.ts`). Only what differs between engines lives behind this; tables,
+ * tags and tombstones are portable.
  */
 export interface FullTextEngine {
   /** Creates the index; runs after the portable tables exist (named `search/0002_fulltext`). */

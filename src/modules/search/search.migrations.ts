@@ -1,12 +1,12 @@
 import type { Kysely, Migration } from 'kysely';
-import type { SqlDialectName } from '../../platform/sql/index.js';
+import { identityColumn, type SqlDialectName } from '../../platform/sql/index.js';
 import type { FullTextEngine } from './search.engine.js';
+import { tsvectorEngine } from './postgres/tsvector.engine.js';
 import { fts5Engine } from './sqlite/fts5.engine.js';
 
-/** The full-text engine of a SQL dialect. */
+/** The full-text engine of a SQL dialect: FTS5 on SQLite, tsvector + GIN on PostgreSQL. */
 export function fullTextEngineFor(dialect: SqlDialectName): FullTextEngine {
-  if (dialect === 'sqlite') return fts5Engine;
-  throw new Error(`search has no full-text engine for ${dialect} yet (planned: tsvector + GIN)`);
+  return dialect === 'sqlite' ? fts5Engine : tsvectorEngine;
 }
 
 /** Schema of the search module for a dialect, in name order: portable tables, then the engine's index. */
@@ -17,7 +17,7 @@ export function searchMigrations(dialect: SqlDialectName): Record<string, Migrat
         await db.schema
           .createTable('search_tweets')
           // Never reused (AUTOINCREMENT / identity): ids only grow, which the pagination snapshot relies on.
-          .addColumn('doc_id', dialect === 'postgres' ? 'bigint' : 'integer', (c) => (dialect === 'postgres' ? c.primaryKey().generatedAlwaysAsIdentity() : c.primaryKey().autoIncrement()))
+          .addColumn('doc_id', ...identityColumn(dialect))
           .addColumn('tweet_id', 'varchar(32)', (c) => c.notNull().unique())
           .addColumn('author_id', 'varchar(32)', (c) => c.notNull())
           .addColumn('text', 'text', (c) => c.notNull())

@@ -42,6 +42,7 @@ export class SearchService {
    * deletions do not move bm25's corpus statistics. Tweets indexed later still move them a little,
    * which can swap two results of close scores but different term counts or lengths across a
    * boundary (in a small corpus: FTS5's bm25 always uses the statistics of the whole index).
+   * PostgreSQL's ts_rank reads no corpus statistics: there, a score never moves at all.
    * Hashtag pages are newest first, keyed on `(createdAt, docId)`.
    */
   async tweets(q: string, options: { cursor?: string | undefined; limit: number }): Promise<SearchPage<TweetHit>> {
