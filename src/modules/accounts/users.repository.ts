@@ -68,10 +68,11 @@ export class UsersRepository {
     return rows.map((r) => ({ id: r.id, username: r.username, createdAt: Number(r.created_at) }));
   }
 
-  /** Users whose name starts with `prefix`, by name, after `after`. */
+  /** Users whose name starts with `prefix` (any case), by name, after `after`. */
   async searchByPrefix(prefix: string, limit: number, after?: string): Promise<PublicUser[]> {
-    // LIKE wildcards in the prefix are data, not patterns.
-    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    // Names are stored lower-case: a lower-case pattern matches alike on SQLite, whose LIKE ignores
+    // ASCII case, and PostgreSQL, whose LIKE does not. LIKE wildcards in the prefix are data.
+    const pattern = `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     let query = this.#sql.db
       .selectFrom('users')
       .select(['id', 'username', 'created_at'])
