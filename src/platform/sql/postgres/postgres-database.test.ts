@@ -73,6 +73,49 @@ describe.runIf(await shouldRun('postgres'))('PostgresDatabase', () => {
       expect(tables.rows.map((r) => r.name)).toEqual(['kysely_migration', 'kysely_migration_lock', 'made']);
     });
 
+    /** A database on a fresh schema with one connection, so that every query meets the same session. */
+    async function oneConnection(options: { preparedStatements?: number } = {}) {
+      const created = await postgres.create();
+      const database = new PostgresDatabase<{ t: { a: number; b?: number } }>({ connectionString: SERVICES.postgres, schema: created.address.slice('postgres:'.length), poolSize: 1, ...options });
+      await database.db.schema.createTable('t').addColumn('a', 'integer').execute();
+      await database.db.insertInto('t').values([{ a: 1 }, { a: 2 }]).execute();
+      const prepared = async () => (await sql<{ statement: string }>`select statement from pg_prepared_statements order by prepare_time`.execute(database.db)).rows.map((r) => r.statement);
+      return { database, prepared, [Symbol.asyncDispose]: () => database.close() };
+    }
+
+    it('prepares a query shape once per connection and reuses it; only shapes with parameters', async () => {
+      await using c = await oneConnection();
+      const query = c.database.db.selectFrom('t').select('a').where('a', '>', 1);
+      for (let i = 0; i < 3; i++) expect(await query.execute()).toEqual([{ a: 2 }]);
+      await c.database.db.selectFrom('t').select('a').where('a', '<', 5).execute();
+      const statements = await c.prepared();
+      expect(statements.filter((s) => s === query.compile().sql)).toHaveLength(1);
+      expect(statements).toContain('select "a" from "t" where "a" < $1');
+      expect(statements.some((s) => /create table|^begin/i.test(s))).toBe(false);
+    });
+
+    it('prepares at most `preparedStatements` shapes per connection, and none with 0', async () => {
+      for (const [limit, expected] of [[2, 2], [0, 0]] as const) {
+        await using c = await oneConnection({ preparedStatements: limit });
+        for (const bound of [1, 2, 3, 4]) expect(await c.database.db.selectFrom('t').select('a').where('a', '<', bound).where('a', '<', 9).limit(bound).execute()).toBeDefined();
+        for (const op of ['<', '>', '=', '<>'] as const) await c.database.db.selectFrom('t').select('a').where('a', op, 1).execute();
+        // The fixture's insert was the first shape; the four selects here are four more.
+        expect(await c.prepared()).toHaveLength(expected);
+      }
+    });
+
+    it('prepares a shape again when a migration changed its columns: at once outside a transaction, on the retry inside one', async () => {
+      await using c = await oneConnection();
+      const query = c.database.db.selectFrom('t').selectAll().where('a', '=', 1);
+      expect(await query.execute()).toEqual([{ a: 1 }]);
+      await c.database.db.schema.alterTable('t').addColumn('b', 'integer').execute();
+      expect(await query.execute()).toEqual([{ a: 1, b: null }]);
+
+      await c.database.db.schema.alterTable('t').addColumn('c', 'integer').execute();
+      await expect(c.database.db.transaction().execute((trx) => trx.selectFrom('t').selectAll().where('a', '=', 1).execute())).rejects.toThrow(/cached plan/);
+      expect(await c.database.db.transaction().execute((trx) => trx.selectFrom('t').selectAll().where('a', '=', 1).execute())).toEqual([{ a: 1, b: null, c: null }]);
+    });
+
     it('refuses a schema name that would need quoting', () => {
       for (const schema of ['Upper', 'with space', 'semi;colon', '', 'x'.repeat(64), '1digit']) {
         expect(() => new PostgresDatabase({ connectionString: SERVICES.postgres, schema }), schema).toThrow(RangeError);

@@ -2,6 +2,7 @@ import { Kysely, PostgresDialect, sql, type Migration } from 'kysely';
 import { Pool } from 'pg';
 import { runMigrations } from '../migrator.js';
 import type { SqlDatabase } from '../sql.port.js';
+import { PreparedStatementPool } from './prepared-pool.js';
 import { portableTypes } from './postgres-values.js';
 
 export interface PostgresOptions {
@@ -15,6 +16,11 @@ export interface PostgresOptions {
   schema?: string;
   /** Connections in the pool (default 10). */
   poolSize?: number;
+  /**
+   * Query shapes prepared by name per connection (default 500); 0 prepares none, for proxies that
+   * pool by transaction and cannot keep a session's statements (PgBouncer before 1.21).
+   */
+  preparedStatements?: number;
   /** Longest a statement may run, in ms (default: the server's, usually none). */
   statementTimeoutMs?: number;
   /** Told about errors of idle pooled connections (e.g. the server restarted); the pool replaces them. */
@@ -27,11 +33,10 @@ const UNIQUE_VIOLATION = '23505';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /**
- * The production SQL adapter: Kysely over a node-postgres pool. Every query is sent with the
- * extended protocol (parse, bind, execute in one round trip), its values as bound parameters.
- * Statements are not named: a named statement would save the server its parse and plan only, but
- * fails with "cached plan must not change result type" once a migration adds a column under it,
- * and cannot pass through transaction-pooling proxies.
+ * The production SQL adapter: Kysely over a node-postgres pool. Every query goes with the extended
+ * protocol, its values as bound parameters, never in the SQL text; query shapes are prepared once
+ * per connection and then only executed (see prepared-pool.ts), as the SQLite adapter caches its
+ * statements.
  */
 export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
   readonly dialect = 'postgres' as const;
@@ -57,7 +62,7 @@ export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
     });
     // An idle connection that breaks emits on the pool; unheard, that would end the process.
     this.#pool.on('error', options.onError ?? (() => {}));
-    this.db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: this.#pool }) });
+    this.db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparedStatementPool(this.#pool, { maxPerConnection: options.preparedStatements ?? 500 }) }) });
   }
 
   isUniqueViolation(error: unknown): boolean {
