@@ -115,7 +115,7 @@ export class RabbitMqConnection {
     this.#wake();
     const model = this.#model;
     this.#model = undefined;
-    if (model) await model.close().catch(() => undefined);
+    if (model) await closeModel(model);
   }
 
   async #connect(): Promise<void> {
@@ -133,7 +133,7 @@ export class RabbitMqConnection {
     }
     this.#connecting = false;
     if (this.#closed) {
-      await model.close().catch(() => undefined);
+      await closeModel(model);
       return;
     }
     this.#failures = 0;
@@ -177,4 +177,24 @@ function withHeartbeat(url: string, seconds: number): string {
   const parsed = new URL(url);
   if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
   return parsed.toString();
+}
+
+/**
+ * Closes gracefully, but not forever: on a connection that died silently (no heartbeat yet) the
+ * close handshake never completes, so past `timeoutMs` the socket is destroyed.
+ */
+export async function closeModel(model: ChannelModel, timeoutMs = 2_000): Promise<void> {
+  await withTimeout(model.close(), timeoutMs).catch(() => {
+    (model.connection as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+  });
+}
+
+/** Resolves or rejects as `promise` does, or rejects after `timeoutMs`. */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref();
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

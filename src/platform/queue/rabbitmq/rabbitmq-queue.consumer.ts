@@ -1,6 +1,6 @@
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { MessageHandler, QueueMessage, Subscription } from '../queue.port.js';
-import type { RabbitMqConnection } from './rabbitmq-connection.js';
+import { withTimeout, type RabbitMqConnection } from './rabbitmq-connection.js';
 import { attemptOf, errorText, publishOptions, readEnvelope, toQueueMessage, type Envelope } from './rabbitmq-queue.message.js';
 import { retryQueueFor, type TopicQueues } from './rabbitmq-queue.topology.js';
 import type { RabbitMqPublisher } from './rabbitmq-publisher.js';
@@ -39,6 +39,8 @@ interface Delivery {
 type Lock = { state: 'running' | 'backoff' } | { state: 'awaiting'; id: string };
 
 const REOPEN_DELAY_MS = 250;
+/** Bound on a broker call while stopping: a connection that died silently never answers. */
+const BROKER_CALL_MS = 2_000;
 
 /**
  * One `consume()` subscription: one channel (prefetch = concurrency per consumer) consuming the
@@ -300,7 +302,7 @@ export class RabbitMqConsumer<T> implements Subscription {
       // ones (nack: on RabbitMQ 4 that does not count as an attempt). Shards stay subscribed until
       // the channel closes, so no other consumer becomes active for them while we hold a key.
       try {
-        if (session.workTag) await session.channel.cancel(session.workTag);
+        if (session.workTag) await withTimeout(session.channel.cancel(session.workTag), BROKER_CALL_MS);
         for (const d of this.#buffer.filter((b) => b.lock.startsWith('id:'))) session.channel.nack(d.raw, false, true);
         this.#buffer = this.#buffer.filter((b) => !b.lock.startsWith('id:'));
       } catch (error) {
@@ -315,7 +317,7 @@ export class RabbitMqConsumer<T> implements Subscription {
     this.#session = undefined;
     if (session) {
       session.live = false;
-      await session.channel.close().catch(() => undefined);
+      await withTimeout(session.channel.close(), BROKER_CALL_MS).catch(() => undefined);
     }
     this.#buffer = [];
     this.#backoffs.clear();
