@@ -70,7 +70,7 @@ describe.runIf(await shouldRun('rabbitmq'))('RabbitMqQueue', () => {
     it('stores plain JSON bodies, persistent, with the metadata in headers, in the key shard or the work queue', async () => {
       const queue = open();
       const topic = topicFor('wire');
-      await queue.publish(topic, [{ key: 'user:7', payload: { a: [1, 'é'] } }, { payload: 'plain' }]);
+      await queue.publish<unknown>(topic, [{ key: 'user:7', payload: { a: [1, 'é'] } }, { payload: 'plain' }]);
       const names = queue.queuesOf(topic);
       const channel = await raw.createChannel();
       channel.on('error', () => undefined);
