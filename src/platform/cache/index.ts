@@ -6,3 +6,4 @@
 export type { CachePort } from './cache.port.js';
 export { LruCacheAdapter, type LruCacheOptions } from './memory/lru-cache.adapter.js';
 export { NearCache, type NearCacheOptions, type NearCacheStats } from './near/near-cache.js';
+export * from './strategies/index.js';
