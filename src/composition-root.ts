@@ -94,9 +94,13 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const cache = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
   const queue = openQueue(config, logger);
 
+  // One bus per deployment: the data directory names it, so that tests sharing a process stay apart.
+  const pubsub = new MemoryPubSub({ namespace: config.DATA_DIR, onError: (err) => logger.warn({ err }, 'pub/sub handler failed') });
+
   const { service: links, keys } = createLinks({
     sql,
     cache,
+    pubsub,
     clock,
     metrics,
     publicUrl: config.PUBLIC_URL,
@@ -119,8 +123,6 @@ export async function createContainer(config: Config, options: ContainerOptions)
     config.REDIS_URL === undefined
       ? new MemoryTimelineStore({ capacity: config.FEED_TIMELINE_CAPACITY })
       : new RedisTimelineStore(config.REDIS_URL, { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` });
-  // One bus per deployment: the data directory names it, so that tests sharing a process stay apart.
-  const pubsub = new MemoryPubSub({ namespace: config.DATA_DIR, onError: (err) => logger.warn({ err }, 'pub/sub handler failed') });
   const outbox =
     role === 'api'
       ? new OutboxRelay(sql, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS }, onError: (err) => logger.warn({ err }, 'outbox relay failed') })

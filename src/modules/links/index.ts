@@ -1,4 +1,5 @@
-import type { CachePort } from '../../platform/cache/index.js';
+import { InvalidationBus, type CachePort } from '../../platform/cache/index.js';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
 import type { Clock } from '../../platform/clock/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { Metrics } from '../../observability/metrics.js';
@@ -18,9 +19,14 @@ export type { ClickEvent, ClickSink, Link } from './links.model.js';
 export type { LinksService } from './links.service.js';
 export type { KeyGenerator } from './keygen/index.js';
 
+/** The pub/sub channel on which link caches tell each other which codes changed. */
+const LINK_INVALIDATION_CHANNEL = 'cache.invalidate.links';
+
 export interface LinksDeps {
   sql: SqlDatabase<unknown>;
   cache: CachePort;
+  /** Carries cache invalidations between instances; without it each instance only drops its own writes. */
+  pubsub?: PubSubPort | undefined;
   clock: Clock;
   metrics: Metrics;
   publicUrl: string;
@@ -56,7 +62,11 @@ export function createLinks(deps: LinksDeps): { service: LinksService; keys: Key
       return link === null ? null : { url: link.url, redirect: link.redirect, expiresAt: link.expiresAt };
     },
     deps.metrics,
-    { ttlMs: deps.cacheTtlMs, negativeTtlMs: deps.negativeCacheTtlMs },
+    {
+      ttlMs: deps.cacheTtlMs,
+      negativeTtlMs: deps.negativeCacheTtlMs,
+      bus: deps.pubsub === undefined ? undefined : new InvalidationBus(deps.pubsub, LINK_INVALIDATION_CHANNEL),
+    },
   );
   const service = new LinksService({
     repository,

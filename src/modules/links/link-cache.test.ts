@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { InvalidationBus } from '../../platform/cache/index.js';
 import { LruCacheAdapter } from '../../platform/cache/memory/lru-cache.adapter.js';
+import { MemoryPubSub } from '../../platform/pubsub/memory/index.js';
 import { Metrics } from '../../observability/metrics.js';
 import { LinkCache } from './link-cache.js';
 import type { LinkTarget } from './links.model.js';
@@ -70,5 +73,29 @@ describe('LinkCache', () => {
     release();
     expect(await stale).toBeNull();
     expect(await cache.get('fresh')).toEqual(target);
+  });
+
+  it("drops a code another instance invalidated over the bus (each with its own in-process cache)", async () => {
+    const pubsub = new MemoryPubSub({ namespace: randomUUID() });
+    let answer: LinkTarget | null = target;
+    const load = async () => answer;
+    const instance = () =>
+      new LinkCache(new LruCacheAdapter({ maxEntries: 100 }), load, new Metrics({ defaultMetrics: false }), {
+        ttlMs: 60_000,
+        negativeTtlMs: 60_000,
+        bus: new InvalidationBus(pubsub, 'links-test'),
+      });
+    const writer = instance();
+    const reader = instance();
+    try {
+      expect(await reader.get('abc')).toEqual(target);
+      answer = null;
+      await writer.invalidate('abc');
+      const deadline = Date.now() + 5_000;
+      while ((await reader.get('abc')) !== null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      expect(await reader.get('abc')).toBeNull();
+    } finally {
+      await pubsub.close();
+    }
   });
 });
