@@ -39,6 +39,7 @@ interface Delivery {
 type Lock = { state: 'running' | 'backoff' } | { state: 'awaiting'; id: string };
 
 const REOPEN_DELAY_MS = 250;
+const RETRY_OPEN_MS = 1_000;
 /** Bound on a broker call while stopping: a connection that died silently never answers. */
 const BROKER_CALL_MS = 2_000;
 
@@ -121,8 +122,14 @@ export class RabbitMqConsumer<T> implements Subscription {
       session.workTag = (await channel.consume(queues.work, (m) => this.#deliver(session, m, false))).consumerTag;
       for (const shard of queues.shards) await channel.consume(shard, (m) => this.#deliver(session, m, true));
     } catch (error) {
-      if (!this.#stopping) this.#settings.report(error);
       await channel?.close().catch(() => undefined);
+      if (this.#stopping) return;
+      this.#settings.report(error);
+      // e.g. a declaration refused: try again (reported each time) rather than stay silently idle.
+      setTimeout(() => {
+        const current = this.#connection.current;
+        if (current) void this.#open(current);
+      }, RETRY_OPEN_MS).unref();
     } finally {
       this.#opening = false;
     }
