@@ -18,13 +18,17 @@ import { MemoryRateLimitStore, type RateLimitStore } from './platform/ratelimit/
 import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
 import { createLinks, linksMigrations, type KeyGenerator, type LinksService } from './modules/links/index.js';
 
-import { analyticsMigrations, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
+import { analyticsMigrationsFor, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
 import { accountsMigrations, createAccounts, createUserDirectory, type Accounts } from './modules/accounts/index.js';
 import { createFeed, feedMigrations, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, type Feed } from './modules/feed/index.js';
 import { createSearch, searchMigrations, type Search } from './modules/search/index.js';
 import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
 import { createStream, type Stream } from './modules/stream/index.js';
-import { OutboxRelay, outboxMigrations } from './platform/outbox/index.js';
+import { OutboxRelay, outboxMigrationsFor } from './platform/outbox/index.js';
+import { NearCache } from './platform/cache/index.js';
+import { RedisCacheAdapter } from './platform/cache/redis/index.js';
+import { RedisPubSub } from './platform/pubsub/redis/index.js';
+import { PostgresDatabase } from './platform/sql/postgres/index.js';
 import type { PubSubPort } from './platform/pubsub/index.js';
 import { MemoryPubSub } from './platform/pubsub/memory/index.js';
 import { MemoryTimelineStore, type TimelineStore } from './platform/timelines/index.js';
@@ -76,7 +80,8 @@ export interface ContainerOptions {
 
 /**
  * The composition root: the one place that reads the configuration to pick adapters and wire
- * modules. Embedded adapters here (SQLite, in-process LRU, SQLite queue).
+ * modules. Embedded adapters by default (SQLite, in-process LRU and pub/sub, SQLite queue); PostgreSQL,
+ * Redis and RabbitMQ when DATABASE_URL, REDIS_URL and AMQP_URL name them.
  */
 export async function createContainer(config: Config, options: ContainerOptions): Promise<Container> {
   const { role } = options;
@@ -87,15 +92,43 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const ids = new SnowflakeIdGenerator(clock, config.WORKER_ID ?? randomInt(MAX_WORKER_ID + 1));
   const secret = config.KEY_SECRET ?? loadOrCreateSecret(config.DATA_DIR, 'key-secret');
 
-  const sql = new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS });
+  const sql: SqlDatabase<unknown> =
+    config.DATABASE_URL === undefined
+      ? new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS })
+      : new PostgresDatabase({ connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE, onError: (err: Error) => logger.warn({ err }, 'database connection error') });
   if (role === 'api') {
-    await sql.migrate({ ...linksMigrations, ...analyticsMigrations, ...accountsMigrations, ...outboxMigrations, ...feedMigrations(sql.dialect), ...searchMigrations(sql.dialect), ...notificationsMigrations });
+    const { dialect } = sql;
+    await sql.migrate({
+      ...linksMigrations,
+      ...analyticsMigrationsFor(dialect),
+      ...accountsMigrations,
+      ...outboxMigrationsFor(dialect),
+      ...feedMigrations(dialect),
+      ...searchMigrations(dialect),
+      ...notificationsMigrations,
+    });
   }
-  const cache = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
   const queue = openQueue(config, logger);
 
-  // One bus per deployment: the data directory names it, so that tests sharing a process stay apart.
-  const pubsub = new MemoryPubSub({ namespace: config.DATA_DIR, onError: (err) => logger.warn({ err }, 'pub/sub handler failed') });
+  const onPubSubError = (err: unknown) => logger.warn({ err }, 'pub/sub error');
+  // In process, one bus per deployment: the data directory names it, so that tests sharing a process stay apart.
+  const pubsub: PubSubPort =
+    config.REDIS_URL === undefined
+      ? new MemoryPubSub({ namespace: config.DATA_DIR, onError: onPubSubError })
+      : new RedisPubSub(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}ps:`, onError: onPubSubError });
+  let cache: CachePort = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
+  if (config.REDIS_URL !== undefined) {
+    // Two tiers: most reads never leave the process; writes invalidate every process's copy over pub/sub.
+    const near = new NearCache({
+      remote: new RedisCacheAdapter(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}cache:` }),
+      bus: pubsub,
+      maxEntries: config.CACHE_MAX_ENTRIES,
+      clock,
+      onError: (err) => logger.warn({ err }, 'near cache error'),
+    });
+    await near.ready();
+    cache = near;
+  }
 
   const { service: links, keys } = createLinks({
     sql,
@@ -196,9 +229,10 @@ export async function createContainer(config: Config, options: ContainerOptions)
       await rateLimits?.close();
       await keys.stop?.();
       await queue.close();
-      await pubsub.close();
       await timelines.close();
+      // The near cache listens on the bus: it goes first.
       await cache.close();
+      await pubsub.close();
       await sql.close();
     },
   };

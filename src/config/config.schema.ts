@@ -25,7 +25,11 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
   WORKER_ID: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023, description: 'Snowflake worker id (0..1023); random when unset. Give each process its own.' })),
 
-  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared state (rate-limit counters so far); unset keeps everything in process.' })),
+  DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL for every module\'s tables (`postgres://user@host:5432/db`); unset: SQLite files under DATA_DIR.' })),
+  DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'PostgreSQL schema holding the tables (created if missing); default the server\'s search_path.' })),
+  DATABASE_POOL_SIZE: Int(10, 1, 500, 'Connections per process to DATABASE_URL.'),
+  REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared state: the link cache (behind an in-process near cache), home timelines, rate-limit counters, pub/sub; unset keeps everything in process.' })),
+  AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', description: 'RabbitMQ for the queues (click events, feed events); unset: a durable SQLite queue under DATA_DIR.' })),
 
   REDIS_PREFIX: Type.String({ default: 'bp:', pattern: '^[A-Za-z0-9:_.-]{0,64}$', description: 'Prefix of every Redis key, so that deployments can share a server.' }),
 

@@ -1,0 +1,1 @@
+export { PostgresDatabase, type PostgresOptions } from './postgres-database.js';
