@@ -66,6 +66,18 @@ describe.runIf(await shouldRun('rabbitmq'))('RabbitMqQueue', () => {
     afterAll(async () => {
       await raw.close();
     });
+    /** Consumers registered on a queue (0 when it does not exist yet). */
+    const consumersOn = async (queue: string): Promise<number> => {
+      const channel = await raw.createChannel();
+      channel.on('error', () => undefined);
+      try {
+        return (await channel.checkQueue(queue)).consumerCount;
+      } catch {
+        return 0;
+      } finally {
+        await channel.close().catch(() => undefined);
+      }
+    };
 
     it('stores plain JSON bodies, persistent, with the metadata in headers, in the key shard or the work queue', async () => {
       const queue = open();
@@ -122,9 +134,12 @@ describe.runIf(await shouldRun('rabbitmq'))('RabbitMqQueue', () => {
         await sleep(1);
       };
       const first = a.consume<{ n: number }>(topic, handler(byA), { concurrency: 4 });
-      await waitFor('a to be consuming', async () => (await a.stats(topic)).ready === 0 && a.connection.current !== undefined);
-      await sleep(100); // a registers on every shard before b: a is the single active consumer
+      // a registers on every shard before b does, so a is their single active consumer.
+      const shards = a.queuesOf(topic).shards;
+      await waitFor('a on every shard', async () => (await Promise.all(shards.map(consumersOn))).every((c) => c === 1));
       b.consume<{ n: number }>(topic, handler(byB), { concurrency: 4 });
+      // A single-active-consumer queue counts only its active consumer; the work queue counts b too.
+      await waitFor('b consuming', async () => (await consumersOn(a.queuesOf(topic).work)) === 2);
       await a.publish(topic, Array.from({ length: 200 }, (_, n) => ({ key: `k${n % 3}`, payload: { n } })));
       await waitFor('a to handle some', () => byA.length >= 20);
       await first.stop();
