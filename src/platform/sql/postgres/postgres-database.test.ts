@@ -116,6 +116,28 @@ describe.runIf(await shouldRun('postgres'))('PostgresDatabase', () => {
       expect(await c.database.db.transaction().execute((trx) => trx.selectFrom('t').selectAll().where('a', '=', 1).execute())).toEqual([{ a: 1, b: null, c: null }]);
     });
 
+    it('introspects its own schema only, while other schemas come and go', async () => {
+      const mine = await postgres.open<{ own: { id: number } }>();
+      await mine.db.schema.createTable('own').addColumn('id', 'integer', (c) => c.primaryKey().generatedAlwaysAsIdentity()).execute();
+      // Other databases (test files) create and drop schemas all the time; introspecting by schema
+      // name across all of them, as Kysely's own introspector does, fails when one vanishes mid-query.
+      const churn = (async () => {
+        for (let i = 0; i < 15; i++) {
+          const other = await postgres.create();
+          await other.connect().db.schema.createTable(`t${i}`).addColumn('id', 'integer').execute();
+          await other.dispose();
+        }
+      })();
+      const seen: string[][] = [];
+      const look = (async () => {
+        for (let i = 0; i < 30; i++) seen.push((await mine.db.introspection.getTables()).map((t) => t.name));
+      })();
+      await Promise.all([churn, look]);
+      expect(new Set(seen.map((names) => names.join()))).toEqual(new Set(['own']));
+      const [own] = await mine.db.introspection.getTables();
+      expect(own).toMatchObject({ name: 'own', isView: false, columns: [{ name: 'id', dataType: 'int4', isAutoIncrementing: true, isNullable: false }] });
+    });
+
     it('refuses a schema name that would need quoting', () => {
       for (const schema of ['Upper', 'with space', 'semi;colon', '', 'x'.repeat(64), '1digit']) {
         expect(() => new PostgresDatabase({ connectionString: SERVICES.postgres, schema }), schema).toThrow(RangeError);

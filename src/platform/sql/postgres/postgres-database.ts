@@ -1,9 +1,10 @@
-import { Kysely, PostgresDialect, sql, type Migration } from 'kysely';
+import { Kysely, sql, type Migration } from 'kysely';
 import { Pool } from 'pg';
 import { runMigrations } from '../migrator.js';
 import type { SqlDatabase } from '../sql.port.js';
 import { PreparedStatementPool } from './prepared-pool.js';
 import { portableTypes } from './postgres-values.js';
+import { SearchPathPostgresDialect } from './search-path-introspector.js';
 
 export interface PostgresOptions {
   /** `postgres://user[:password]@host[:port]/database[?sslmode=...]`. */
@@ -62,7 +63,7 @@ export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
     });
     // An idle connection that breaks emits on the pool; unheard, that would end the process.
     this.#pool.on('error', options.onError ?? (() => {}));
-    this.db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: new PreparedStatementPool(this.#pool, { maxPerConnection: options.preparedStatements ?? 500 }) }) });
+    this.db = new Kysely<DB>({ dialect: new SearchPathPostgresDialect({ pool: new PreparedStatementPool(this.#pool, { maxPerConnection: options.preparedStatements ?? 500 }) }) });
   }
 
   isUniqueViolation(error: unknown): boolean {
