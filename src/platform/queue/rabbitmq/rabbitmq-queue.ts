@@ -56,7 +56,7 @@ export interface RabbitMqQueueCloseOptions {
  * acknowledgements, competing consumers with prefetch = concurrency, per-key order through key
  * shards with a single active consumer, retries with exponential backoff and full jitter, a
  * dead-letter queue per topic, and a connection that comes back by itself. See the topology in
- * rabbitmq-queue.topology.ts and the README section on the RabbitMQ queue for what it cannot do
+ * rabbitmq-queue.topology.ts, and README.md in this folder for what it cannot do
  * like the embedded queue (no order across keys, stats partly local).
  */
 export class RabbitMqQueue implements QueuePort {
