@@ -15,6 +15,8 @@ export interface ConsumerSettings {
   publishTimeoutMs: number;
   /** Declares the topic's queues on this connection (cached per connection by the queue). */
   ensureTopology(model: ChannelModel): Promise<void>;
+  /** Drops the cached declaration, so the next ensureTopology declares again. */
+  forgetTopology(model: ChannelModel): void;
   /** Never throws. */
   report(error: unknown): void;
 }
@@ -125,6 +127,7 @@ export class RabbitMqConsumer<T> implements Subscription {
       await channel?.close().catch(() => undefined);
       if (this.#stopping) return;
       this.#settings.report(error);
+      this.#settings.forgetTopology(model); // declared again on the next try (e.g. queues deleted)
       // e.g. a declaration refused: try again (reported each time) rather than stay silently idle.
       setTimeout(() => {
         const current = this.#connection.current;
@@ -160,6 +163,8 @@ export class RabbitMqConsumer<T> implements Subscription {
     if (raw === null) {
       // Cancelled by the broker (queue deleted): start over, declaring the topology again.
       this.#settings.report(new Error(`consumer of ${this.#settings.topic} cancelled by the broker`));
+      const model = this.#connection.current;
+      if (model) this.#settings.forgetTopology(model);
       void session.channel.close().catch(() => undefined);
       return;
     }
@@ -229,6 +234,11 @@ export class RabbitMqConsumer<T> implements Subscription {
           failure = errorText(error);
         }
       }
+    }
+    if (!this.#isCurrent(d)) {
+      // Its channel is gone: the broker has taken it back and redelivers it (after this handler, as it holds the lock).
+      this.#unlock(d);
+      return;
     }
     try {
       if (failure === undefined) this.#ack(d);

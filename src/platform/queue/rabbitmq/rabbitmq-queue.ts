@@ -150,6 +150,7 @@ export class RabbitMqQueue implements QueuePort {
       retryDelayMs: this.#retryDelayMs,
       publishTimeoutMs: this.#publishTimeoutMs,
       ensureTopology: (model) => this.#ensureTopology(model, topic),
+      forgetTopology: (model) => void this.#declared.get(model)?.delete(topic),
       report: this.#report,
     });
     const erased = consumer as unknown as RabbitMqConsumer<never>;
