@@ -13,6 +13,7 @@ import type { SqlDatabase } from './platform/sql/index.js';
 import { SqliteDatabase } from './platform/sql/sqlite/sqlite-database.js';
 import type { QueuePort, QueueStats } from './platform/queue/index.js';
 import { SqliteQueue } from './platform/queue/sqlite/sqlite-queue.js';
+import { RabbitMqQueue } from './platform/queue/rabbitmq/index.js';
 import { loadOrCreateSecret } from './lib/secrets.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './platform/ratelimit/index.js';
 import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
@@ -240,13 +241,17 @@ export async function createContainer(config: Config, options: ContainerOptions)
 
 /** The queue the configuration names (also used alone by the command line). */
 export function openQueue(config: Config, logger: Logger): QueuePort {
+  const onError = (err: unknown) => logger.warn({ err }, 'queue error');
+  if (config.AMQP_URL !== undefined) {
+    return new RabbitMqQueue({ url: config.AMQP_URL, prefix: config.AMQP_PREFIX, maxAttempts: config.QUEUE_MAX_ATTEMPTS, onError });
+  }
   return new SqliteQueue({
     filename: join(config.DATA_DIR, 'queue.db'),
     synchronous: config.SQLITE_SYNCHRONOUS,
     maxAttempts: config.QUEUE_MAX_ATTEMPTS,
     visibilityTimeoutMs: config.QUEUE_VISIBILITY_TIMEOUT_MS,
     pollIntervalMs: config.QUEUE_POLL_INTERVAL_MS,
-    onError: (err: unknown) => logger.warn({ err }, 'queue error'),
+    onError,
   });
 }
 

@@ -1,5 +1,6 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
 import { TEST_DIALECTS, type TestDatabase } from '../src/platform/sql/testing/test-databases.js';
 import { SERVICES, shouldRun } from './helpers/services.js';
 import { startTestApp, tempDataDir, waitFor, type TestApp } from './helpers/test-app.js';
@@ -7,13 +8,14 @@ import { bearer, signUp } from './helpers/users.js';
 
 /**
  * The same runtime chosen by configuration alone: tables on PostgreSQL (a schema of its own), cache,
- * pub/sub, timelines and rate-limit counters on Redis (keys under a prefix of its own). Two
- * instances share them, as two processes of the scaled topology would.
+ * pub/sub, timelines and rate-limit counters on Redis (keys under a prefix of its own), queues on
+ * RabbitMQ (names under that prefix). Two instances share them, as two processes of the scaled
+ * topology would, and compete for the queues' messages.
  */
 const postgres = TEST_DIALECTS.find((d) => d.name === 'postgres')!;
-const run = postgres.available && (await shouldRun('redis'));
+const run = postgres.available && (await shouldRun('redis')) && (await shouldRun('rabbitmq'));
 
-describe.runIf(run)('scaled topology: PostgreSQL + Redis', () => {
+describe.runIf(run)('scaled topology: PostgreSQL + Redis + RabbitMQ', () => {
   let database: TestDatabase;
   let a: TestApp;
   let b: TestApp;
@@ -26,6 +28,8 @@ describe.runIf(run)('scaled topology: PostgreSQL + Redis', () => {
       DATABASE_SCHEMA: database.address.slice('postgres:'.length),
       REDIS_URL: SERVICES.redis,
       REDIS_PREFIX: prefix,
+      AMQP_URL: SERVICES.rabbitmq,
+      AMQP_PREFIX: prefix.slice(0, -1),
       PASSWORD_HASH_MEMORY_KIB: '8192',
       // Secrets every instance shares, from the environment (each would otherwise generate its own).
       JWT_PRIVATE_KEY: generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -39,6 +43,10 @@ describe.runIf(run)('scaled topology: PostgreSQL + Redis', () => {
     await a?.close();
     await b?.close();
     await database?.dispose();
+    // Quorum queues outlive their connections: remove this run's.
+    TrackedQueue.prefixes.add(prefix.slice(0, -1));
+    for (const topic of ['clicks', 'feed.fanout', 'feed.search', 'feed.notifications']) TrackedQueue.topics.add(topic);
+    await deleteTrackedQueues();
   });
 
   it('keeps links in PostgreSQL and invalidates every instance\'s cache on change', async () => {
@@ -70,5 +78,13 @@ describe.runIf(run)('scaled topology: PostgreSQL + Redis', () => {
     expect(await waitFor(async () => (await home(b)).includes(id))).toBe(true);
     expect(await home(a)).toContain(id);
     expect(await a.runtime.container.timelines.size()).toBeGreaterThan(0);
+  });
+
+  it('counts clicks through RabbitMQ, whichever instance consumes them', async () => {
+    const created = await b.runtime.app.inject({ method: 'POST', url: '/api/v1/links', payload: { url: 'https://example.com/clicked' } });
+    const { code } = created.json() as { code: string };
+    for (let i = 0; i < 5; i++) await (i % 2 === 0 ? a : b).runtime.app.inject({ url: `/${code}`, headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0' } });
+    const total = async () => ((await a.runtime.app.inject({ url: `/api/v1/links/${code}/stats` })).json() as { total: number }).total;
+    expect(await waitFor(async () => (await total()) === 5, { timeoutMs: 15_000 })).toBe(true);
   });
 });

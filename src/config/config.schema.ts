@@ -29,6 +29,7 @@ export const ConfigSchema = Type.Object({
   DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'PostgreSQL schema holding the tables (created if missing); default the server\'s search_path.' })),
   DATABASE_POOL_SIZE: Int(10, 1, 500, 'Connections per process to DATABASE_URL.'),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared state: the link cache (behind an in-process near cache), home timelines, rate-limit counters, pub/sub; unset keeps everything in process.' })),
+  AMQP_PREFIX: Type.String({ default: 'blueprint', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'First part of every RabbitMQ queue and exchange name, so that deployments can share a broker.' }),
   AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', description: 'RabbitMQ for the queues (click events, feed events); unset: a durable SQLite queue under DATA_DIR.' })),
 
   REDIS_PREFIX: Type.String({ default: 'bp:', pattern: '^[A-Za-z0-9:_.-]{0,64}$', description: 'Prefix of every Redis key, so that deployments can share a server.' }),
