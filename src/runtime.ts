@@ -42,6 +42,8 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
       database: () => container.sql.ping(),
       queue: () => container.queue.ping(),
       cache: () => container.cache.ping(),
+      timelines: () => container.timelines.ping(),
+      pubsub: () => container.pubsub.ping(),
       ...(container.rateLimits === undefined ? {} : { ratelimit: () => container.rateLimits!.ping() }),
       worker: async () => {
         if (!workerAlive()) throw new Error('worker thread is not running');

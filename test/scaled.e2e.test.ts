@@ -51,6 +51,8 @@ describe.runIf(run)('scaled topology: PostgreSQL + Redis + RabbitMQ', () => {
 
   it('keeps links in PostgreSQL and invalidates every instance\'s cache on change', async () => {
     expect(a.runtime.container.sql.dialect).toBe('postgres');
+    const ready = await b.runtime.app.inject({ url: '/readyz' });
+    expect(ready.json()).toMatchObject({ status: 'ready', checks: { database: 'ok', queue: 'ok', cache: 'ok', timelines: 'ok', pubsub: 'ok', ratelimit: 'ok' } });
     const created = await a.runtime.app.inject({ method: 'POST', url: '/api/v1/links', payload: { url: 'https://example.com/first' } });
     expect(created.statusCode).toBe(201);
     const { code } = created.json() as { code: string };
