@@ -127,7 +127,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
       clock,
       onError: (err) => logger.warn({ err }, 'near cache error'),
     });
-    await near.ready();
+    // Redis down at start degrades the cache (reads go to the database), it does not stop the process.
+    await near.ready().catch((err: unknown) => logger.warn({ err }, 'near cache not subscribed yet; invalidations will start when Redis answers'));
     cache = near;
   }
 

@@ -129,3 +129,24 @@ for (const adapter of CACHE_ADAPTERS) {
     });
   });
 }
+
+describe('CacheAside when the cache fails', () => {
+  const broken: CachePort = {
+    get: () => Promise.reject(new Error('cache down')),
+    set: () => Promise.reject(new Error('cache down')),
+    delete: () => Promise.reject(new Error('cache down')),
+    ping: () => Promise.reject(new Error('cache down')),
+    close: async () => {},
+  };
+
+  it('reads from the source and acknowledges writes, reporting every cache error', async () => {
+    const errors: unknown[] = [];
+    const aside = new CacheAside<{ v: number }>({ cache: broken, prefix: 'p:', ttlMs: 60_000, negativeTtlMs: 1_000, onError: (e) => errors.push(e) });
+    let loads = 0;
+    expect(await aside.get('a', async () => ({ v: ++loads }))).toEqual({ v: 1 });
+    expect(await aside.get('missing', async () => null)).toBeNull();
+    expect(await aside.write('a', async () => 'written')).toBe('written');
+    // get + fill, get + negative fill, delete: five failed cache calls, none surfaced to the caller.
+    expect(errors).toHaveLength(5);
+  });
+});

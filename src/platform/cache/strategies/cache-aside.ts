@@ -65,7 +65,11 @@ export class CacheAside<V> {
 
   /** The value of `key`: from the cache, else from `load` (once per key at a time), then cached. */
   async get(key: string, load: SourceLoader<V>): Promise<V | null> {
-    const cached = await this.#cache.get<V | null>(this.#prefix + key);
+    // A cache that fails is a cache that misses: the source answers (degraded, not down).
+    const cached = await this.#cache.get<V | null>(this.#prefix + key).catch((error: unknown) => {
+      this.#onError(error);
+      return undefined;
+    });
     if (cached !== undefined) {
       this.#onLookup(cached === null ? 'negative_hit' : 'hit');
       return cached;
@@ -86,8 +90,10 @@ export class CacheAside<V> {
   /** Drops the key here and, through the bus, in the other instances. */
   async invalidate(key: string): Promise<void> {
     this.#supersede(key);
-    await this.#cache.delete(this.#prefix + key);
-    await this.#bus?.publish([key]);
+    // The source write is done: failing it now would report a committed change as failed. A copy
+    // the cache could not drop lives until its TTL, the bound this strategy states.
+    await this.#cache.delete(this.#prefix + key).catch(this.#onError);
+    await this.#bus?.publish([key]).catch(this.#onError);
   }
 
   /**
@@ -117,8 +123,8 @@ export class CacheAside<V> {
       const value = await load(key);
       // The check and the cache call stay in one turn, so an invalidation cannot slip between them.
       if (!flight.stale) {
-        if (value !== null) await this.#cache.set(this.#prefix + key, value, this.#ttlMs);
-        else if (this.#negativeTtlMs > 0) await this.#cache.set(this.#prefix + key, null, this.#negativeTtlMs);
+        if (value !== null) await this.#cache.set(this.#prefix + key, value, this.#ttlMs).catch(this.#onError);
+        else if (this.#negativeTtlMs > 0) await this.#cache.set(this.#prefix + key, null, this.#negativeTtlMs).catch(this.#onError);
       }
       return value;
     } finally {
