@@ -35,8 +35,15 @@ export function toAppError(error: FastifyError | AppError | Error): AppError {
     const code = FASTIFY_CODES[fe.code] ?? (error instanceof SyntaxError ? 'malformed_body' : 'bad_request');
     return new AppError(code, status, fe.message);
   }
+  // The database stayed locked past its busy timeout: overload, not a bug. The client may retry.
+  if (BUSY_CODES.has((error as { code?: unknown }).code as string)) {
+    return new AppError('overloaded', 503, 'The server is too busy to take this now; retry shortly', { cause: error, headers: { 'retry-after': '1' } });
+  }
   return new AppError('internal', status >= 500 ? status : 500, 'Internal error', { cause: error });
 }
+
+/** Driver error codes that mean "busy": SQLite's lock wait expired; PostgreSQL's lock or statement timeout. */
+const BUSY_CODES: ReadonlySet<string> = new Set(['SQLITE_BUSY', 'SQLITE_BUSY_SNAPSHOT', '55P03', '57014']);
 
 /** Installs the one error handler and the not-found handler. */
 export function registerErrorHandlers(app: FastifyInstance): void {
