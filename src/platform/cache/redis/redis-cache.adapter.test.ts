@@ -3,21 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { runCacheContract } from '../cache.contract.js';
 import { RedisCacheAdapter } from './redis-cache.adapter.js';
+import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `cache-test:${process.pid}:${Date.now().toString(36)}:`;
 let tests = 0;
 const nextPrefix = () => `${RUN}${++tests}:`;
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  for (let i = 0; i < 10_000; i++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-    if (cursor === '0') return;
-  }
-}
 
 describe.runIf(await shouldRun('redis'))('RedisCacheAdapter', () => {
   let redis: Redis;

@@ -7,21 +7,12 @@ import { RedisPubSub } from '../../pubsub/redis/redis-pubsub.js';
 import { runCacheContract } from '../cache.contract.js';
 import { NearCache, type NearCacheOptions } from '../near/near-cache.js';
 import { RedisCacheAdapter } from './redis-cache.adapter.js';
+import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
 
 // Unique per run: keys and channels of parallel runs never meet; keys are deleted afterwards.
 const RUN = `near-test:${process.pid}:${Date.now().toString(36)}:`;
 let deployments = 0;
 const nextDeployment = () => `${RUN}${++deployments}:`;
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  for (let i = 0; i < 10_000; i++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-    if (cursor === '0') return;
-  }
-}
 
 /** Waits, boundedly, until `probe` returns true. */
 async function until(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {

@@ -4,21 +4,12 @@ import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { runLockContract } from '../lock.contract.js';
 import { RedisFencedStore } from './redis-fenced-store.js';
 import { RedisLock } from './redis-lock.js';
+import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `lock-test:${process.pid}:${Date.now().toString(36)}:`;
 let tests = 0;
 const nextPrefix = () => `${RUN}${++tests}:`;
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  for (let i = 0; i < 10_000; i++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-    if (cursor === '0') return;
-  }
-}
 
 describe.runIf(await shouldRun('redis'))('RedisLock', () => {
   let redis: Redis;

@@ -4,21 +4,12 @@ import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { entry, runTimelineContract } from '../timeline.contract.js';
 import type { TimelineStore } from '../timeline.port.js';
 import { RedisTimelineStore } from './redis-timeline.store.js';
+import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `tl-test:${process.pid}:${Date.now().toString(36)}:`;
 let tests = 0;
 const nextPrefix = () => `${RUN}${++tests}:`;
-
-async function deleteKeys(redis: Redis, pattern: string): Promise<void> {
-  let cursor = '0';
-  for (let i = 0; i < 10_000; i++) {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    if (keys.length > 0) await redis.del(...keys);
-    cursor = next;
-    if (cursor === '0') return;
-  }
-}
 
 describe.runIf(await shouldRun('redis'))('RedisTimelineStore', () => {
   let redis: Redis;
