@@ -47,6 +47,8 @@ export interface Post {
 export interface PostRun {
   sent: number;
   ok: number;
+  /** Indexes of the posts not answered 2xx. */
+  failed: number[];
   /** Status code counts (0: a transport error). */
   statuses: Record<string, number>;
   /** Client-side latency of each answered request (ms), in completion order. */
@@ -68,13 +70,14 @@ export interface PostRun {
 export async function postPaced(url: string, posts: readonly Post[], options: { rate: number; maxInFlight: number; timeLimitMs: number; progressMs?: number; onProgress?: (sent: number, answered: number) => void }): Promise<PostRun> {
   const target = new URL(url);
   const agent = new Agent({ keepAlive: true, maxSockets: options.maxInFlight });
-  const run: PostRun = { sent: 0, ok: 0, statuses: {}, latencies: [], startedAt: Date.now(), endedAt: 0, lastSentAt: 0, maxBehind: 0 };
+  const run: PostRun = { sent: 0, ok: 0, failed: [], statuses: {}, latencies: [], startedAt: Date.now(), endedAt: 0, lastSentAt: 0, maxBehind: 0 };
   let inFlight = 0;
   let answered = 0;
   const start = performance.now();
   let lastProgress = start;
 
-  const send = (post: Post) => {
+  const send = (index: number) => {
+    const post = posts[index]!;
     const t0 = performance.now();
     inFlight++;
     const done = (status: number) => {
@@ -82,6 +85,7 @@ export async function postPaced(url: string, posts: readonly Post[], options: { 
       answered++;
       run.statuses[status] = (run.statuses[status] ?? 0) + 1;
       if (status >= 200 && status < 300) run.ok++;
+      else run.failed.push(index);
       run.latencies.push(performance.now() - t0);
       run.endedAt = Date.now();
     };
@@ -103,7 +107,7 @@ export async function postPaced(url: string, posts: readonly Post[], options: { 
       const elapsed = now - start;
       const due = Math.min(posts.length, Math.floor((elapsed * options.rate) / 1000) + 1);
       if (run.sent < due && inFlight < options.maxInFlight) {
-        while (run.sent < due && inFlight < options.maxInFlight) send(posts[run.sent++]!);
+        while (run.sent < due && inFlight < options.maxInFlight) send(run.sent++);
         run.lastSentAt = Date.now();
       }
       run.maxBehind = Math.max(run.maxBehind, due - run.sent);
