@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { Gauge } from 'prom-client';
 import type { Config } from './config/index.js';
 import { createLogger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { Metrics, type ConnectionEvent } from './observability/metrics.js';
 import { systemClock, type Clock } from './platform/clock/index.js';
 import { SnowflakeIdGenerator, MAX_WORKER_ID, type IdGenerator } from './platform/ids/index.js';
 import type { CachePort } from './platform/cache/index.js';
@@ -29,6 +29,7 @@ import { OutboxRelay, outboxMigrationsFor } from './platform/outbox/index.js';
 import { NearCache } from './platform/cache/index.js';
 import { RedisCacheAdapter } from './platform/cache/redis/index.js';
 import { RedisPubSub } from './platform/pubsub/redis/index.js';
+import { RedisClients } from './platform/redis/index.js';
 import { PostgresDatabase } from './platform/sql/postgres/index.js';
 import type { PubSubPort } from './platform/pubsub/index.js';
 import { MemoryPubSub } from './platform/pubsub/memory/index.js';
@@ -77,6 +78,8 @@ export interface ContainerOptions {
   role: Role;
   logger?: Logger;
   clock?: Clock;
+  /** Where connection state changes go (default: this container's metrics; a worker thread sends them to the main thread's). */
+  onConnection?: (event: ConnectionEvent) => void;
 }
 
 /**
@@ -92,11 +95,26 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const clock = options.clock ?? systemClock;
   const ids = new SnowflakeIdGenerator(clock, config.WORKER_ID ?? randomInt(MAX_WORKER_ID + 1));
   const secret = config.KEY_SECRET ?? loadOrCreateSecret(config.DATA_DIR, 'key-secret');
+  const onConnection = options.onConnection ?? ((event: ConnectionEvent) => metrics.observeConnection(event));
+  const connectionState = (service: ConnectionEvent['service'], client: string, state: ConnectionEvent['state']) => {
+    if (state === 'lost') logger.warn({ service, client }, 'connection lost; reconnecting');
+    else logger.debug({ service, client }, 'connection up');
+    onConnection({ service, client, state });
+  };
 
   const sql: SqlDatabase<unknown> =
     config.DATABASE_URL === undefined
       ? new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS })
-      : new PostgresDatabase({ connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE, onError: (err: Error) => logger.warn({ err }, 'database connection error') });
+      : new PostgresDatabase({
+          connectionString: config.DATABASE_URL,
+          schema: config.DATABASE_SCHEMA,
+          poolSize: config.DATABASE_POOL_SIZE,
+          onError: (err: Error) => {
+            logger.warn({ err }, 'database connection error');
+            connectionState('postgres', 'pool', 'lost');
+          },
+          onConnect: () => connectionState('postgres', 'pool', 'up'),
+        });
   if (role === 'api') {
     const { dialect } = sql;
     await sql.migrate({
@@ -110,18 +128,27 @@ export async function createContainer(config: Config, options: ContainerOptions)
     });
   }
   const queue = openQueue(config, logger);
+  if (queue instanceof RabbitMqQueue) {
+    queue.connection.onUp(() => connectionState('rabbitmq', 'queue', 'up'));
+    queue.connection.onDown(() => connectionState('rabbitmq', 'queue', 'lost'));
+  }
+  // One client per use, all from REDIS_URL; named in CLIENT LIST and counted in /metrics.
+  const redis = config.REDIS_URL === undefined ? undefined : new RedisClients({ url: config.REDIS_URL, onState: (client, state) => connectionState('redis', client, state) });
+  const redisFor = redis && { cache: redis.open('cache'), timelines: redis.open('timelines'), ratelimit: role === 'api' ? redis.open('ratelimit') : undefined };
 
   const onPubSubError = (err: unknown) => logger.warn({ err }, 'pub/sub error');
   // In process, one bus per deployment: the data directory names it, so that tests sharing a process stay apart.
   const pubsub: PubSubPort =
-    config.REDIS_URL === undefined
+    redis === undefined
       ? new MemoryPubSub({ namespace: config.DATA_DIR, onError: onPubSubError })
-      : new RedisPubSub(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}ps:`, onError: onPubSubError });
+      : new RedisPubSub((role, redisOptions) => redis.open(`pubsub-${role}`, redisOptions), { prefix: `${config.REDIS_PREFIX}ps:`, onError: onPubSubError });
+  // Commands fail at once while a client is disconnected: give the first connections a moment.
+  await redis?.ready(5_000).catch((err: unknown) => logger.warn({ err }, 'Redis not reachable yet; running degraded until it answers'));
   let cache: CachePort = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
-  if (config.REDIS_URL !== undefined) {
+  if (redisFor !== undefined) {
     // Two tiers: most reads never leave the process; writes invalidate every process's copy over pub/sub.
     const near = new NearCache({
-      remote: new RedisCacheAdapter(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}cache:` }),
+      remote: new RedisCacheAdapter(redisFor.cache, { prefix: `${config.REDIS_PREFIX}cache:` }),
       bus: pubsub,
       maxEntries: config.CACHE_MAX_ENTRIES,
       clock,
@@ -155,9 +182,9 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const analytics = createAnalytics({ sql, clock });
 
   const timelines: TimelineStore =
-    config.REDIS_URL === undefined
+    redisFor === undefined
       ? new MemoryTimelineStore({ capacity: config.FEED_TIMELINE_CAPACITY })
-      : new RedisTimelineStore(config.REDIS_URL, { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` });
+      : new RedisTimelineStore(redisFor.timelines, { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` });
   const outbox =
     role === 'api'
       ? new OutboxRelay(sql, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS }, onError: (err) => logger.warn({ err }, 'outbox relay failed') })
@@ -182,7 +209,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       trustedOrigins: config.trustedOrigins,
     });
     await accounts.start();
-    rateLimits = config.REDIS_URL === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(config.REDIS_URL, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
+    rateLimits = redisFor?.ratelimit === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redisFor.ratelimit, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
     keys.start?.();
     clicks = analytics.createRecorder(queue, ids, metrics, logger, {
       flushIntervalMs: config.CLICKS_FLUSH_INTERVAL_MS,
@@ -235,6 +262,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       // The near cache listens on the bus: it goes first.
       await cache.close();
       await pubsub.close();
+      await redis?.close();
       await sql.close();
     },
   };

@@ -28,7 +28,7 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
   let workerAlive = () => true;
   let stopWorkers: () => Promise<void>;
   if (config.ANALYTICS_WORKER === 'thread') {
-    const handle = await startWorkerThread(config, logger, load);
+    const handle = await startWorkerThread(config, logger, load, (event) => metrics.observeConnection(event, 'worker'));
     metrics.addSource(() => handle.metrics());
     workerAlive = () => handle.alive;
     stopWorkers = () => handle.stop();

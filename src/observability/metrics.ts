@@ -4,6 +4,14 @@ import { HttpMetrics } from './http-metrics.js';
 /** A source of extra Prometheus text appended at scrape time (e.g. a worker thread's registry). */
 export type MetricsSource = () => Promise<string>;
 
+/** A connection to a backing service came up or was lost while in use (it then reconnects by itself). */
+export interface ConnectionEvent {
+  service: 'postgres' | 'redis' | 'rabbitmq';
+  /** Which use of the service: `queue`, `cache`, `timelines`, `pool`... */
+  client: string;
+  state: 'up' | 'lost';
+}
+
 /**
  * The process's metrics. One registry per app instance (tests build several), default process
  * metrics included only where asked (a worker thread shares its process with the main thread).
@@ -17,6 +25,18 @@ export class Metrics {
   readonly clicksFlushed = new Counter({ name: 'clicks_flushed_total', help: 'Clicks flushed from the buffer to the queue.', registers: [this.registry] });
   readonly clicksDropped = new Counter({ name: 'clicks_dropped_total', help: 'Clicks dropped because the buffer was full.', registers: [this.registry] });
   readonly clicksPending = new Gauge({ name: 'clicks_buffer_size', help: 'Clicks waiting in the in-memory buffer.', registers: [this.registry] });
+  readonly #connectionLosses = new Counter({
+    name: 'connection_losses_total',
+    help: 'Connections to PostgreSQL, Redis or RabbitMQ lost while in use (each then re-established with backoff), by service, client and thread.',
+    labelNames: ['service', 'client', 'thread'],
+    registers: [this.registry],
+  });
+  readonly #connectionUp = new Gauge({
+    name: 'connection_up',
+    help: '1 while a connection to a backing service is established, 0 from its loss until it is back.',
+    labelNames: ['service', 'client', 'thread'],
+    registers: [this.registry],
+  });
 
   constructor(options: { defaultMetrics: boolean }) {
     if (options.defaultMetrics) collectDefaultMetrics({ register: this.registry });
@@ -25,6 +45,13 @@ export class Metrics {
   /** Records one answered HTTP request (request counter and latency histogram per route). */
   observeHttp(method: string, route: string, status: number, seconds: number): void {
     this.#http.observe(method, route, status, seconds);
+  }
+
+  /** Records a connection's state change; `thread` tells the API thread's connections from the worker thread's. */
+  observeConnection(event: ConnectionEvent, thread = 'main'): void {
+    const labels = { service: event.service, client: event.client, thread };
+    this.#connectionUp.set(labels, event.state === 'up' ? 1 : 0);
+    if (event.state === 'lost') this.#connectionLosses.inc(labels);
   }
 
   /** Adds text from elsewhere (another thread) to every scrape. */

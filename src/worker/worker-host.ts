@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import type { LoadSignal } from '../lib/load-signal.js';
+import type { ConnectionEvent } from '../observability/metrics.js';
 import type { FromWorker, ToWorker } from './worker.messages.js';
 
 /** The main thread's handle on the worker thread. */
@@ -33,7 +34,7 @@ function newWorker(config: Config, load: LoadSignal): Worker {
  * Starts the worker thread and keeps it running: if it dies it is started again after a pause
  * (messages it had in hand are redelivered by the queue).
  */
-export async function startWorkerThread(config: Config, logger: Logger, load: LoadSignal): Promise<WorkerHandle> {
+export async function startWorkerThread(config: Config, logger: Logger, load: LoadSignal, onConnection: (event: ConnectionEvent) => void = () => {}): Promise<WorkerHandle> {
   let worker: Worker;
   let alive = false;
   let stopping = false;
@@ -50,6 +51,8 @@ export async function startWorkerThread(config: Config, logger: Logger, load: Lo
         } else if (m.type === 'metrics') {
           pending.get(m.id)?.(m.text);
           pending.delete(m.id);
+        } else if (m.type === 'connection') {
+          onConnection(m.event);
         } else if (m.type === 'failed') {
           reject(new Error(`worker thread failed to start: ${m.message}`));
         }

@@ -25,7 +25,8 @@ try {
   } catch {
     // Not permitted or not supported: run at normal priority.
   }
-  const container = await createContainer(config, { role: 'worker' });
+  // The main thread's metrics count this thread's connections too.
+  const container = await createContainer(config, { role: 'worker', onConnection: (event) => post({ type: 'connection', event }) });
   const registry = new Registry();
   const consumers = startConsumers(container, registry, new LoadSignal(workerData.load as SharedArrayBuffer));
   const log = container.logger.child({ thread: 'worker' });

@@ -33,13 +33,18 @@ export class RedisPubSub implements PubSubPort {
   readonly #pending = new Set<Promise<unknown>>();
   #closed = false;
 
-  constructor(url: string, options: RedisPubSubOptions = {}) {
+  /**
+   * `connection`: a URL, or a factory that opens a client with the given options (e.g. from the
+   * process's RedisClients); either way both clients are this pub/sub's own and `close()` quits them.
+   */
+  constructor(connection: string | ((role: 'publisher' | 'subscriber', options: RedisOptions) => Redis), options: RedisPubSubOptions = {}) {
     this.#prefix = options.prefix ?? 'ps:';
     this.#onError = options.onError ?? (() => {});
     this.#handlers = new HandlerSet(this.#onError);
     const redisOptions: RedisOptions = { maxRetriesPerRequest: 1, ...options.redisOptions };
-    this.#publisher = new Redis(url, redisOptions);
-    this.#subscriber = new Redis(url, { ...redisOptions, autoResubscribe: false });
+    const open = typeof connection === 'string' ? (_role: string, o: RedisOptions) => new Redis(connection, o) : connection;
+    this.#publisher = open('publisher', redisOptions);
+    this.#subscriber = open('subscriber', { ...redisOptions, autoResubscribe: false });
     // Without a listener ioredis prints every connection error itself.
     this.#publisher.on('error', (error: unknown) => this.#onError(error));
     this.#subscriber.on('error', (error: unknown) => this.#onError(error));

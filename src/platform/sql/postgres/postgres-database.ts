@@ -26,6 +26,8 @@ export interface PostgresOptions {
   statementTimeoutMs?: number;
   /** Told about errors of idle pooled connections (e.g. the server restarted); the pool replaces them. */
   onError?: (error: Error) => void;
+  /** Told about each new pooled connection (the pool opens them on demand and closes idle ones). */
+  onConnect?: () => void;
 }
 
 /** SQLSTATE of unique_violation (a primary key or a unique index). */
@@ -63,6 +65,7 @@ export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
     });
     // An idle connection that breaks emits on the pool; unheard, that would end the process.
     this.#pool.on('error', options.onError ?? (() => {}));
+    if (options.onConnect) this.#pool.on('connect', options.onConnect);
     this.db = new Kysely<DB>({ dialect: new SearchPathPostgresDialect({ pool: new PreparedStatementPool(this.#pool, { maxPerConnection: options.preparedStatements ?? 500 }) }) });
   }
 

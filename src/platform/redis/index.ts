@@ -1,0 +1,1 @@
+export { RedisClients, type RedisClientsOptions, type RedisConnectionState } from './redis-clients.js';
