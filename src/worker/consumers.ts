@@ -44,7 +44,7 @@ export function startConsumers(container: Container, registry: Registry, load?: 
  * stream on this instance; the others read them from their timeline.
  */
 export function startFanout(container: Container, registry: Registry): Subscription {
-  const { feed, queue, stream, pubsub, logger } = container;
+  const { feed, queue, stream, pubsub, logger, config } = container;
   const deliveries = new Counter({ name: 'feed_fanout_deliveries_total', help: 'Tweet ids pushed into home timelines by fan-out.', registers: [registry] });
   const lag = new Histogram({
     name: 'feed_fanout_lag_seconds',
@@ -53,6 +53,9 @@ export function startFanout(container: Container, registry: Registry): Subscript
     registers: [registry],
   });
   return feed.startFanout(queue, {
+    // Well inside the visibility timeout, so a waiting message is never redelivered meanwhile.
+    outageWaitMs: Math.floor(config.QUEUE_VISIBILITY_TIMEOUT_MS / 3),
+    onOutage: (err) => logger.warn({ err }, 'fan-out waits for the timeline store or the database to come back'),
     onDelivered(count, postedAt) {
       deliveries.inc(count);
       lag.observe(Math.max(0, Date.now() - postedAt) / 1000);

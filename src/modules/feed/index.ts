@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
-import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import { outageGate, type QueuePort, type Subscription } from '../../platform/queue/index.js';
 import { GroupCommit, tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { UserDirectory } from '../accounts/index.js';
@@ -55,6 +55,13 @@ export interface FanoutOptions {
   beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
   /** Messages handled at once (default 4: the work is mostly waiting on the store). */
   concurrency?: number | undefined;
+  /**
+   * While the timeline store or the database is down, a delivery waits up to this long for it to
+   * come back instead of spending its attempts (default 10 s; keep it inside the visibility timeout).
+   */
+  outageWaitMs?: number | undefined;
+  /** Told when a delivery starts waiting for an outage to end. */
+  onOutage?: ((error: unknown) => void) | undefined;
 }
 
 export interface Feed {
@@ -107,11 +114,19 @@ export function createFeed(deps: FeedDeps): Feed {
     startFanout(queue, options = {}) {
       const handle = handler(options);
       const { beforeHandle } = options;
+      // A lost push would leave a stored timeline without the tweet: an outage pauses deliveries, never drops them.
+      const handleThroughOutages = outageGate<FeedEvent>((message) => handle(message.payload), {
+        ping: async () => {
+          await Promise.all([timelines.ping(), deps.sql.ping()]);
+        },
+        maxWaitMs: options.outageWaitMs ?? 10_000,
+        onWait: options.onOutage,
+      });
       return queue.consume<FeedEvent>(
         FANOUT_TOPIC,
         async (message) => {
           await beforeHandle?.(message.publishedAt);
-          await handle(message.payload);
+          await handleThroughOutages(message);
         },
         { concurrency: options.concurrency ?? 4 },
       );

@@ -8,3 +8,4 @@ export type {
   QueueStats,
   Subscription,
 } from './queue.port.js';
+export { outageGate, type OutageGateOptions } from './outage-gate.js';
