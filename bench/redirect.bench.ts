@@ -4,10 +4,22 @@
  * Blueprint runs twice: with rate limiting off, and with the default policies on (the global
  * per-address limit raised so that one benchmarking address is never refused), so the cost of
  * the limiter on the hot path shows as a ratio of the same run.
+ *
+ * `npm run bench:redirect -- --scaled`: the same against the scaled topology's adapters
+ * (PostgreSQL, Redis, RabbitMQ from DATABASE_URL / REDIS_URL / AMQP_URL, else the machine's):
+ * with the near cache, with the near cache and rate limits in Redis, and with the near cache off
+ * (one Redis GET per redirect). Each runs in a schema, key prefix and queue prefix of its own,
+ * removed afterwards.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
+import { deleteKeys } from '../test/helpers/redis-keys.js';
+import { SERVICES } from '../test/helpers/services.js';
 import { driveGets, fmt, median, outside, processCpuMs, startNode, type Child, type LoadResult } from './bench.lib.js';
 
 const CODES = Number(process.env.BENCH_CODES ?? 10_000);
@@ -15,6 +27,8 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const EXTRA_ENV = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
+const SCALED = process.argv.includes('--scaled');
+const RUN = `bench${randomBytes(3).toString('hex')}`;
 
 const dir = mkdtempSync(join(tmpdir(), 'blueprint-bench-'));
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -66,28 +80,78 @@ async function caughtUp(server: Child): Promise<number> {
   throw new Error('analytics did not catch up within 3 minutes');
 }
 
-async function main(): Promise<void> {
-  log(`redirect benchmark: ${CODES} codes, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
-  const servers: Child[] = [];
+const LIMITS_OFF = { RATE_LIMIT_GLOBAL: 'off', RATE_LIMIT_PROBE: 'off' };
+// The default policies, the global per-address limit raised so that one benchmarking address is never refused.
+const LIMITS_ON = { RATE_LIMIT_GLOBAL: 'leaky-bucket 10000000/1s burst=10000000 nodelay by=ip' };
+
+/** The Blueprint contenders of this mode: label, name, environment. */
+function blueprintVariants(): { label: string; name: string; env: Record<string, string> }[] {
+  if (!SCALED) {
+    return [
+      { label: 'Blueprint, rate limits off', name: 'limits-off', env: LIMITS_OFF },
+      { label: 'Blueprint, rate limits on (global + probe)', name: 'limits-on', env: LIMITS_ON },
+    ];
+  }
+  // Each in a schema, key prefix and queue prefix of its own.
+  const scaled = (name: string) => ({
+    DATABASE_URL: SERVICES.postgres,
+    DATABASE_SCHEMA: `${RUN}_${name.replace(/-/g, '_')}`,
+    REDIS_URL: SERVICES.redis,
+    REDIS_PREFIX: `${RUN}:${name}:`,
+    AMQP_URL: SERVICES.rabbitmq,
+    AMQP_PREFIX: `${RUN}-${name}`,
+  });
+  return [
+    { label: 'scaled, near cache, limits off', name: 'near', env: { ...scaled('near'), ...LIMITS_OFF } },
+    { label: 'scaled, near cache, limits on (Redis)', name: 'near-limits', env: { ...scaled('near-limits'), ...LIMITS_ON } },
+    { label: 'scaled, near cache off (Redis GET), limits off', name: 'redis-get', env: { ...scaled('redis-get'), ...LIMITS_OFF, CACHE_NEAR: 'off' } },
+  ];
+}
+
+/** Removes what the scaled contenders left in PostgreSQL, Redis and RabbitMQ. */
+async function cleanUpScaled(names: readonly string[]): Promise<void> {
+  const client = new pg.Client({ connectionString: SERVICES.postgres });
+  await client.connect();
   try {
-    const off = await startBlueprint('limits-off', { RATE_LIMIT_GLOBAL: 'off', RATE_LIMIT_PROBE: 'off' });
-    servers.push(off);
-    const on = await startBlueprint('limits-on', { RATE_LIMIT_GLOBAL: 'leaky-bucket 10000000/1s burst=10000000 nodelay by=ip' });
-    servers.push(on);
+    for (const name of names) await client.query(`drop schema if exists "${RUN}_${name.replace(/-/g, '_')}" cascade`);
+  } finally {
+    await client.end();
+  }
+  const redis = new Redis(SERVICES.redis);
+  try {
+    await deleteKeys(redis, `${RUN}:*`);
+  } finally {
+    await redis.quit();
+  }
+  for (const name of names) TrackedQueue.prefixes.add(`${RUN}-${name}`);
+  for (const topic of ['clicks', 'feed.fanout', 'feed.search', 'feed.notifications']) TrackedQueue.topics.add(topic);
+  await deleteTrackedQueues();
+}
+
+async function main(): Promise<void> {
+  log(`redirect benchmark${SCALED ? ' (scaled: PostgreSQL + Redis + RabbitMQ)' : ''}: ${CODES} codes, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
+  const servers: Child[] = [];
+  const variants = blueprintVariants();
+  try {
+    const blueprints: Contender[] = [];
+    for (const v of variants) {
+      const server = await startBlueprint(v.name, v.env);
+      servers.push(server);
+      blueprints.push({ label: v.label, server, runs: [], paths: [] });
+    }
     log(`creating ${CODES} links on each Blueprint...`);
-    const pairs = await createLinks(off.baseUrl, CODES);
     const pathsOf = (p: [string, string][]) => p.map(([code]) => `/${code}`);
-    const paths = pathsOf(pairs);
-    const onPaths = pathsOf(await createLinks(on.baseUrl, CODES));
+    let pairs: [string, string][] = [];
+    for (const [i, b] of blueprints.entries()) {
+      const created = await createLinks(b.server.baseUrl, CODES);
+      if (i === 0) pairs = created;
+      b.paths = pathsOf(created);
+    }
     writeFileSync(join(dir, 'links.json'), JSON.stringify(pairs));
     const bare = await startNode('bench/servers/bare-redirect.server.ts', [join(dir, 'links.json')], {}, join(dir, 'bare.log'));
     servers.push(bare);
 
-    const contenders: Contender[] = [
-      { label: 'bare Fastify, 301 from a Map', server: bare, runs: [], paths },
-      { label: 'Blueprint, rate limits off', server: off, runs: [], paths },
-      { label: 'Blueprint, rate limits on (global + probe)', server: on, runs: [], paths: onPaths },
-    ];
+    const contenders: Contender[] = [{ label: 'bare Fastify, 301 from a Map', server: bare, runs: [], paths: pathsOf(pairs) }, ...blueprints];
     log('warming (every code at least once)...');
     for (const c of contenders) c.warm = await driveGets(c.server.baseUrl, c.paths, { connections: 10, seconds: 2 });
     for (const c of contenders.slice(1)) await caughtUp(c.server);
@@ -127,13 +191,17 @@ async function main(): Promise<void> {
     log('|---|---:|---:|---:|');
     contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99))} | ${cpu[i]!.toFixed(1)} |`));
     log('');
-    log(`ratio Blueprint (limits off) / bare = ${(rps[1]! / rps[0]!).toFixed(3)} (goal >= 0.90); server CPU per request ${(cpu[1]! / cpu[0]!).toFixed(2)} x bare`);
-    log(`ratio Blueprint (limits on) / bare  = ${(rps[2]! / rps[0]!).toFixed(3)}; server CPU per request ${(cpu[2]! / cpu[0]!).toFixed(2)} x bare`);
-    log(`rate limiting on / off             = ${(rps[2]! / rps[1]!).toFixed(3)} (goal >= 0.95); server CPU per request ${(cpu[2]! / cpu[1]!).toFixed(2)} x`);
+    const goal = SCALED ? 0.85 : 0.9;
+    for (let i = 1; i < contenders.length; i++) {
+      log(`ratio ${contenders[i]!.label} / bare = ${(rps[i]! / rps[0]!).toFixed(3)}${i === 1 ? ` (goal >= ${goal})` : ''}; server CPU per request ${(cpu[i]! / cpu[0]!).toFixed(2)} x bare`);
+    }
+    log(`rate limiting on / off = ${(rps[2]! / rps[1]!).toFixed(3)} (goal >= 0.95); server CPU per request ${(cpu[2]! / cpu[1]!).toFixed(2)} x`);
+    if (SCALED) log(`near cache off / on = ${(rps[3]! / rps[1]!).toFixed(3)}; server CPU per request ${(cpu[3]! / cpu[1]!).toFixed(2)} x`);
     for (const line of accounting) log(line);
     log(`analytics yielded to redirects under load: peak queue lag ${peakLag.toFixed(1)} s; caught up at most ${maxCatchUp.toFixed(1)} s after a round`);
   } finally {
     for (const s of servers) await s.stop();
+    if (SCALED) await cleanUpScaled(variants.map((v) => v.name));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -145,7 +145,9 @@ export async function createContainer(config: Config, options: ContainerOptions)
   // Commands fail at once while a client is disconnected: give the first connections a moment.
   await redis?.ready(5_000).catch((err: unknown) => logger.warn({ err }, 'Redis not reachable yet; running degraded until it answers'));
   let cache: CachePort = new LruCacheAdapter({ maxEntries: config.CACHE_MAX_ENTRIES });
-  if (redisFor !== undefined) {
+  if (redisFor !== undefined && config.CACHE_NEAR === 'off') {
+    cache = new RedisCacheAdapter(redisFor.cache, { prefix: `${config.REDIS_PREFIX}cache:` });
+  } else if (redisFor !== undefined) {
     // Two tiers: most reads never leave the process; writes invalidate every process's copy over pub/sub.
     const near = new NearCache({
       remote: new RedisCacheAdapter(redisFor.cache, { prefix: `${config.REDIS_PREFIX}cache:` }),

@@ -76,6 +76,7 @@ export const ConfigSchema = Type.Object({
   CACHE_MAX_ENTRIES: Int(100_000, 100, 100_000_000, 'Links kept in the in-process cache.'),
   CACHE_TTL_SECONDS: Int(86_400, 1, 31_536_000, 'Lifetime of a cached link.'),
   CACHE_NEGATIVE_TTL_SECONDS: Int(60, 0, 86_400, 'Lifetime of a cached "no such code" answer.'),
+  CACHE_NEAR: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'With REDIS_URL: keep an in-process copy in front of Redis, invalidated across processes over pub/sub (on), or read Redis on every lookup (off: for comparison).' }),
 
   CLICKS_FLUSH_INTERVAL_MS: Int(1_000, 10, 60_000, 'Clicks are buffered in memory and flushed to the queue this often, or at half of CLICKS_BUFFER_LIMIT (the loss window on a crash).'),
   CLICKS_BATCH_SIZE: Int(1_000, 1, 100_000, 'Clicks per queue message (a flush carries as many messages as it needs, in one commit).'),
