@@ -17,6 +17,10 @@ export interface ConsumerSettings {
   ensureTopology(model: ChannelModel): Promise<void>;
   /** Drops the cached declaration, so the next ensureTopology declares again. */
   forgetTopology(model: ChannelModel): void;
+  /** Declares a retry bucket on the current connection (cached per connection; a failure is not cached). */
+  ensureRetryQueue(queue: string): Promise<void>;
+  /** Drops that cache entry (the bucket refused a publish: deleted meanwhile). */
+  forgetRetryQueue(queue: string): void;
   /** Never throws. */
   report(error: unknown): void;
 }
@@ -35,6 +39,8 @@ interface Delivery {
   readonly attempt: number;
   /** What serialises it: `k:<key>` for a keyed message, `id:<id>` otherwise (never two copies at once). */
   readonly lock: string;
+  /** Acknowledged or handed back: a late confirm must not settle it again (the broker closes a channel for that). */
+  settled?: boolean;
 }
 
 /** A lock is held while a handler runs, while a failed keyed message waits for its backoff, and until it comes back. */
@@ -104,7 +110,8 @@ export class RabbitMqConsumer<T> implements Subscription {
 
   /** Resolves when the copies being moved to a retry or dead-letter queue are confirmed (or failed). */
   async settled(): Promise<void> {
-    await Promise.allSettled([...this.#transfers]);
+    // A retry's declaration hands over to its move: wait until neither is left.
+    while (this.#transfers.size > 0) await Promise.allSettled([...this.#transfers]);
   }
 
   async #open(model: ChannelModel): Promise<void> {
@@ -247,6 +254,16 @@ export class RabbitMqConsumer<T> implements Subscription {
       else await this.#retry(d, failure);
     } catch (error) {
       this.#settings.report(error);
+      // The move failed (broker refused or timed out): hand the message back now rather than hold it
+      // unacknowledged until the channel closes. Requeued, it comes again as a further attempt.
+      if (this.#isCurrent(d) && !d.settled) {
+        d.settled = true;
+        try {
+          d.session.channel.reject(d.raw, true);
+        } catch (rejectError) {
+          this.#settings.report(rejectError);
+        }
+      }
     }
     this.#unlock(d);
   }
@@ -256,10 +273,24 @@ export class RabbitMqConsumer<T> implements Subscription {
     return this.#transfer(d, this.#settings.queues.dead, { ...d.envelope, attempts, error, failedAt: Date.now() });
   }
 
-  #retry(d: Delivery, error: string): Promise<void> {
+  async #retry(d: Delivery, error: string): Promise<void> {
     const delay = this.#settings.retryDelayMs(d.attempt);
     const queue = retryQueueFor(this.#settings.queues, delay);
-    return this.#transfer(d, queue, { ...d.envelope, attempts: d.attempt, error }, String(delay));
+    // Tracked like the move itself, so that stats never catch the message between the two.
+    const declaring = this.#settings.ensureRetryQueue(queue);
+    const tracked = declaring.catch(() => undefined);
+    this.#transfers.add(tracked);
+    try {
+      await declaring;
+    } finally {
+      this.#transfers.delete(tracked);
+    }
+    try {
+      await this.#transfer(d, queue, { ...d.envelope, attempts: d.attempt, error }, String(delay));
+    } catch (failure) {
+      this.#settings.forgetRetryQueue(queue);
+      throw failure;
+    }
   }
 
   /** Publishes a copy elsewhere, then acknowledges the original; on failure the broker redelivers it. */
@@ -295,7 +326,8 @@ export class RabbitMqConsumer<T> implements Subscription {
   }
 
   #ack(d: Delivery): void {
-    if (!this.#isCurrent(d)) return;
+    if (!this.#isCurrent(d) || d.settled) return;
+    d.settled = true;
     try {
       d.session.channel.ack(d.raw);
     } catch (error) {

@@ -104,6 +104,47 @@ describe.runIf(await shouldRun('rabbitmq'))('RabbitMqQueue', () => {
       expect(unkeyed.properties.headers?.['x-bp-key']).toBeUndefined();
     });
 
+    it('declares a retry bucket only when a retry needs one, and again if it was deleted meanwhile', async () => {
+      const exists = async (name: string) => {
+        const channel = await raw.createChannel();
+        channel.on('error', () => undefined);
+        try {
+          await channel.checkQueue(name);
+          return true;
+        } catch {
+          return false;
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      };
+      // Every retry waits 40-80 ms: always the 64 ms bucket.
+      const queue = open({ backoff: { baseMs: 80, capMs: 80 }, random: () => 0.5 });
+      const topic = topicFor('lazy');
+      const names = queue.queuesOf(topic);
+      const bucket = names.retries.find((r) => r.ceilingMs === 64)!.queue;
+      const seen: Record<number, number[]> = { 1: [], 2: [] };
+      queue.consume<number>(topic, async (m) => {
+        seen[m.payload]!.push(m.attempt);
+        // The first message fails once; the second until its third attempt.
+        if (m.attempt < m.payload + 1) throw new Error('not yet');
+      });
+      await queue.publish(topic, [{ payload: 1 }]);
+      await waitFor('the retry delivered', () => seen[1]!.length === 2);
+      expect(seen[1]).toEqual([1, 2]);
+      const declared = await Promise.all(names.retries.map((r) => exists(r.queue)));
+      expect(names.retries.filter((_, i) => declared[i]).map((r) => r.queue)).toEqual([bucket]);
+      expect(await exists(names.work)).toBe(true);
+
+      const channel = await raw.createChannel();
+      await channel.deleteQueue(bucket);
+      await channel.close();
+      await queue.publish(topic, [{ payload: 2 }]);
+      // The first move is refused (no queue): the message comes straight back as attempt 2, whose move declares the bucket again.
+      await waitFor('the second message handled on its third attempt', () => seen[2]!.length === 3, { timeoutMs: 20_000 });
+      expect(seen[2]).toEqual([1, 2, 3]);
+      expect(await exists(bucket)).toBe(true);
+    });
+
     it('rejects a publish the broker cannot route (queue deleted under it) instead of losing it', async () => {
       const queue = open();
       const topic = topicFor('gone');

@@ -12,6 +12,8 @@ import type { Channel } from 'amqplib';
  *   (the consistent-hash exchange would do the hashing broker-side, but it is a plugin).
  * - `retries[j]`: unkeyed messages waiting for a backoff, in buckets of doubling ceilings; a
  *   message expires after its own delay (per-message TTL) and is dead-lettered back to `work`.
+ *   Declared when a retry first needs one: each quorum queue is a Raft group of its own, and a
+ *   broker creating and deleting thousands of them (a test suite does) slows down and can stall.
  * - `dead`: dead letters, kept until replayed; browsed under `lock`.
  * The delivery queues dead-letter to `dead` when the broker's delivery limit is exceeded, a guard
  * for crash loops our own attempt counter cannot see (e.g. a consumer that is not this adapter).
@@ -86,14 +88,24 @@ function deadLetterTo(queue: string): Record<string, unknown> {
   };
 }
 
-/** Declares (idempotently) every queue of a topic; the dead-letter queue first, as the others point at it. */
+function declare(channel: Channel, name: string, args: Record<string, unknown>): Promise<unknown> {
+  return channel.assertQueue(name, { durable: true, arguments: { ...QUORUM, ...args } });
+}
+
+/**
+ * Declares (idempotently) the queues of a topic every consumer and publisher needs: the
+ * dead-letter queue first, as the others point at it; retry buckets are left to {@link declareRetry}.
+ */
 export async function declareTopic(channel: Channel, settings: TopologySettings, queues: TopicQueues): Promise<void> {
-  const declare = (name: string, args: Record<string, unknown>) => channel.assertQueue(name, { durable: true, arguments: { ...QUORUM, ...args } });
-  await declare(queues.dead, {});
+  await declare(channel, queues.dead, {});
   const delivery = { ...deadLetterTo(queues.dead), 'x-delivery-limit': settings.deliveryLimit };
-  await declare(queues.work, delivery);
-  for (const shard of queues.shards) await declare(shard, { ...delivery, 'x-single-active-consumer': true });
-  for (const { queue } of queues.retries) await declare(queue, deadLetterTo(queues.work));
+  await declare(channel, queues.work, delivery);
+  for (const shard of queues.shards) await declare(channel, shard, { ...delivery, 'x-single-active-consumer': true });
+}
+
+/** Declares (idempotently) one retry bucket of a topic, expiring into its work queue. */
+export async function declareRetry(channel: Channel, queues: TopicQueues, queue: string): Promise<void> {
+  await declare(channel, queue, deadLetterTo(queues.work));
 }
 
 /** Every queue of the topic, for deletion (tests, decommissioning). */

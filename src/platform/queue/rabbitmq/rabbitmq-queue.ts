@@ -1,4 +1,4 @@
-import type { ChannelModel } from 'amqplib';
+import type { Channel, ChannelModel } from 'amqplib';
 import type {
   ConsumeOptions,
   DeadLetter,
@@ -12,7 +12,7 @@ import { RabbitMqConnection, type RabbitMqConnectionOptions } from './rabbitmq-c
 import { RabbitMqConsumer } from './rabbitmq-queue.consumer.js';
 import { browseDeadLetters } from './rabbitmq-queue.dead-letters.js';
 import { fullJitterBackoff, newMessageId, publishOptions, readEnvelope, toDeadLetter } from './rabbitmq-queue.message.js';
-import { declareTopic, retryCeilings, shardOf, topicQueues, type TopicQueues, type TopologySettings } from './rabbitmq-queue.topology.js';
+import { declareRetry, declareTopic, retryCeilings, shardOf, topicQueues, type TopicQueues, type TopologySettings } from './rabbitmq-queue.topology.js';
 import { RabbitMqPublisher, type Outgoing } from './rabbitmq-publisher.js';
 
 /** Configuration of the RabbitMQ queue. */
@@ -65,6 +65,7 @@ export class RabbitMqQueue implements QueuePort {
   readonly #publisher: RabbitMqPublisher;
   readonly #topology: TopologySettings;
   readonly #declared = new WeakMap<ChannelModel, Map<string, Promise<void>>>();
+  readonly #declaredRetries = new WeakMap<ChannelModel, Map<string, Promise<void>>>();
   readonly #consumers = new Set<RabbitMqConsumer<never>>();
   readonly #maxAttempts: number;
   readonly #retryDelayMs: (attempt: number) => number;
@@ -151,6 +152,8 @@ export class RabbitMqQueue implements QueuePort {
       publishTimeoutMs: this.#publishTimeoutMs,
       ensureTopology: (model) => this.#ensureTopology(model, topic),
       forgetTopology: (model) => void this.#declared.get(model)?.delete(topic),
+      ensureRetryQueue: (queue) => this.#ensureRetryQueue(queues, queue),
+      forgetRetryQueue: (queue) => void (this.#connection.current && this.#declaredRetries.get(this.#connection.current)?.delete(queue)),
       report: this.#report,
     });
     const erased = consumer as unknown as RabbitMqConsumer<never>;
@@ -176,13 +179,13 @@ export class RabbitMqQueue implements QueuePort {
     let deadLettered = 0;
     try {
       for (const queue of [queues.work, ...queues.shards]) ready += (await channel.checkQueue(queue)).messageCount;
-      for (const { queue } of queues.retries) delayed += (await channel.checkQueue(queue)).messageCount;
       deadLettered = (await channel.checkQueue(queues.dead)).messageCount;
       await channel.close().catch(() => undefined);
     } catch (error) {
       if (!isNotFound(error)) throw error;
       return { ready: 0, inFlight: 0, delayed: 0, deadLettered: 0, oldestAgeMs: 0 }; // never declared
     }
+    delayed += await this.#countRetries(model, queues);
     const mine = [...this.#consumers].filter((c) => c.topic === topic);
     // A message being moved to a retry or dead-letter queue is counted once: after its move.
     await Promise.all(mine.map((c) => c.settled()));
@@ -295,6 +298,52 @@ export class RabbitMqQueue implements QueuePort {
       declared.set(topic, declaring);
     }
     return declaring;
+  }
+
+  /** Declares a retry bucket once per connection; a failed declaration is tried again next time. */
+  async #ensureRetryQueue(queues: TopicQueues, queue: string): Promise<void> {
+    const model = await this.#connection.ready(this.#publishTimeoutMs);
+    let declared = this.#declaredRetries.get(model);
+    if (!declared) this.#declaredRetries.set(model, (declared = new Map()));
+    let declaring = declared.get(queue);
+    if (!declaring) {
+      declaring = (async () => {
+        const channel = await model.createChannel();
+        channel.on('error', () => undefined);
+        try {
+          await declareRetry(channel, queues, queue);
+        } finally {
+          await channel.close().catch(() => undefined);
+        }
+      })();
+      const map = declared;
+      declaring.catch(() => map.delete(queue));
+      declared.set(queue, declaring);
+    }
+    await declaring;
+  }
+
+  /** Messages waiting in a topic's retry buckets; a bucket no retry has needed yet does not exist (a 404 closes the channel). */
+  async #countRetries(model: ChannelModel, queues: TopicQueues): Promise<number> {
+    let count = 0;
+    let channel: Channel | undefined;
+    try {
+      for (const { queue } of queues.retries) {
+        if (!channel) {
+          channel = await model.createChannel();
+          channel.on('error', () => undefined);
+        }
+        try {
+          count += (await channel.checkQueue(queue)).messageCount;
+        } catch (error) {
+          if (!isNotFound(error)) throw error;
+          channel = undefined;
+        }
+      }
+    } finally {
+      await channel?.close().catch(() => undefined);
+    }
+    return count;
   }
 
   #assertOpen(): void {
