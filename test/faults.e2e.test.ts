@@ -163,7 +163,13 @@ describe.runIf(run)('faults in the scaled topology (PostgreSQL + Redis + RabbitM
       const now = await arrived();
       return now.clicks >= s.clicks && now.indexed >= want.length && now.notified >= want.length;
     }, { timeoutMs: 60_000, intervalMs: 200 });
-    expect(all, JSON.stringify({ want: { clicks: s.clicks, tweets: want.length }, got: await arrived() })).toBe(true);
+    if (!all) {
+      // Say where things stopped: queue depths, click counters and connections, as /metrics has them.
+      const metrics = (await inject({ url: '/metrics' })).body
+        .split('\n')
+        .filter((l) => /^(queue_messages|queue_lag_seconds|clicks_\w+_total|connection_up)/.test(l));
+      expect.fail(JSON.stringify({ want: { clicks: s.clicks, tweets: want.length }, got: await arrived(), metrics }, null, 1));
+    }
     // Let redeliveries, if any, land before counting.
     await sleep(1_000);
     expect(await clicksCounted(s.code)).toBe(s.clicks);

@@ -1,5 +1,5 @@
 import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
-import type { RabbitMqConnection } from './rabbitmq-connection.js';
+import { withTimeout, type RabbitMqConnection } from './rabbitmq-connection.js';
 
 /** One message to send to a queue through the default exchange. */
 export interface Outgoing {
@@ -36,7 +36,7 @@ export class RabbitMqPublisher {
     for (;;) {
       const model = await this.#connection.ready(Math.max(0, deadline - Date.now()));
       try {
-        await this.#sendOnce(model, messages.slice(from));
+        await this.#sendOnce(model, messages.slice(from), deadline);
         return;
       } catch (error) {
         if (error instanceof PublishRefusedError || this.#connection.closed) throw error;
@@ -48,11 +48,14 @@ export class RabbitMqPublisher {
     }
   }
 
-  async #sendOnce(model: ChannelModel, messages: readonly Outgoing[]): Promise<number> {
+  async #sendOnce(model: ChannelModel, messages: readonly Outgoing[], deadline: number): Promise<number> {
     if (messages.length === 0) return 0;
+    // Every wait on the broker ends by the deadline: a connection that died without closing
+    // answers nothing, and a send that never settles would stall whoever publishes in order after it.
+    const left = () => Math.max(1, deadline - Date.now());
     let channel: ConfirmChannel;
     try {
-      channel = await this.#channelFor(model);
+      channel = await withTimeout(this.#channelFor(model), left());
     } catch (error) {
       throw new ChannelLost(error, 0);
     }
@@ -77,7 +80,18 @@ export class RabbitMqPublisher {
         break;
       }
     }
-    const results = await Promise.allSettled(outcomes);
+    let results: PromiseSettledResult<void>[];
+    try {
+      results = await withTimeout(Promise.allSettled(outcomes), left());
+    } catch (error) {
+      // No confirm in time: drop the channel (its late confirms would be for a send already failed).
+      if (this.#channelOf === model) {
+        this.#channel = undefined;
+        this.#channelOf = undefined;
+      }
+      void channel.close().catch(() => undefined);
+      throw new ChannelLost(error, 0);
+    }
     const firstFailure = results.findIndex((r) => r.status === 'rejected');
     if (firstFailure === -1 && !closedWhileSending) return messages.length;
     const failure = results[firstFailure];

@@ -50,6 +50,8 @@ const REOPEN_DELAY_MS = 250;
 const RETRY_OPEN_MS = 1_000;
 /** Bound on a broker call while stopping: a connection that died silently never answers. */
 const BROKER_CALL_MS = 2_000;
+/** Bound on each step of opening a subscription (a first declaration of a topic takes up to ~1 s). */
+const OPEN_MS = 15_000;
 
 /**
  * One `consume()` subscription: one channel (prefetch = concurrency per consumer) consuming the
@@ -119,17 +121,18 @@ export class RabbitMqConsumer<T> implements Subscription {
     this.#opening = true;
     let channel: Channel | undefined;
     try {
-      channel = await model.createChannel();
+      // Bounded: an open stuck on a connection that died silently would keep every later one out.
+      channel = await withTimeout(model.createChannel(), OPEN_MS);
       const session: Session = { channel, live: true };
       channel.on('error', (error: unknown) => this.#settings.report(error));
       channel.on('close', () => this.#lost(session));
-      await this.#settings.ensureTopology(model);
-      await channel.prefetch(this.#settings.concurrency, false);
+      await withTimeout(this.#settings.ensureTopology(model), OPEN_MS);
+      await withTimeout(channel.prefetch(this.#settings.concurrency, false), OPEN_MS);
       if (this.#stopping) throw new Error('stopped while opening');
       this.#session = session;
       const { queues } = this.#settings;
-      session.workTag = (await channel.consume(queues.work, (m) => this.#deliver(session, m, false))).consumerTag;
-      for (const shard of queues.shards) await channel.consume(shard, (m) => this.#deliver(session, m, true));
+      session.workTag = (await withTimeout(channel.consume(queues.work, (m) => this.#deliver(session, m, false)), OPEN_MS)).consumerTag;
+      for (const shard of queues.shards) await withTimeout(channel.consume(shard, (m) => this.#deliver(session, m, true)), OPEN_MS);
     } catch (error) {
       await channel?.close().catch(() => undefined);
       if (this.#stopping) return;
