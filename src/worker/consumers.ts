@@ -3,7 +3,7 @@ import { Counter, Histogram } from 'prom-client';
 import { publishToUser } from '../modules/stream/index.js';
 import type { Container } from '../composition-root.js';
 import { yieldToApi, type LoadSignal } from '../lib/load-signal.js';
-import type { Subscription } from '../platform/queue/index.js';
+import { outageGate, type HandlerWrapper, type Subscription } from '../platform/queue/index.js';
 
 /**
  * Starts every queue consumer of the worker role; one `stop` for them all. With a load signal,
@@ -19,17 +19,26 @@ export function startConsumers(container: Container, registry: Registry, load?: 
     maxWaitMs: Math.floor(config.QUEUE_VISIBILITY_TIMEOUT_MS / 3),
     pollMs: 50,
   };
-  const beforeHandle =
-    load === undefined || policy.busyAbove >= 1
-      ? undefined
-      : async (publishedAt: number) => {
-          const ms = await yieldToApi(load, publishedAt, policy);
-          if (ms > 0) waited.inc(ms / 1000);
-        };
+  const yielding = load !== undefined && policy.busyAbove < 1;
+  // Each consumer stores into the database: while it is down, a delivery waits for it (bounded)
+  // instead of spending its attempts, so an outage pauses the work rather than dead-lettering it.
+  const around: HandlerWrapper = (handler) => {
+    const gated = outageGate(handler, {
+      ping: () => container.sql.ping(),
+      maxWaitMs: policy.maxWaitMs,
+      onWait: (err) => container.logger.warn({ err }, 'consumer waits for the database to come back'),
+    });
+    if (!yielding) return gated;
+    return async (message) => {
+      const ms = await yieldToApi(load, message.publishedAt, policy);
+      if (ms > 0) waited.inc(ms / 1000);
+      await gated(message);
+    };
+  };
   const subscriptions = [
-    container.analytics.startConsumer(container.queue, registry, { anonymizeIp: config.ANALYTICS_ANONYMIZE_IP, beforeHandle }),
-    container.search.startConsumer(container.queue, { registry, beforeHandle }),
-    container.notifications.startConsumer(container.queue, { registry, beforeHandle }),
+    container.analytics.startConsumer(container.queue, registry, { anonymizeIp: config.ANALYTICS_ANONYMIZE_IP, around }),
+    container.search.startConsumer(container.queue, { registry, around }),
+    container.notifications.startConsumer(container.queue, { registry, around }),
   ];
   return {
     async stop() {

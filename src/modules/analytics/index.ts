@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
-import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import type { HandlerWrapper, QueuePort, Subscription } from '../../platform/queue/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { AnalyticsRepository } from './analytics.repository.js';
@@ -37,20 +37,16 @@ export function createAnalytics(deps: AnalyticsDeps) {
       return new ClickRecorder(queue, ids, metrics, log, options);
     },
     /** Starts the consumer that stores clicks; its counters go to `registry`. */
-    startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean; beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined }): Subscription {
+    startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean; around?: HandlerWrapper | undefined }): Subscription {
       const stored = new Counter({ name: 'clicks_stored_total', help: 'Clicks written by the analytics consumer.', registers: [registry] });
       const duplicates = new Counter({ name: 'clicks_duplicate_total', help: 'Redelivered clicks ignored by the analytics consumer.', registers: [registry] });
       const handler = clickConsumer(repository, {
         anonymizeIp: options.anonymizeIp,
         onStored: (clicks, fresh) => (fresh ? stored : duplicates).inc(clicks),
       });
-      const { beforeHandle } = options;
       return queue.consume<ClickBatch>(
         CLICKS_TOPIC,
-        beforeHandle === undefined ? handler : async (message) => {
-          await beforeHandle(message.publishedAt);
-          await handler(message);
-        },
+        options.around === undefined ? handler : options.around(handler),
         { concurrency: 1 },
       );
     },

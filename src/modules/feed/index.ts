@@ -51,8 +51,6 @@ export interface FanoutOptions {
   onDelivered?: ((count: number, postedAt: number) => void) | undefined;
   /** Which timelines each push or removal reached (the live stream's source). */
   onChanged?: ((users: readonly bigint[], change: TimelineChange) => void) | undefined;
-  /** Awaited before each message (the worker's yield to a busy API thread). */
-  beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
   /** Messages handled at once (default 4: the work is mostly waiting on the store). */
   concurrency?: number | undefined;
   /**
@@ -113,7 +111,6 @@ export function createFeed(deps: FeedDeps): Feed {
     routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home }),
     startFanout(queue, options = {}) {
       const handle = handler(options);
-      const { beforeHandle } = options;
       // A lost push would leave a stored timeline without the tweet: an outage pauses deliveries, never drops them.
       const handleThroughOutages = outageGate<FeedEvent>((message) => handle(message.payload), {
         ping: async () => {
@@ -124,10 +121,7 @@ export function createFeed(deps: FeedDeps): Feed {
       });
       return queue.consume<FeedEvent>(
         FANOUT_TOPIC,
-        async (message) => {
-          await beforeHandle?.(message.publishedAt);
-          await handleThroughOutages(message);
-        },
+        handleThroughOutages,
         { concurrency: options.concurrency ?? 4 },
       );
     },

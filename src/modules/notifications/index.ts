@@ -3,7 +3,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
 import type { PubSubPort } from '../../platform/pubsub/index.js';
-import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import type { HandlerWrapper, QueuePort, Subscription } from '../../platform/queue/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { UserDirectory } from '../accounts/index.js';
 import type { FeedEvent } from './feed-event.js';
@@ -39,8 +39,8 @@ export interface NotificationsDeps {
 export interface NotificationsConsumerOptions {
   /** Counter `notifications_created_total` goes there. */
   registry?: Registry | undefined;
-  /** Awaited before each message (the worker's yield to a busy API thread). */
-  beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
+  /** Wraps the handler (the worker's yield to a busy API thread, waiting out a database outage). */
+  around?: HandlerWrapper | undefined;
   concurrency?: number | undefined;
 }
 
@@ -87,15 +87,9 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
         onError,
         ...(counter === undefined ? {} : { onCreated: (n: number) => counter.inc(n) }),
       });
-      const { beforeHandle } = options;
       return queue.consume<FeedEvent>(
         NOTIFICATIONS_TOPIC,
-        beforeHandle === undefined
-          ? handler
-          : async (message) => {
-              await beforeHandle(message.publishedAt);
-              await handler(message);
-            },
+        options.around === undefined ? handler : options.around(handler),
         { concurrency: options.concurrency ?? 1 },
       );
     },

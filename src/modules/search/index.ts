@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { systemClock, type Clock } from '../../platform/clock/index.js';
-import type { QueuePort, Subscription } from '../../platform/queue/index.js';
+import type { HandlerWrapper, QueuePort, Subscription } from '../../platform/queue/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { UserDirectory } from '../accounts/index.js';
 import type { FeedEvent } from './feed-event.js';
@@ -31,8 +31,8 @@ export interface SearchDeps {
 export interface SearchConsumerOptions {
   /** Counters `search_events_total{outcome}` go there. */
   registry?: Registry | undefined;
-  /** Awaited before each message (the worker's yield to a busy API thread). */
-  beforeHandle?: ((publishedAt: number) => Promise<void>) | undefined;
+  /** Wraps the handler (the worker's yield to a busy API thread, waiting out a database outage). */
+  around?: HandlerWrapper | undefined;
   /** Messages handled at once (default 1: SQLite has one writer anyway). */
   concurrency?: number | undefined;
 }
@@ -67,15 +67,9 @@ export function createSearch(deps: SearchDeps): Search {
           : new Counter({ name: 'search_events_total', help: 'Feed events handled by the search indexer, by outcome.', labelNames: ['outcome'], registers: [options.registry] });
       const clock = deps.clock ?? systemClock;
       const handler = searchConsumer({ repository, now: () => clock.now(), onOutcome: counter === undefined ? undefined : (outcome) => counter.inc({ outcome }) });
-      const { beforeHandle } = options;
       return queue.consume<FeedEvent>(
         SEARCH_TOPIC,
-        beforeHandle === undefined
-          ? handler
-          : async (message) => {
-              await beforeHandle(message.publishedAt);
-              await handler(message);
-            },
+        options.around === undefined ? handler : options.around(handler),
         { concurrency: options.concurrency ?? 1 },
       );
     },

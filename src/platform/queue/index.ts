@@ -2,6 +2,7 @@ export type {
   ConsumeOptions,
   DeadLetter,
   MessageHandler,
+  HandlerWrapper,
   PublishInput,
   QueueMessage,
   QueuePort,

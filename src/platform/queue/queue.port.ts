@@ -27,6 +27,9 @@ export interface PublishInput<T = unknown> {
 /** Handles one message; resolving acknowledges it, throwing schedules a retry. */
 export type MessageHandler<T = unknown> = (message: QueueMessage<T>) => Promise<void>;
 
+/** Wraps a consumer's handler (the worker's yield to the API thread, waiting out outages). */
+export type HandlerWrapper = <T>(handler: MessageHandler<T>) => MessageHandler<T>;
+
 export interface ConsumeOptions {
   /** Messages handled at once by this subscription (default 1). */
   concurrency?: number;
