@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
+import { startTcpProxy } from '../../../../test/helpers/tcp-proxy.js';
 import { runSqlContract } from '../sql.contract.js';
 import { TEST_DIALECTS } from '../testing/test-databases.js';
 import { PostgresDatabase } from './postgres-database.js';
@@ -27,6 +28,29 @@ describe.runIf(await shouldRun('postgres'))('PostgresDatabase', () => {
   runSqlContract('PostgresDatabase', { open: () => postgres.open() });
 
   describe('PostgreSQL specifics', () => {
+    it('survives a connection that breaks while checked out between statements, and replaces it', async () => {
+      // Unheard, the error a checked-out client emits when its connection ends would end the process.
+      const proxy = await startTcpProxy(SERVICES.postgres);
+      const errors: Error[] = [];
+      const database = new PostgresDatabase({ connectionString: proxy.via(SERVICES.postgres), poolSize: 1, onError: (error) => errors.push(error) });
+      try {
+        await expect(
+          database.db.transaction().execute(async (trx) => {
+            await sql`select 1`.execute(trx);
+            proxy.cut();
+            await new Promise((r) => setTimeout(r, 300));
+            await sql`select 2`.execute(trx);
+          }),
+        ).rejects.toThrow();
+        expect(errors.map((e) => e.message)).toContain('Connection terminated unexpectedly');
+        proxy.heal();
+        expect((await sql<{ v: number }>`select 3 as v`.execute(database.db)).rows).toEqual([{ v: 3 }]);
+      } finally {
+        await database.close();
+        await proxy.close();
+      }
+    });
+
     it('keeps each database in its own schema: the same table name never meets', async () => {
       const a = await postgres.open<{ t: { v: number } }>();
       const b = await postgres.open<{ t: { v: number } }>();

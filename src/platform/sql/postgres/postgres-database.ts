@@ -24,7 +24,10 @@ export interface PostgresOptions {
   preparedStatements?: number;
   /** Longest a statement may run, in ms (default: the server's, usually none). */
   statementTimeoutMs?: number;
-  /** Told about errors of idle pooled connections (e.g. the server restarted); the pool replaces them. */
+  /**
+   * Told about errors of pooled connections, idle or checked out (e.g. the server restarted or the
+   * network dropped); the pool replaces them.
+   */
   onError?: (error: Error) => void;
   /** Told about each new pooled connection (the pool opens them on demand and closes idle ones). */
   onConnect?: () => void;
@@ -63,9 +66,16 @@ export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
       ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
       types: portableTypes(),
     });
-    // An idle connection that breaks emits on the pool; unheard, that would end the process.
-    this.#pool.on('error', options.onError ?? (() => {}));
-    if (options.onConnect) this.#pool.on('connect', options.onConnect);
+    // A connection that breaks emits 'error'; unheard, that ends the process. The pool listens to
+    // its idle connections only, so every connection gets a listener of its own, which also
+    // covers one checked out between statements (a transaction); the pool drops it on release.
+    const onError = options.onError ?? (() => {});
+    this.#pool.on('connect', (client) => {
+      client.on('error', onError);
+      options.onConnect?.();
+    });
+    // Already told through the connection's own listener.
+    this.#pool.on('error', () => {});
     this.db = new Kysely<DB>({ dialect: new SearchPathPostgresDialect({ pool: new PreparedStatementPool(this.#pool, { maxPerConnection: options.preparedStatements ?? 500 }) }) });
   }
 
