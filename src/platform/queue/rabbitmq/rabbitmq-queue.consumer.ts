@@ -112,8 +112,7 @@ export class RabbitMqConsumer<T> implements Subscription {
 
   /** Resolves when the copies being moved to a retry or dead-letter queue are confirmed (or failed). */
   async settled(): Promise<void> {
-    // A retry's declaration hands over to its move: wait until neither is left.
-    while (this.#transfers.size > 0) await Promise.allSettled([...this.#transfers]);
+    await Promise.allSettled([...this.#transfers]);
   }
 
   async #open(model: ChannelModel): Promise<void> {
@@ -279,30 +278,26 @@ export class RabbitMqConsumer<T> implements Subscription {
   async #retry(d: Delivery, error: string): Promise<void> {
     const delay = this.#settings.retryDelayMs(d.attempt);
     const queue = retryQueueFor(this.#settings.queues, delay);
-    // Tracked like the move itself, so that stats never catch the message between the two.
-    const declaring = this.#settings.ensureRetryQueue(queue);
-    const tracked = declaring.catch(() => undefined);
-    this.#transfers.add(tracked);
     try {
-      await declaring;
-    } finally {
-      this.#transfers.delete(tracked);
-    }
-    try {
-      await this.#transfer(d, queue, { ...d.envelope, attempts: d.attempt, error }, String(delay));
+      await this.#transfer(d, queue, { ...d.envelope, attempts: d.attempt, error }, String(delay), this.#settings.ensureRetryQueue(queue));
     } catch (failure) {
       this.#settings.forgetRetryQueue(queue);
       throw failure;
     }
   }
 
-  /** Publishes a copy elsewhere, then acknowledges the original; on failure the broker redelivers it. */
-  async #transfer(d: Delivery, queue: string, envelope: Envelope, expiration?: string): Promise<void> {
-    if (!this.#isCurrent(d)) return; // taken back by the broker already: it will come again
-    const options = publishOptions(envelope, expiration === undefined ? {} : { expiration });
-    const moving = this.#publisher
-      .send([{ queue, body: d.envelope.body, options }], this.#settings.publishTimeoutMs)
-      .then(() => this.#ack(d));
+  /**
+   * Publishes a copy elsewhere once `declared` resolved, then acknowledges the original; on failure
+   * the broker redelivers it. Tracked from the start, so that stats never catch the message between
+   * its declaration and its move.
+   */
+  async #transfer(d: Delivery, queue: string, envelope: Envelope, expiration?: string, declared: Promise<void> = Promise.resolve()): Promise<void> {
+    const moving = declared.then(async () => {
+      if (!this.#isCurrent(d)) return; // taken back by the broker already: it will come again
+      const options = publishOptions(envelope, expiration === undefined ? {} : { expiration });
+      await this.#publisher.send([{ queue, body: d.envelope.body, options }], this.#settings.publishTimeoutMs);
+      this.#ack(d);
+    });
     const tracked = moving.catch(() => undefined);
     this.#transfers.add(tracked);
     try {

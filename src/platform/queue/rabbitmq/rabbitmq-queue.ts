@@ -65,7 +65,6 @@ export class RabbitMqQueue implements QueuePort {
   readonly #publisher: RabbitMqPublisher;
   readonly #topology: TopologySettings;
   readonly #declared = new WeakMap<ChannelModel, Map<string, Promise<void>>>();
-  readonly #declaredRetries = new WeakMap<ChannelModel, Map<string, Promise<void>>>();
   readonly #consumers = new Set<RabbitMqConsumer<never>>();
   readonly #maxAttempts: number;
   readonly #retryDelayMs: (attempt: number) => number;
@@ -151,9 +150,9 @@ export class RabbitMqQueue implements QueuePort {
       retryDelayMs: this.#retryDelayMs,
       publishTimeoutMs: this.#publishTimeoutMs,
       ensureTopology: (model) => this.#ensureTopology(model, topic),
-      forgetTopology: (model) => void this.#declared.get(model)?.delete(topic),
+      forgetTopology: (model) => void this.#declared.get(model)?.delete(`topic:${topic}`),
       ensureRetryQueue: (queue) => this.#ensureRetryQueue(queues, queue),
-      forgetRetryQueue: (queue) => void (this.#connection.current && this.#declaredRetries.get(this.#connection.current)?.delete(queue)),
+      forgetRetryQueue: (queue) => void (this.#connection.current && this.#declared.get(this.#connection.current)?.delete(`retry:${queue}`)),
       report: this.#report,
     });
     const erased = consumer as unknown as RabbitMqConsumer<never>;
@@ -280,47 +279,35 @@ export class RabbitMqQueue implements QueuePort {
 
   /** Declares a topic's queues once per connection (again after a reconnect: the broker may be a new one). */
   #ensureTopology(model: ChannelModel, topic: string): Promise<void> {
-    let declared = this.#declared.get(model);
-    if (!declared) this.#declared.set(model, (declared = new Map()));
-    let declaring = declared.get(topic);
-    if (!declaring) {
-      declaring = (async () => {
-        const channel = await model.createChannel();
-        channel.on('error', () => undefined);
-        try {
-          await declareTopic(channel, this.#topology, topicQueues(this.#topology, topic));
-        } finally {
-          await channel.close().catch(() => undefined);
-        }
-      })();
-      const map = declared;
-      declaring.catch(() => map.delete(topic));
-      declared.set(topic, declaring);
-    }
-    return declaring;
+    return this.#declareOnce(model, `topic:${topic}`, (channel) => declareTopic(channel, this.#topology, topicQueues(this.#topology, topic)));
   }
 
-  /** Declares a retry bucket once per connection; a failed declaration is tried again next time. */
+  /** Declares a retry bucket once per connection. */
   async #ensureRetryQueue(queues: TopicQueues, queue: string): Promise<void> {
     const model = await this.#connection.ready(this.#publishTimeoutMs);
-    let declared = this.#declaredRetries.get(model);
-    if (!declared) this.#declaredRetries.set(model, (declared = new Map()));
-    let declaring = declared.get(queue);
+    await this.#declareOnce(model, `retry:${queue}`, (channel) => declareRetry(channel, queues, queue));
+  }
+
+  /** Runs a declaration on a channel of its own, once per connection and name; a failed one is tried again next time. */
+  #declareOnce(model: ChannelModel, name: string, declare: (channel: Channel) => Promise<void>): Promise<void> {
+    let declared = this.#declared.get(model);
+    if (!declared) this.#declared.set(model, (declared = new Map()));
+    let declaring = declared.get(name);
     if (!declaring) {
       declaring = (async () => {
         const channel = await model.createChannel();
         channel.on('error', () => undefined);
         try {
-          await declareRetry(channel, queues, queue);
+          await declare(channel);
         } finally {
           await channel.close().catch(() => undefined);
         }
       })();
       const map = declared;
-      declaring.catch(() => map.delete(queue));
-      declared.set(queue, declaring);
+      declaring.catch(() => map.delete(name));
+      declared.set(name, declaring);
     }
-    await declaring;
+    return declaring;
   }
 
   /** Messages waiting in a topic's retry buckets; a bucket no retry has needed yet does not exist (a 404 closes the channel). */
