@@ -4,8 +4,16 @@ import { ConfigError, loadConfig } from './config/index.js';
 import { openQueue } from './composition-root.js';
 import { loggerOptions } from './observability/logger.js';
 import { rotateSigningKeys } from './modules/accounts/index.js';
+import { runCluster } from './cluster/cluster.command.js';
+import { nginxConfigCommand } from './cluster/nginx-config.command.js';
 
 const USAGE = `Usage: blueprint <command> [options]   (reads the same environment as the server)
+
+  start [--role gateway|api|worker ...]    run a server with these roles (default: ROLES, api,worker)
+  cluster                                  a local deployment: gateway + 2 API + 1 worker (see README)
+  nginx-config [--out FILE] [--port N] [--static DIR] [--user NAME]
+                                           an nginx.conf for the gateway's pool (GATEWAY_UPSTREAMS,
+                                           GATEWAY_POLICY, RATE_LIMIT_GLOBAL...), to stdout or FILE
 
   queue:stats <topic>                      ready, in flight, delayed, dead-lettered, lag
   queue:dead-letters <topic> [--limit N] [--after ID]
@@ -62,8 +70,19 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+const [first] = process.argv.slice(2);
 try {
-  process.exitCode = await main(process.argv.slice(2));
+  if (first === 'nginx-config') {
+    process.exitCode = nginxConfigCommand(process.argv.slice(3));
+  } else if (first === 'cluster') {
+    process.exitCode = await runCluster(process.argv.slice(3));
+  } else if (first === 'start') {
+    // The server reads its own arguments (--role) from process.argv.
+    process.argv.splice(2, 1);
+    await import('./server.js');
+  } else {
+    process.exitCode = await main(process.argv.slice(2));
+  }
 } catch (error) {
   process.stderr.write(`${error instanceof ConfigError ? error.message : error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;

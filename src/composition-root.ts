@@ -270,6 +270,43 @@ export async function createContainer(config: Config, options: ContainerOptions)
   };
 }
 
+/** What the gateway role needs: no database, no queue; rate-limit counters shared through Redis when it is configured. */
+export interface EdgeContainer {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly clock: Clock;
+  readonly rateLimits: RateLimitStore;
+  close(): Promise<void>;
+}
+
+export function createEdgeContainer(config: Config, options: { logger?: Logger; clock?: Clock } = {}): EdgeContainer {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL, { buffered: true });
+  const metrics = new Metrics({ defaultMetrics: true });
+  const clock = options.clock ?? systemClock;
+  const redis =
+    config.REDIS_URL === undefined
+      ? undefined
+      : new RedisClients({
+          url: config.REDIS_URL,
+          onState: (client, state) => {
+            if (state === 'lost') logger.warn({ service: 'redis', client }, 'connection lost; reconnecting');
+            metrics.observeConnection({ service: 'redis', client, state });
+          },
+        });
+  const rateLimits: RateLimitStore =
+    redis === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redis.open('ratelimit'), { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
+  return {
+    logger,
+    metrics,
+    clock,
+    rateLimits,
+    async close() {
+      await rateLimits.close();
+      await redis?.close();
+    },
+  };
+}
+
 /** The queue the configuration names (also used alone by the command line). */
 export function openQueue(config: Config, logger: Logger): QueuePort {
   const onError = (err: unknown) => logger.warn({ err }, 'queue error');

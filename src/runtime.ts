@@ -15,7 +15,7 @@ export interface Runtime {
 }
 
 /**
- * Starts everything one embedded process runs: the API on the main thread and the worker role
+ * Starts the api role: the HTTP API on the main thread, with the worker role (when ROLES has it)
  * either on a worker thread (default) or inline.
  */
 export async function startRuntime(config: Config, options: Omit<ContainerOptions, 'role'> = {}): Promise<Runtime> {
@@ -26,8 +26,10 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
   const stopLoad = load.publishFromThisThread();
   const fanout = startFanout(container, metrics.registry);
   let workerAlive = () => true;
-  let stopWorkers: () => Promise<void>;
-  if (config.ANALYTICS_WORKER === 'thread') {
+  let stopWorkers = async () => {};
+  if (!config.roles.has('worker')) {
+    // Another process consumes the queues (the scaled topology's worker role).
+  } else if (config.ANALYTICS_WORKER === 'thread') {
     const handle = await startWorkerThread(config, logger, load, (event) => metrics.observeConnection(event, 'worker'));
     metrics.addSource(() => handle.metrics());
     workerAlive = () => handle.alive;
@@ -45,9 +47,13 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
       timelines: () => container.timelines.ping(),
       pubsub: () => container.pubsub.ping(),
       ...(container.rateLimits === undefined ? {} : { ratelimit: () => container.rateLimits!.ping() }),
-      worker: async () => {
-        if (!workerAlive()) throw new Error('worker thread is not running');
-      },
+      ...(config.roles.has('worker')
+        ? {
+            worker: async () => {
+              if (!workerAlive()) throw new Error('worker thread is not running');
+            },
+          }
+        : {}),
     },
   });
   await app.ready();

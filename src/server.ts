@@ -1,20 +1,25 @@
+import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from './config/index.js';
-import { startRuntime } from './runtime.js';
+import { startProcess } from './process.js';
 
-/** Entry point: load the configuration, start, listen, and shut down gracefully on a signal. */
-async function main(): Promise<void> {
+/**
+ * Entry point: load the configuration, start the roles it names (or `--role gateway,api,worker`),
+ * listen, and shut down gracefully on a signal.
+ */
+async function main(argv: string[]): Promise<void> {
   let config;
   try {
-    config = loadConfig();
+    const { values } = parseArgs({ args: argv, options: { role: { type: 'string', multiple: true } } });
+    config = loadConfig(process.env, values.role === undefined ? {} : { ROLES: values.role.join(',') });
   } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
+    if (error instanceof ConfigError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`${(error as Error).message}\n`);
       process.exit(2);
     }
     throw error;
   }
-  const runtime = await startRuntime(config);
-  const { logger } = runtime.container;
+  const proc = await startProcess(config);
+  const { logger } = proc;
   process.on('uncaughtException', (err) => {
     logger.fatal({ err }, 'uncaught exception');
     process.exit(1);
@@ -30,7 +35,7 @@ async function main(): Promise<void> {
       logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown timed out');
       process.exit(1);
     }, config.SHUTDOWN_TIMEOUT_MS).unref();
-    runtime.close().then(
+    proc.close().then(
       () => {
         logger.info('stopped');
         process.exit(0);
@@ -44,8 +49,9 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
 
-  const address = await runtime.app.listen({ host: config.HOST, port: config.PORT });
-  logger.info({ address, publicUrl: config.PUBLIC_URL }, 'listening');
+  const [main, ...others] = proc.listeners;
+  for (const l of others) logger.info({ role: l.role, address: l.address }, `${l.role} listening`);
+  logger.info({ address: main!.address, roles: [...config.roles], publicUrl: config.PUBLIC_URL }, 'listening');
 }
 
-await main();
+await main(process.argv.slice(2));

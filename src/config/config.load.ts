@@ -1,6 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { FormatRegistry } from '@sinclair/typebox';
-import { ConfigSchema, type Config, type ConfigInput, type RateLimitPolicyConfig } from './config.schema.js';
+import { ConfigSchema, type Config, type ConfigInput, type ProcessRole, type RateLimitPolicyConfig, type UpstreamConfig } from './config.schema.js';
 import { parsePolicySpec } from '../platform/ratelimit/policy-spec.js';
 
 /** Routes of the built-in policies (the auth routes arrive with accounts). */
@@ -59,6 +59,30 @@ export class ConfigError extends Error {
 
 const splitList = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
+/** GATEWAY_UPSTREAMS: `host:port [weight=N] [backup]`, comma-separated (nginx's `server` line, shortened). */
+function parseUpstreams(text: string, problems: string[]): UpstreamConfig[] {
+  const upstreams: UpstreamConfig[] = [];
+  for (const entry of splitList(text)) {
+    const [address = '', ...flags] = entry.split(/\s+/);
+    const match = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(address);
+    const port = Number(match?.[2]);
+    let weight = 1;
+    let backup = false;
+    let bad = match === null || port < 1 || port > 65535 ? `"${address}" is not host:port` : undefined;
+    for (const flag of flags) {
+      const w = /^weight=(\d{1,4})$/.exec(flag);
+      if (w !== null && Number(w[1]) >= 1 && Number(w[1]) <= 1000) weight = Number(w[1]);
+      else if (flag === 'backup') backup = true;
+      else bad ??= `unknown option "${flag}" (weight=1..1000 or backup)`;
+    }
+    if (bad !== undefined) problems.push(`GATEWAY_UPSTREAMS: ${bad} in "${entry}"`);
+    else if (upstreams.some((u) => u.address === address)) problems.push(`GATEWAY_UPSTREAMS: ${address} is listed twice`);
+    else upstreams.push({ address, host: match![1]!.replace(/^\[|\]$/g, ''), port, weight, backup });
+  }
+  if (upstreams.length > 0 && upstreams.every((u) => u.backup)) problems.push('GATEWAY_UPSTREAMS: every upstream is a backup; mark at least one as primary');
+  return upstreams;
+}
+
 /**
  * Reads the configuration from environment variables (only the ones the schema knows), fills
  * defaults, converts types, and validates. Every invalid variable is reported in one error.
@@ -86,6 +110,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const origin of corsOrigins) {
     if (origin === '*' || !URL.canParse(origin) || new URL(origin).origin !== origin) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (no path, no wildcard)`);
   }
+  const roles = new Set(splitList(input.ROLES) as ProcessRole[]);
+  const gatewayUpstreams = parseUpstreams(input.GATEWAY_UPSTREAMS, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (input.PUBLIC_URL ?? `${input.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${input.PORT}`).replace(/\/+$/, '');
   const config: Config = {
@@ -95,6 +121,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedOrigins: [...new Set([new URL(publicUrl).origin, ...corsOrigins])],
     trustedProxies: splitList(input.TRUST_PROXY),
     reservedWords: splitList(input.LINK_RESERVED_WORDS).map((w) => w.toLowerCase()),
+    roles,
+    gatewayUpstreams,
   };
   return Object.freeze(config);
 }

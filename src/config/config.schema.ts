@@ -25,6 +25,28 @@ export const ConfigSchema = Type.Object({
   SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
   WORKER_ID: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023, description: 'Snowflake worker id (0..1023); random when unset. Give each process its own.' })),
 
+  ROLES: Type.String({ default: 'api,worker', pattern: '^\\s*(gateway|api|worker)(\\s*,\\s*(gateway|api|worker))*\\s*$', description: 'What this process runs, comma-separated: `api` (the HTTP API), `worker` (queue consumers), `gateway` (the edge: proxies to GATEWAY_UPSTREAMS). `blueprint start --role ...` sets it.' }),
+  API_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of the api role when the gateway shares its process (default PORT+1, on 127.0.0.1).' })),
+
+  GATEWAY_UPSTREAMS: Type.String({ default: '', description: 'The API pool behind the gateway: comma-separated `host:port [weight=N] [backup]`; empty: the api role of this process.' }),
+  GATEWAY_POLICY: Type.Union(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'peak-ewma'].map((p) => Type.Literal(p)), { default: 'least-connections', description: 'Load-balancing policy (consistent-hash keys on the path, so that a short code is served by the same instance\'s cache).' }),
+  GATEWAY_CONNECTIONS: Int(64, 1, 4_096, 'Keep-alive connections per upstream.'),
+  GATEWAY_MAX_CONCURRENT: Int(0, 0, 1_000_000, 'Requests in flight per upstream at most (0: no limit); a full upstream is skipped.'),
+  GATEWAY_TIMEOUT_MS: Int(10_000, 100, 600_000, 'How long one attempt waits for the upstream\'s response headers (504 after).'),
+  GATEWAY_RETRIES: Int(2, 0, 10, 'More attempts, each on another upstream, for idempotent requests (GET, HEAD, PUT, DELETE...) that failed to connect, timed out or got a 502/503/504.'),
+  GATEWAY_RETRY_BUDGET: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'Retries allowed as a share of requests (over 10 s, plus 10/s), so that retries never multiply an overload.' }),
+  GATEWAY_HEALTH_INTERVAL_MS: Int(2_000, 50, 600_000, 'Active health check (GET /readyz) of each upstream this often (0-10% jitter).'),
+  GATEWAY_HEALTH_TIMEOUT_MS: Int(1_000, 10, 60_000, 'A health check without an answer by then fails.'),
+  GATEWAY_HEALTHY_THRESHOLD: Int(2, 1, 100, 'Consecutive passed checks that bring an upstream back.'),
+  GATEWAY_UNHEALTHY_THRESHOLD: Int(2, 1, 100, 'Consecutive failed checks that take an upstream out.'),
+  GATEWAY_EJECT_AFTER_ERRORS: Int(5, 1, 1_000, 'Consecutive failed requests (connection errors, 5xx) that eject an upstream (passive health check).'),
+  GATEWAY_EJECT_MS: Int(10_000, 100, 3_600_000, 'First ejection time; each further ejection lasts longer (up to 10x).'),
+  GATEWAY_MAX_EJECT_PERCENT: Int(50, 0, 100, 'Share of the primary upstreams that may be ejected at once.'),
+  GATEWAY_SLOW_START_MS: Int(10_000, 0, 600_000, 'A recovered upstream\'s weight ramps up over this window (0: at once).'),
+  GATEWAY_BREAKER_FAILURES: Int(20, 1, 100_000, 'Consecutive failed requests across the pool that open the circuit breaker (then: stale cached responses or 503 at once).'),
+  GATEWAY_BREAKER_OPEN_MS: Int(5_000, 100, 600_000, 'How long the breaker stays open before one probe request may pass.'),
+  GATEWAY_CACHE_MAX_ENTRIES: Int(10_000, 0, 10_000_000, 'Public GET responses the gateway keeps (as their Cache-Control allows), revalidated with ETag; served stale while the pool is down. 0: off.'),
+
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL for every module\'s tables (`postgres://user@host:5432/db`); unset: SQLite files under DATA_DIR.' })),
   DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'PostgreSQL schema holding the tables (created if missing); default the server\'s search_path.' })),
   DATABASE_POOL_SIZE: Int(10, 1, 500, 'Connections per process to DATABASE_URL.'),
@@ -106,6 +128,19 @@ export interface RateLimitPolicyConfig {
   spec: PolicySpec;
 }
 
+/** What a process runs (ROLES). */
+export type ProcessRole = 'gateway' | 'api' | 'worker';
+
+/** One parsed GATEWAY_UPSTREAMS entry. */
+export interface UpstreamConfig {
+  /** `host:port` as written: the upstream's id. */
+  address: string;
+  host: string;
+  port: number;
+  weight: number;
+  backup: boolean;
+}
+
 export type Config = Readonly<
   Omit<ConfigInput, 'PUBLIC_URL'> & {
     /** Parsed RATE_LIMIT_* policies that are on. */
@@ -117,5 +152,9 @@ export type Config = Readonly<
     trustedProxies: readonly string[];
     /** Parsed LINK_RESERVED_WORDS. */
     reservedWords: readonly string[];
+    /** Parsed ROLES. */
+    roles: ReadonlySet<ProcessRole>;
+    /** Parsed GATEWAY_UPSTREAMS. */
+    gatewayUpstreams: readonly UpstreamConfig[];
   }
 >;

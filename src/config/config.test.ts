@@ -58,4 +58,31 @@ describe('loadConfig', () => {
       expect.stringMatching(/^RATE_LIMIT_ROUTES\.ok\.limit: delay and nodelay apply to leaky-bucket only/),
     ]);
   });
+  it('parses ROLES and the gateway pool, nginx-style', () => {
+    const config = loadConfig({ ROLES: 'gateway, api', GATEWAY_UPSTREAMS: '127.0.0.1:8081 weight=3, [::1]:8082, api-3.internal:80 backup' });
+    expect([...config.roles]).toEqual(['gateway', 'api']);
+    expect(config.gatewayUpstreams).toEqual([
+      { address: '127.0.0.1:8081', host: '127.0.0.1', port: 8081, weight: 3, backup: false },
+      { address: '[::1]:8082', host: '::1', port: 8082, weight: 1, backup: false },
+      { address: 'api-3.internal:80', host: 'api-3.internal', port: 80, weight: 1, backup: true },
+    ]);
+    expect([...loadConfig({}).roles]).toEqual(['api', 'worker']);
+  });
+
+  it('says what is wrong with a role or an upstream', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    expect(problems({ ROLES: 'api,cache' })[0]).toMatch(/^ROLES: /);
+    expect(problems({ GATEWAY_UPSTREAMS: 'localhost' })).toEqual(['GATEWAY_UPSTREAMS: "localhost" is not host:port in "localhost"']);
+    expect(problems({ GATEWAY_UPSTREAMS: 'a:1 weight=0' })[0]).toMatch(/unknown option "weight=0"/);
+    expect(problems({ GATEWAY_UPSTREAMS: 'a:1, a:1' })).toEqual(['GATEWAY_UPSTREAMS: a:1 is listed twice']);
+    expect(problems({ GATEWAY_UPSTREAMS: 'a:1 backup' })).toEqual(['GATEWAY_UPSTREAMS: every upstream is a backup; mark at least one as primary']);
+    expect(problems({ GATEWAY_UPSTREAMS: 'a:70000' })[0]).toMatch(/is not host:port/);
+  });
 });

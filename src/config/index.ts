@@ -1,2 +1,2 @@
 export { loadConfig, ConfigError } from './config.load.js';
-export { ConfigSchema, type Config, type ConfigInput, type RateLimitPolicyConfig } from './config.schema.js';
+export { ConfigSchema, type Config, type ConfigInput, type ProcessRole, type RateLimitPolicyConfig, type UpstreamConfig } from './config.schema.js';

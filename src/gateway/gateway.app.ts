@@ -1,0 +1,200 @@
+import { Readable } from 'node:stream';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { Counter } from 'prom-client';
+import type { Config } from '../config/index.js';
+import { registerErrorHandlers } from '../http/error-handler.js';
+import { healthRoutes } from '../http/health.routes.js';
+import { registerRateLimits } from '../http/rate-limit.plugin.js';
+import { registerRequestContext } from '../http/request-context.plugin.js';
+import { requestIdOf } from '../http/request-id.js';
+import { securityHeaders } from '../http/security-headers.js';
+import { tlsOptions } from '../http/tls.js';
+import { lazyChildLoggerFactory } from '../observability/lazy-child-logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { Clock } from '../platform/clock/index.js';
+import type { RateLimitStore } from '../platform/ratelimit/index.js';
+import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLookup } from './response-cache.js';
+import type { UpstreamPool } from './upstream-pool.js';
+
+export interface GatewayAppOptions {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  clock: Clock;
+  pool: UpstreamPool;
+  rateLimits: RateLimitStore | undefined;
+  isDraining: () => boolean;
+}
+
+/** Per-connection headers (RFC 9110 §7.6.1) and ones the proxy sets itself: never forwarded. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'expect', 'content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded']);
+const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'date']);
+const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * The edge: TLS, request ids, security headers, the global rate limit, access logs and metrics,
+ * a shared cache for public GETs, then the API pool behind it. Business rules (per-route limits,
+ * authentication) stay in the API, which sees the client through X-Forwarded-For.
+ */
+export async function buildGatewayApp(options: GatewayAppOptions): Promise<FastifyInstance> {
+  const { config, metrics, pool } = options;
+  const tls = tlsOptions(config);
+  const server: object = tls === undefined ? {} : { http2: true, https: { allowHTTP1: true, ...tls } };
+  const app = Fastify({
+    ...server,
+    loggerInstance: options.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
+    childLoggerFactory: lazyChildLoggerFactory,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+  }) as unknown as FastifyInstance;
+
+  const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
+  const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
+  registerErrorHandlers(app);
+  const edgePolicies = config.rateLimits.filter((p) => p.routes === 'all');
+  if (options.rateLimits !== undefined && edgePolicies.length > 0) {
+    registerRateLimits(app, { store: options.rateLimits, policies: edgePolicies, metrics, logger: options.logger, afterResponse });
+  }
+  await app.register(healthRoutes, {
+    metrics,
+    isDraining: options.isDraining,
+    checks: {
+      upstreams: async () => {
+        const now = options.clock.now();
+        const live = pool.balancer.snapshot().filter((s) => s.healthy && (s.ejectedUntil === undefined || s.ejectedUntil <= now));
+        if (live.length === 0) throw new Error('no API instance is in rotation');
+      },
+    },
+  });
+
+  // Bodies pass through as bytes, kept so that an idempotent request can be sent again elsewhere.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const cache = config.GATEWAY_CACHE_MAX_ENTRIES > 0 ? new ResponseCache({ maxEntries: config.GATEWAY_CACHE_MAX_ENTRIES, clock: options.clock }) : undefined;
+  const cacheResults = new Counter({ name: 'gateway_cache_total', help: 'Public GETs by cache result: hit, miss, revalidated, stale (served while the pool failed), bypass.', labelNames: ['result'], registers: [metrics.registry] });
+  const hashByPath = config.GATEWAY_POLICY === 'consistent-hash';
+  const appendForwardedFor = config.trustedProxies.length > 0;
+
+  const proxy = async (request: FastifyRequest, reply: FastifyReply) => {
+    const key = ResponseCache.cacheKey(request.url, request.headers.origin);
+    const cacheable = cache !== undefined && ResponseCache.requestCacheable(request.method, request.headers);
+    if (cacheable) {
+      const hit = cache.lookup(key, { allowStale: false });
+      if (hit !== undefined) {
+        cacheResults.inc({ result: 'hit' });
+        return sendCached(request, reply, hit, 'HIT');
+      }
+    }
+    const headers = forwardedHeaders(request, appendForwardedFor);
+    const stored = cacheable ? cache.peek(key) : undefined;
+    const revalidating = stored?.upstreamEtag === true && headers['if-none-match'] === undefined;
+    if (revalidating) headers['if-none-match'] = stored!.etag;
+    const aborted = new AbortController();
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) aborted.abort();
+    });
+    let response;
+    try {
+      response = await pool.forward({
+        method: request.method,
+        path: request.url,
+        headers,
+        body: Buffer.isBuffer(request.body) ? request.body : undefined,
+        hashKey: hashByPath ? request.url.split('?', 1)[0]! : request.ip,
+        signal: aborted.signal,
+      });
+    } catch (error) {
+      // Graceful degradation: a public document a little old beats an error page.
+      const stale = cacheable ? cache.lookup(key, { allowStale: true }) : undefined;
+      if (stale === undefined) throw error;
+      cacheResults.inc({ result: 'stale' });
+      return sendCached(request, reply, stale, 'STALE');
+    }
+    if (revalidating && response.status === 304) {
+      await response.body.dump();
+      cache!.refresh(stored!, ResponseCache.freshnessMs(200, response.headers));
+      cacheResults.inc({ result: 'revalidated' });
+      return sendCached(request, reply, { entry: stored!, fresh: true, ageSeconds: 0 }, 'REVALIDATED');
+    }
+    const freshness = cacheable ? ResponseCache.freshnessMs(response.status, response.headers) : undefined;
+    let body: Readable = response.body;
+    if (freshness !== undefined && Number(response.headers['content-length'] ?? 0) <= MAX_CACHED_BODY_BYTES) {
+      const read = await readUpTo(response.body, MAX_CACHED_BODY_BYTES);
+      if (read.complete !== undefined) {
+        const entry = cache!.store(key, response.status, response.headers, read.complete, freshness);
+        cacheResults.inc({ result: 'miss' });
+        return sendCached(request, reply, { entry, fresh: true, ageSeconds: 0 }, 'MISS');
+      }
+      body = read.rest;
+    }
+    if (cacheable) cacheResults.inc({ result: 'bypass' });
+    reply.code(response.status);
+    for (const name in response.headers) {
+      const value = response.headers[name];
+      if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name)) reply.header(name, value);
+    }
+    if (request.method === 'HEAD' || response.status === 204 || response.status === 304) {
+      await response.body.dump();
+      return reply.send();
+    }
+    return reply.send(body);
+  };
+  app.route({ method: [...METHODS], url: '/*', exposeHeadRoute: false, handler: proxy });
+  app.route({ method: [...METHODS], url: '/', exposeHeadRoute: false, handler: proxy });
+  return app;
+}
+
+/** Reads a body whole when it is at most `max` bytes; otherwise gives back a stream of all of it. */
+async function readUpTo(body: Readable, max: number): Promise<{ complete: Buffer; rest?: undefined } | { complete?: undefined; rest: Readable }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  for (;;) {
+    const { value, done } = await iterator.next();
+    if (done) return { complete: Buffer.concat(chunks, size) };
+    chunks.push(value);
+    size += value.length;
+    if (size > max) {
+      return {
+        rest: Readable.from(
+          (async function* () {
+            yield* chunks;
+            for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value;
+          })(),
+        ),
+      };
+    }
+  }
+}
+
+function sendCached(request: FastifyRequest, reply: FastifyReply, lookup: CacheLookup, result: string): FastifyReply {
+  const { entry } = lookup;
+  reply.headers(entry.headers).header('etag', entry.etag).header('age', String(lookup.ageSeconds)).header('x-cache', result);
+  if (ifNoneMatchMatches(request.headers['if-none-match'], entry.etag)) {
+    reply.removeHeader('content-length');
+    return reply.code(304).send();
+  }
+  return reply.code(entry.status).send(entry.body);
+}
+
+/** The client's request headers as the API should see them: hop-by-hop ones dropped, X-Forwarded-* set. */
+function forwardedHeaders(request: FastifyRequest, appendForwardedFor: boolean): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  const given = request.headers;
+  for (const name in given) {
+    const value = given[name];
+    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+  }
+  const peer = request.socket.remoteAddress ?? '';
+  const prior = given['x-forwarded-for'];
+  headers['x-forwarded-for'] = appendForwardedFor && typeof prior === 'string' && prior !== '' ? `${prior}, ${peer}` : peer;
+  headers['x-forwarded-proto'] = request.protocol;
+  headers['x-forwarded-host'] = request.host;
+  headers['x-request-id'] = request.id;
+  return headers;
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import type { Config, UpstreamConfig } from '../config/index.js';
+import type { EdgeContainer } from '../composition-root.js';
+import type { BalancerPolicyName } from '../platform/balancer/index.js';
+import { buildGatewayApp } from './gateway.app.js';
+import { UpstreamPool } from './upstream-pool.js';
+
+/** A running gateway: its HTTP app and the pool it proxies to. */
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly pool: UpstreamPool;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the gateway role on an edge container. Its pool is GATEWAY_UPSTREAMS, or `fallback` (the
+ * api role of this same process) when the list is empty.
+ */
+export async function startGateway(config: Config, edge: EdgeContainer, fallback?: UpstreamConfig): Promise<Gateway> {
+  const upstreams = config.gatewayUpstreams.length > 0 ? config.gatewayUpstreams : fallback === undefined ? [] : [fallback];
+  if (upstreams.length === 0) throw new Error('the gateway role needs GATEWAY_UPSTREAMS (host:port, ...) or the api role in the same process');
+  const pool = new UpstreamPool({
+    upstreams,
+    policy: config.GATEWAY_POLICY as BalancerPolicyName,
+    connections: config.GATEWAY_CONNECTIONS,
+    maxConcurrent: config.GATEWAY_MAX_CONCURRENT,
+    timeoutMs: config.GATEWAY_TIMEOUT_MS,
+    retries: config.GATEWAY_RETRIES,
+    retryBudget: config.GATEWAY_RETRY_BUDGET,
+    health: {
+      path: '/readyz',
+      intervalMs: config.GATEWAY_HEALTH_INTERVAL_MS,
+      timeoutMs: config.GATEWAY_HEALTH_TIMEOUT_MS,
+      healthyThreshold: config.GATEWAY_HEALTHY_THRESHOLD,
+      unhealthyThreshold: config.GATEWAY_UNHEALTHY_THRESHOLD,
+    },
+    passive: { consecutiveErrors: config.GATEWAY_EJECT_AFTER_ERRORS, baseEjectionMs: config.GATEWAY_EJECT_MS, maxEjectionPercent: config.GATEWAY_MAX_EJECT_PERCENT },
+    slowStartMs: config.GATEWAY_SLOW_START_MS,
+    breaker: { failureThreshold: config.GATEWAY_BREAKER_FAILURES, openMs: config.GATEWAY_BREAKER_OPEN_MS },
+    clock: edge.clock,
+    logger: edge.logger,
+    registry: edge.metrics.registry,
+  });
+  let draining = false;
+  const app = await buildGatewayApp({ config, logger: edge.logger, metrics: edge.metrics, clock: edge.clock, pool, rateLimits: edge.rateLimits, isDraining: () => draining });
+  await app.ready();
+  pool.start();
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    pool,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        await app.close();
+        await pool.close();
+        await edge.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.js';
+import { createEdgeContainer } from './composition-root.js';
+import { startGateway } from './gateway/index.js';
+import { startRuntime } from './runtime.js';
+import { startWorkerRuntime } from './worker/worker.runtime.js';
+
+/** One HTTP listener of a process: the gateway, the API, or a worker's health and metrics port. */
+export interface Listener {
+  readonly role: 'gateway' | 'api' | 'worker';
+  readonly app: FastifyInstance;
+  readonly address: string;
+}
+
+/** A process running the roles its configuration names (ROLES). */
+export interface BlueprintProcess {
+  readonly logger: Logger;
+  /** The first is the public one (on HOST:PORT). */
+  readonly listeners: readonly Listener[];
+  /** Graceful stop, edge first: the gateway stops taking requests before the API behind it goes. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the roles and listens. Alone, the api role (with the worker role in the same process, on a
+ * thread) listens on PORT. With the gateway in front, the gateway takes PORT and the in-process API
+ * moves to API_PORT (default PORT+1) on the loopback interface.
+ */
+export async function startProcess(config: Config): Promise<BlueprintProcess> {
+  const { roles } = config;
+  const listeners: Listener[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  let logger: Logger | undefined;
+  try {
+    if (roles.has('api')) {
+      const runtime = await startRuntime(config);
+      closers.unshift(() => runtime.close());
+      logger = runtime.container.logger;
+      const behindGateway = roles.has('gateway');
+      const port = behindGateway ? (config.API_PORT ?? (config.PORT === 0 ? 0 : config.PORT + 1)) : config.PORT;
+      const address = await runtime.app.listen({ host: behindGateway ? '127.0.0.1' : config.HOST, port });
+      listeners.push({ role: 'api', app: runtime.app, address });
+    } else if (roles.has('worker')) {
+      const runtime = await startWorkerRuntime(config);
+      closers.unshift(() => runtime.close());
+      logger = runtime.container.logger;
+      const address = await runtime.app.listen({ host: config.HOST, port: roles.has('gateway') ? (config.API_PORT ?? 0) : config.PORT });
+      listeners.push({ role: 'worker', app: runtime.app, address });
+    }
+    if (roles.has('gateway')) {
+      const edge = createEdgeContainer(config, logger === undefined ? {} : { logger });
+      logger ??= edge.logger;
+      const api = listeners.find((l) => l.role === 'api');
+      const local = api === undefined ? undefined : new URL(api.address);
+      const gateway = await startGateway(config, edge, local && { address: local.host, host: local.hostname, port: Number(local.port), weight: 1, backup: false });
+      closers.unshift(() => gateway.close());
+      const address = await gateway.app.listen({ host: config.HOST, port: config.PORT });
+      listeners.unshift({ role: 'gateway', app: gateway.app, address });
+    }
+  } catch (error) {
+    for (const close of closers) await close().catch(() => {});
+    throw error;
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    logger: logger!,
+    listeners,
+    close() {
+      closing ??= (async () => {
+        for (const close of closers) await close();
+      })();
+      return closing;
+    },
+  };
+}

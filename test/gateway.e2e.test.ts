@@ -1,0 +1,190 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEdgeContainer } from '../src/composition-root.js';
+import { loadConfig } from '../src/config/index.js';
+import { startGateway, type Gateway } from '../src/gateway/index.js';
+import { createLogger } from '../src/observability/logger.js';
+import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
+import { bearer, signUp } from './helpers/users.js';
+
+/**
+ * The gateway in front of real API runtimes (embedded), plus upstreams that refuse connections or
+ * answer 503, as a dead or overloaded instance would.
+ */
+describe('gateway', () => {
+  let api: TestApp;
+  let apiAddress: string;
+  let unavailable: Server;
+  let unavailableHits = 0;
+  const deadAddress = '127.0.0.1:9'; // discard port: nothing listens on loopback
+  const gateways: Gateway[] = [];
+
+  beforeAll(async () => {
+    api = await startTestApp({ TRUST_PROXY: '127.0.0.1', STREAM_HEARTBEAT_SECONDS: '1' });
+    apiAddress = new URL(await api.runtime.app.listen({ host: '127.0.0.1', port: 0 })).host;
+    unavailable = createServer((_req, res) => {
+      unavailableHits++;
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('overloaded');
+    });
+    await new Promise<void>((r) => unavailable.listen(0, '127.0.0.1', r));
+  });
+  afterEach(async () => {
+    for (const g of gateways.splice(0)) await g.close();
+  });
+  afterAll(async () => {
+    await api?.close();
+    unavailable?.close();
+  });
+
+  const start = async (env: Record<string, string>) => {
+    const config = loadConfig({
+      HOST: '127.0.0.1',
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      RATE_LIMIT_GLOBAL: 'off',
+      GATEWAY_HEALTH_INTERVAL_MS: '100',
+      GATEWAY_HEALTH_TIMEOUT_MS: '200',
+      ...env,
+    });
+    const gateway = await startGateway(config, createEdgeContainer(config, { logger: createLogger('silent', { buffered: false }) }));
+    gateways.push(gateway);
+    const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+    return { gateway, base };
+  };
+  const metric = async (base: string, pattern: RegExp) => {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    return text.split('\n').filter((l) => pattern.test(l)).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+  };
+
+  it('passes requests, bodies and answers through, with X-Forwarded-For and the request id', async () => {
+    const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress });
+    const created = await fetch(`${base}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-request-id': 'trace-me-1' }, body: JSON.stringify({ url: 'https://example.com/via-gateway' }) });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('x-request-id')).toBe('trace-me-1');
+    const { code } = (await created.json()) as { code: string };
+    const redirect = await fetch(`${base}/${code}`, { redirect: 'manual' });
+    expect(redirect.status).toBe(302);
+    expect(redirect.headers.get('location')).toBe('https://example.com/via-gateway');
+    const head = await fetch(`${base}/${code}`, { method: 'HEAD', redirect: 'manual' });
+    expect(head.status).toBe(302);
+    // Bad input is the API's 4xx, as problem+json, not a gateway error.
+    const bad = await fetch(`${base}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"url":' });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  });
+
+  it('streams server-sent events through', async () => {
+    const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress });
+    const user = await signUp(api, 'streamer');
+    const aborted = new AbortController();
+    const response = await fetch(`${base}/api/v1/stream`, { headers: bearer(user.token), signal: aborted.signal });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const reader = response.body!.getReader();
+    const first = await Promise.race([reader.read(), new Promise<undefined>((r) => setTimeout(() => r(undefined), 5_000))]);
+    aborted.abort();
+    expect(first?.value?.length).toBeGreaterThan(0);
+  });
+
+  it('retries idempotent requests on another upstream and ejects the dead one', async () => {
+    const { gateway, base } = await start({ GATEWAY_UPSTREAMS: `${apiAddress}, ${deadAddress}`, GATEWAY_POLICY: 'round-robin', GATEWAY_EJECT_AFTER_ERRORS: '3', GATEWAY_HEALTH_INTERVAL_MS: '60000' });
+    for (let i = 0; i < 20; i++) expect((await fetch(`${base}/api/v1/users/nobody`)).status).toBe(404);
+    expect(await metric(base, /^gateway_retries_total\{reason="connect_error"\}/)).toBeGreaterThanOrEqual(1);
+    const dead = gateway.pool.balancer.snapshot().find((s) => s.id === deadAddress)!;
+    expect(dead.ejectedUntil).toBeGreaterThan(Date.now());
+    // A POST that never reached an upstream (connection refused) is safe to send to another.
+    const { gateway: g2, base: b2 } = await start({ GATEWAY_UPSTREAMS: `${deadAddress}, ${apiAddress}`, GATEWAY_POLICY: 'round-robin', GATEWAY_HEALTH_INTERVAL_MS: '60000' });
+    for (let i = 0; i < 4; i++) {
+      const r = await fetch(`${b2}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: `https://example.com/post-${i}` }) });
+      expect(r.status).toBe(201);
+    }
+    expect(g2.pool.balancer.snapshot().find((s) => s.id === deadAddress)!.consecutiveErrors).toBeGreaterThan(0);
+  });
+
+  it('retries a 503 for GET, but never sends a POST twice', async () => {
+    const unavailableAddress = `127.0.0.1:${(unavailable.address() as AddressInfo).port}`;
+    const { base } = await start({ GATEWAY_UPSTREAMS: `${unavailableAddress}, ${apiAddress}`, GATEWAY_POLICY: 'round-robin', GATEWAY_EJECT_AFTER_ERRORS: '1000', GATEWAY_HEALTH_INTERVAL_MS: '60000' });
+    for (let i = 0; i < 6; i++) expect((await fetch(`${base}/api/v1/users/nobody`)).status).toBe(404);
+    const hits = unavailableHits;
+    const posts = [];
+    for (let i = 0; i < 6; i++) posts.push((await fetch(`${base}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'https://example.com/once' }) })).status);
+    // Round robin sends half the POSTs to the overloaded upstream, whose 503 is the answer.
+    expect(posts.filter((s) => s === 503).length).toBe(unavailableHits - hits);
+    expect(posts.filter((s) => s === 201).length).toBe(6 - (unavailableHits - hits));
+  });
+
+  it('answers 503 problem+json when no upstream is left, then fails fast with the breaker open', async () => {
+    const { gateway, base } = await start({ GATEWAY_UPSTREAMS: deadAddress, GATEWAY_RETRIES: '0', GATEWAY_BREAKER_FAILURES: '3', GATEWAY_EJECT_AFTER_ERRORS: '1000', GATEWAY_HEALTH_INTERVAL_MS: '60000' });
+    const first = await fetch(`${base}/anything`);
+    expect(first.status).toBe(502);
+    expect(first.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(((await first.json()) as { code: string }).code).toBe('upstream_unreachable');
+    await fetch(`${base}/anything`);
+    await fetch(`${base}/anything`);
+    expect(gateway.pool.breaker.state).toBe('open');
+    const fast = await fetch(`${base}/anything`);
+    expect(fast.status).toBe(503);
+    expect(fast.headers.get('retry-after')).toBe('1');
+    expect(((await fast.json()) as { code: string }).code).toBe('circuit_open');
+  });
+
+  it('is not ready while no upstream passes its health check', async () => {
+    const { base } = await start({ GATEWAY_UPSTREAMS: deadAddress, GATEWAY_UNHEALTHY_THRESHOLD: '2' });
+    expect(await waitFor(async () => (await fetch(`${base}/readyz`)).status === 503, { timeoutMs: 5_000 })).toBe(true);
+    const answer = await fetch(`${base}/anything`);
+    expect(answer.status).toBe(503);
+    expect(((await answer.json()) as { code: string }).code).toBe('upstream_unavailable');
+  });
+
+  it('caches public GETs, answers conditional requests, and serves stale while the pool is down', async () => {
+    const created = await api.runtime.app.inject({ method: 'POST', url: '/api/v1/links', payload: { url: 'https://example.com/qr' } });
+    const { code } = created.json() as { code: string };
+    const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress, GATEWAY_BREAKER_FAILURES: '1000' });
+    const qr = `${base}/api/v1/links/${code}/qr`;
+    const miss = await fetch(qr);
+    expect(miss.status).toBe(200);
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    const body = Buffer.from(await miss.arrayBuffer());
+    const hit = await fetch(qr);
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(Buffer.from(await hit.arrayBuffer()).equals(body)).toBe(true);
+    const etag = hit.headers.get('etag')!;
+    expect((await fetch(qr, { headers: { 'if-none-match': etag } })).status).toBe(304);
+    // With credentials the cache is bypassed.
+    expect((await fetch(qr, { headers: { authorization: 'Bearer nope' } })).headers.get('x-cache')).toBeNull();
+    // The HIT and the 304 both came from the cache.
+    expect(await metric(base, /^gateway_cache_total\{result="hit"\}/)).toBe(2);
+  });
+
+  it('revalidates a stale entry with its ETag, and serves it stale while the upstream is down', async () => {
+    let served = 0;
+    let revalidated = 0;
+    const origin = createServer((req, res) => {
+      if (req.url === '/readyz') return res.writeHead(200).end('{}');
+      if (req.headers['if-none-match'] === '"v1"') {
+        revalidated++;
+        return res.writeHead(304, { etag: '"v1"', 'cache-control': 'public, max-age=1' }).end();
+      }
+      served++;
+      res.writeHead(200, { 'content-type': 'text/plain', etag: '"v1"', 'cache-control': 'public, max-age=1' }).end('document v1');
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    const { base } = await start({ GATEWAY_UPSTREAMS: `127.0.0.1:${(origin.address() as AddressInfo).port}`, GATEWAY_RETRIES: '0', GATEWAY_BREAKER_FAILURES: '1000' });
+    const get = async () => {
+      const r = await fetch(`${base}/doc`);
+      return { status: r.status, cache: r.headers.get('x-cache'), body: await r.text() };
+    };
+    expect(await get()).toEqual({ status: 200, cache: 'MISS', body: 'document v1' });
+    expect(await get()).toEqual({ status: 200, cache: 'HIT', body: 'document v1' });
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await get()).toEqual({ status: 200, cache: 'REVALIDATED', body: 'document v1' });
+    expect({ served, revalidated }).toEqual({ served: 1, revalidated: 1 });
+    origin.closeAllConnections();
+    await new Promise((r) => origin.close(r));
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await get()).toEqual({ status: 200, cache: 'STALE', body: 'document v1' });
+    // Nothing cached for this one: the failure shows (502, or 503 once the health check took the upstream out).
+    expect([502, 503]).toContain((await fetch(`${base}/other`)).status);
+  });
+});
