@@ -187,4 +187,27 @@ describe('gateway', () => {
     // Nothing cached for this one: the failure shows (502, or 503 once the health check took the upstream out).
     expect([502, 503]).toContain((await fetch(`${base}/other`)).status);
   });
+  it('streams a large cacheable answer through instead of keeping it, byte for byte', async () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 31) & 0xff;
+    const origin = createServer((req, res) => {
+      if (req.url === '/readyz') return res.writeHead(200).end('{}');
+      // No content-length: the gateway learns the size only by reading past its bound.
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'cache-control': 'public, max-age=60' });
+      for (let at = 0; at < big.length; at += 65_536) res.write(big.subarray(at, at + 65_536));
+      res.end();
+    });
+    await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+    try {
+      const { base } = await start({ GATEWAY_UPSTREAMS: `127.0.0.1:${(origin.address() as AddressInfo).port}` });
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(`${base}/big`);
+        expect(r.status).toBe(200);
+        expect(r.headers.get('x-cache')).toBeNull();
+        expect(Buffer.from(await r.arrayBuffer()).equals(big)).toBe(true);
+      }
+    } finally {
+      origin.close();
+    }
+  });
 });

@@ -1,4 +1,3 @@
-import { Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -15,7 +14,8 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../platform/clock/index.js';
 import type { RateLimitStore } from '../platform/ratelimit/index.js';
 import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLookup } from './response-cache.js';
-import type { UpstreamPool } from './upstream-pool.js';
+import { ProxySink, type UpstreamHeaders } from './proxy-sink.js';
+import type { ClientState, UpstreamPool } from './upstream-pool.js';
 
 export interface GatewayAppOptions {
   config: Config;
@@ -29,7 +29,6 @@ export interface GatewayAppOptions {
 
 /** Per-connection headers (RFC 9110 §7.6.1) and ones the proxy sets itself: never forwarded. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'expect', 'content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded']);
-const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'date']);
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
@@ -94,20 +93,26 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     const stored = cacheable ? cache.peek(key) : undefined;
     const revalidating = stored?.upstreamEtag === true && headers['if-none-match'] === undefined;
     if (revalidating) headers['if-none-match'] = stored!.etag;
-    const aborted = new AbortController();
+    const client: ClientState = { gone: false, onGone: undefined };
     reply.raw.once('close', () => {
-      if (!reply.raw.writableFinished) aborted.abort();
+      if (reply.raw.writableFinished) return;
+      client.gone = true;
+      client.onGone?.();
     });
-    let response;
+    const collect = (status: number, upstreamHeaders: UpstreamHeaders) => (revalidating && status === 304) || (cacheable && ResponseCache.freshnessMs(status, upstreamHeaders) !== undefined);
+    const sink = new ProxySink(reply, collect, MAX_CACHED_BODY_BYTES);
     try {
-      response = await pool.forward({
-        method: request.method,
-        path: request.url,
-        headers,
-        body: Buffer.isBuffer(request.body) ? request.body : undefined,
-        hashKey: hashByPath ? request.url.split('?', 1)[0]! : request.ip,
-        signal: aborted.signal,
-      });
+      await pool.forward(
+        {
+          method: request.method,
+          path: request.url,
+          headers,
+          body: Buffer.isBuffer(request.body) ? request.body : undefined,
+          hashKey: hashByPath ? request.url.split('?', 1)[0]! : request.ip,
+          client,
+        },
+        sink,
+      );
     } catch (error) {
       // Graceful degradation: a public document a little old beats an error page.
       const stale = cacheable ? cache.lookup(key, { allowStale: true }) : undefined;
@@ -115,61 +120,24 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
       cacheResults.inc({ result: 'stale' });
       return sendCached(request, reply, stale, 'STALE');
     }
-    if (revalidating && response.status === 304) {
-      await response.body.dump();
-      cache!.refresh(stored!, ResponseCache.freshnessMs(200, response.headers));
+    if (sink.streamed) {
+      if (cacheable) cacheResults.inc({ result: 'bypass' });
+      await sink.done.catch(() => {});
+      return reply;
+    }
+    await sink.done;
+    if (revalidating && sink.status === 304) {
+      cache!.refresh(stored!, ResponseCache.freshnessMs(200, sink.headers));
       cacheResults.inc({ result: 'revalidated' });
       return sendCached(request, reply, { entry: stored!, fresh: true, ageSeconds: 0 }, 'REVALIDATED');
     }
-    const freshness = cacheable ? ResponseCache.freshnessMs(response.status, response.headers) : undefined;
-    let body: Readable = response.body;
-    if (freshness !== undefined && Number(response.headers['content-length'] ?? 0) <= MAX_CACHED_BODY_BYTES) {
-      const read = await readUpTo(response.body, MAX_CACHED_BODY_BYTES);
-      if (read.complete !== undefined) {
-        const entry = cache!.store(key, response.status, response.headers, read.complete, freshness);
-        cacheResults.inc({ result: 'miss' });
-        return sendCached(request, reply, { entry, fresh: true, ageSeconds: 0 }, 'MISS');
-      }
-      body = read.rest;
-    }
-    if (cacheable) cacheResults.inc({ result: 'bypass' });
-    reply.code(response.status);
-    for (const name in response.headers) {
-      const value = response.headers[name];
-      if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name)) reply.header(name, value);
-    }
-    if (request.method === 'HEAD' || response.status === 204 || response.status === 304) {
-      await response.body.dump();
-      return reply.send();
-    }
-    return reply.send(body);
+    const entry = cache!.store(key, sink.status, sink.headers, sink.body!, ResponseCache.freshnessMs(sink.status, sink.headers)!);
+    cacheResults.inc({ result: 'miss' });
+    return sendCached(request, reply, { entry, fresh: true, ageSeconds: 0 }, 'MISS');
   };
   app.route({ method: [...METHODS], url: '/*', exposeHeadRoute: false, handler: proxy });
   app.route({ method: [...METHODS], url: '/', exposeHeadRoute: false, handler: proxy });
   return app;
-}
-
-/** Reads a body whole when it is at most `max` bytes; otherwise gives back a stream of all of it. */
-async function readUpTo(body: Readable, max: number): Promise<{ complete: Buffer; rest?: undefined } | { complete?: undefined; rest: Readable }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  const iterator = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  for (;;) {
-    const { value, done } = await iterator.next();
-    if (done) return { complete: Buffer.concat(chunks, size) };
-    chunks.push(value);
-    size += value.length;
-    if (size > max) {
-      return {
-        rest: Readable.from(
-          (async function* () {
-            yield* chunks;
-            for (let r = await iterator.next(); !r.done; r = await iterator.next()) yield r.value;
-          })(),
-        ),
-      };
-    }
-  }
 }
 
 function sendCached(request: FastifyRequest, reply: FastifyReply, lookup: CacheLookup, result: string): FastifyReply {

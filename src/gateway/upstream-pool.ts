@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { Pool, type Dispatcher } from 'undici';
 import type { UpstreamConfig } from '../config/index.js';
-import { Balancer, type BalancerPolicyName } from '../platform/balancer/index.js';
+import { Balancer, type BalancerPolicyName, type Lease } from '../platform/balancer/index.js';
 import type { Clock } from '../platform/clock/index.js';
-import { CircuitBreaker, decorrelatedJitter, HealthChecker, isIdempotent, RetryBudget } from '../platform/resilience/index.js';
+import { CircuitBreaker, decorrelatedJitter, HealthChecker, isIdempotent, RetryBudget, type DelaySequence } from '../platform/resilience/index.js';
 import { AppError } from '../shared/errors/index.js';
 
 export interface UpstreamPoolOptions {
@@ -32,17 +32,32 @@ export interface ForwardRequest {
   body: Buffer | undefined;
   /** Key of the hash policies: the client address (ip-hash) or the path (consistent-hash). */
   hashKey: string;
-  /** Aborted when the client goes away. */
-  signal: AbortSignal;
+  /** Whether the client went away (then the upstream request is abandoned). */
+  client: ClientState;
 }
 
-export interface ForwardResponse {
-  upstream: string;
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Dispatcher.ResponseData['body'];
-  attempts: number;
+/** Set by the caller when the client disconnects; cheaper per request than an AbortController. */
+export interface ClientState {
+  gone: boolean;
+  onGone: (() => void) | undefined;
 }
+
+/** Flow control of a response being passed on: pause reading from the upstream while the client is slow. */
+export interface Flow {
+  pause(): void;
+  resume(): void;
+}
+
+/** Where an upstream's answer goes, as it arrives. */
+export interface ResponseSink {
+  start(status: number, headers: Record<string, string | string[] | undefined>, flow: Flow): void;
+  data(chunk: Buffer, flow: Flow): void;
+  end(): void;
+  /** The upstream failed after the head was passed on. */
+  fail(error: Error): void;
+}
+
+type Attempt = { kind: 'passed'; status: number } | { kind: 'status'; status: number } | { kind: 'timeout' | 'not_sent' | 'lost' };
 
 /** Statuses that mean "this upstream could not handle it now": another may. */
 const RETRY_STATUSES = new Set([502, 503, 504]);
@@ -69,6 +84,7 @@ export class UpstreamPool {
   readonly #budget: RetryBudget;
   readonly #options: UpstreamPoolOptions;
   readonly #metrics: { requests: Counter<'upstream' | 'outcome'>; retries: Counter<'reason'>; events: Counter<'upstream' | 'event'> };
+  readonly #counters = new Map<string, { ok: Counter.Internal; timeout: Counter.Internal; not_sent: Counter.Internal; lost: Counter.Internal; status(status: number): void }>();
 
   constructor(options: UpstreamPoolOptions) {
     this.#options = options;
@@ -120,7 +136,7 @@ export class UpstreamPool {
       onChange: (id, healthy) => this.balancer.setHealthy(id, healthy),
     });
     this.#metrics = {
-      requests: new Counter({ name: 'gateway_upstream_requests_total', help: 'Attempts per upstream and outcome (ok, error status, connect error, timeout).', labelNames: ['upstream', 'outcome'], registers: [registry] }),
+      requests: new Counter({ name: 'gateway_upstream_requests_total', help: 'Attempts per upstream and outcome: ok, a 5xx status, connect_error (not sent), connection_lost (sent, no answer), timeout.', labelNames: ['upstream', 'outcome'], registers: [registry] }),
       retries: new Counter({ name: 'gateway_retries_total', help: 'Requests tried again on another upstream, by reason; refused ones were over the retry budget.', labelNames: ['reason'], registers: [registry] }),
       events,
     };
@@ -171,65 +187,125 @@ export class UpstreamPool {
   }
 
   /**
-   * Sends a request to one upstream, and to others while it may be retried. Resolves with the first
-   * answer that is not a retryable failure; throws an AppError (502, 503, 504) when none came.
+   * Sends a request to one upstream, and to others while it may be retried, and passes the first
+   * answer that is not a retryable failure to `sink` as it arrives (head, then body chunks, with
+   * back-pressure). Resolves once the head went to the sink; throws an AppError (502, 503, 504)
+   * when no answer came. Built on undici's dispatch, not its streams: no intermediate Readable.
    */
-  async forward(request: ForwardRequest): Promise<ForwardResponse> {
+  async forward(request: ForwardRequest, sink: ResponseSink): Promise<{ upstream: string; attempts: number }> {
     const permit = this.breaker.tryAcquire();
     if (permit === undefined) throw new UpstreamUnavailableError('The API pool is failing; requests are refused for a moment (circuit open)', 'circuit_open');
     this.#budget.recordRequest();
     const idempotent = isIdempotent(request.method);
-    const tried = new Set<string>();
-    const delays = decorrelatedJitter({ baseMs: 5, capMs: 200 });
+    let tried: Set<string> | undefined;
+    let delays: DelaySequence | undefined;
     for (let attempt = 1; ; attempt++) {
-      const lease = this.balancer.pick({ key: request.hashKey, exclude: tried }) ?? (tried.size > 0 ? this.balancer.pick({ key: request.hashKey }) : undefined);
+      const lease = tried === undefined ? this.balancer.pick({ key: request.hashKey }) : (this.balancer.pick({ key: request.hashKey, exclude: tried }) ?? this.balancer.pick({ key: request.hashKey }));
       if (lease === undefined) {
         permit.failure();
         throw new UpstreamUnavailableError('No API instance is available');
       }
-      tried.add(lease.upstream);
-      const started = performance.now();
-      let response: Dispatcher.ResponseData;
-      try {
-        response = await this.#pools.get(lease.upstream)!.request({ method: request.method as Dispatcher.HttpMethod, path: request.path, headers: request.headers, body: request.body, signal: request.signal });
-      } catch (error) {
-        lease.done({ ok: false });
-        if (request.signal.aborted) {
-          permit.release();
-          throw error;
-        }
-        const code = (error as { code?: string }).code ?? '';
-        const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT';
-        this.#metrics.requests.inc({ upstream: lease.upstream, outcome: timedOut ? 'timeout' : 'connect_error' });
-        if (attempt <= this.#options.retries && (idempotent || NOT_SENT.has(code)) && this.#retry(timedOut ? 'timeout' : 'connect_error')) {
-          await sleep(delays.next());
-          continue;
-        }
-        permit.failure();
-        if (timedOut) throw new AppError('upstream_timeout', 504, `The API did not answer within ${this.#options.timeoutMs} ms`);
-        throw new AppError('upstream_unreachable', 502, 'The API could not be reached');
+      const mayRetry = attempt <= this.#options.retries;
+      const outcome = await this.#attempt(lease, request, sink, mayRetry && idempotent);
+      if (outcome.kind === 'passed') {
+        if (outcome.status >= 500) permit.failure();
+        else permit.success();
+        return { upstream: lease.upstream, attempts: attempt };
       }
-      const latencyMs = performance.now() - started;
-      const failed = response.statusCode >= 500;
-      this.#metrics.requests.inc({ upstream: lease.upstream, outcome: failed ? `${response.statusCode}` : 'ok' });
-      if (failed && RETRY_STATUSES.has(response.statusCode) && idempotent && attempt <= this.#options.retries && this.#retry(`status_${response.statusCode}`)) {
-        lease.done({ ok: false, latencyMs });
-        await response.body.dump().catch(() => {});
-        await sleep(delays.next());
+      if (request.client.gone) {
+        permit.release();
+        throw new AppError('client_closed', 499, 'The client went away');
+      }
+      const reason = outcome.kind === 'status' ? `status_${outcome.status}` : outcome.kind === 'not_sent' ? 'connect_error' : outcome.kind === 'lost' ? 'connection_lost' : 'timeout';
+      if (mayRetry && (idempotent || outcome.kind === 'not_sent') && this.#retry(reason)) {
+        (tried ??= new Set()).add(lease.upstream);
+        await sleep((delays ??= decorrelatedJitter({ baseMs: 5, capMs: 200 })).next());
         continue;
       }
-      if (failed) permit.failure();
-      else permit.success();
-      // The request counts as in flight until its body is over: a stream holds its upstream.
-      let settled = false;
-      const done = () => {
-        if (settled) return;
-        settled = true;
-        lease.done({ ok: !failed, latencyMs });
-      };
-      response.body.once('end', done).once('close', done).once('error', done);
-      return { upstream: lease.upstream, status: response.statusCode, headers: response.headers, body: response.body, attempts: attempt };
+      permit.failure();
+      if (outcome.kind === 'timeout') throw new AppError('upstream_timeout', 504, `The API did not answer within ${this.#options.timeoutMs} ms`);
+      throw new AppError('upstream_unreachable', 502, 'The API could not be reached');
     }
+  }
+
+  /** One try on one upstream: the answer goes to the sink, unless it is a failure worth retrying elsewhere. */
+  #attempt(lease: Lease, request: ForwardRequest, sink: ResponseSink, retryStatuses: boolean): Promise<Attempt> {
+    const started = performance.now();
+    const counters = this.#countersOf(lease.upstream);
+    return new Promise<Attempt>((resolve) => {
+      let passed = false;
+      let discarding = false;
+      let failedStatus = false;
+      let latencyMs: number | undefined;
+      const finish = (ok: boolean) => {
+        request.client.onGone = undefined;
+        lease.done({ ok, latencyMs: latencyMs ?? performance.now() - started });
+      };
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart(controller) {
+          if (request.client.gone) controller.abort(new Error('client went away'));
+          else request.client.onGone = () => controller.abort(new Error('client went away'));
+        },
+        onResponseStart(controller, status, headers) {
+          latencyMs = performance.now() - started;
+          failedStatus = status >= 500;
+          if (failedStatus && retryStatuses && RETRY_STATUSES.has(status)) {
+            // Read and drop the body, so that the connection stays reusable.
+            discarding = true;
+            counters.status(status);
+            resolve({ kind: 'status', status });
+            return;
+          }
+          passed = true;
+          if (failedStatus) counters.status(status);
+          else counters.ok.inc();
+          resolve({ kind: 'passed', status });
+          sink.start(status, headers, controller);
+        },
+        onResponseData(controller, chunk) {
+          if (!discarding) sink.data(chunk, controller);
+        },
+        onResponseEnd() {
+          finish(!failedStatus);
+          if (!discarding) sink.end();
+        },
+        onResponseError: (_controller, error) => {
+          finish(false);
+          if (passed) {
+            sink.fail(error);
+            return;
+          }
+          if (discarding) return;
+          const code = (error as { code?: string }).code ?? '';
+          const kind = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : NOT_SENT.has(code) ? 'not_sent' : 'lost';
+          counters[kind].inc();
+          resolve({ kind });
+        },
+      };
+      this.#pools.get(lease.upstream)!.dispatch({ method: request.method as Dispatcher.HttpMethod, path: request.path, headers: request.headers, body: request.body }, handler);
+    });
+  }
+
+  /** Per-upstream counter children, made once: labels are hashed at creation, not per request. */
+  #countersOf(upstream: string) {
+    let c = this.#counters.get(upstream);
+    if (c === undefined) {
+      const { requests } = this.#metrics;
+      const byStatus = new Map<number, Counter.Internal>();
+      c = {
+        ok: requests.labels(upstream, 'ok'),
+        timeout: requests.labels(upstream, 'timeout'),
+        not_sent: requests.labels(upstream, 'connect_error'),
+        lost: requests.labels(upstream, 'connection_lost'),
+        status(status: number) {
+          let child = byStatus.get(status);
+          if (child === undefined) byStatus.set(status, (child = requests.labels(upstream, String(status))));
+          child.inc();
+        },
+      };
+      this.#counters.set(upstream, c);
+    }
+    return c;
   }
 
   #retry(reason: string): boolean {
