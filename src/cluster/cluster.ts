@@ -166,11 +166,11 @@ export class Cluster {
   }
 }
 
-/** Total of `http_requests_total` in a Prometheus text exposition. */
+/** Total of `http_requests_total` in a Prometheus text exposition, health checks and scrapes left out. */
 export function sumRequests(text: string): number {
   let total = 0;
   for (const line of text.split('\n')) {
-    if (!line.startsWith('http_requests_total')) continue;
+    if (!line.startsWith('http_requests_total') || /route="\/(healthz|readyz|metrics)"/.test(line)) continue;
     total += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
   }
   return total;
