@@ -35,6 +35,8 @@ import type { PubSubPort } from './platform/pubsub/index.js';
 import { MemoryPubSub } from './platform/pubsub/memory/index.js';
 import { MemoryTimelineStore, type TimelineStore } from './platform/timelines/index.js';
 import { RedisTimelineStore } from './platform/timelines/redis/index.js';
+import { MemoryServiceRegistry, type ServiceRegistry } from './platform/discovery/index.js';
+import { RedisServiceRegistry } from './platform/discovery/redis/index.js';
 
 export type Role = 'api' | 'worker';
 
@@ -70,6 +72,8 @@ export interface Container {
   readonly stream: Stream | undefined;
   /** Moves committed feed events from the outbox to the queue (api role only). */
   readonly outbox: OutboxRelay | undefined;
+  /** Where the api role announces itself for gateways to find (with REDIS_URL). */
+  readonly registry: ServiceRegistry | undefined;
   /** Flushes buffers, stops background work and closes every connection, in dependency order. */
   close(): Promise<void>;
 }
@@ -247,11 +251,13 @@ export async function createContainer(config: Config, options: ContainerOptions)
           clock,
         });
   outbox?.start();
+  const registry = role === 'api' && redis !== undefined ? new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` }) : undefined;
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,
-    timelines, feed, search, notifications, pubsub, stream, outbox,
+    timelines, feed, search, notifications, pubsub, stream, outbox, registry,
     async close() {
+      await registry?.close();
       await stream?.close();
       await clicks?.close();
       // Committed events reach the durable queue before it closes.
@@ -276,6 +282,8 @@ export interface EdgeContainer {
   readonly metrics: Metrics;
   readonly clock: Clock;
   readonly rateLimits: RateLimitStore;
+  /** The API instances' announcements (GATEWAY_DISCOVERY=registry): Redis with REDIS_URL, else this process's. */
+  readonly registry: ServiceRegistry;
   close(): Promise<void>;
 }
 
@@ -295,12 +303,15 @@ export function createEdgeContainer(config: Config, options: { logger?: Logger; 
         });
   const rateLimits: RateLimitStore =
     redis === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redis.open('ratelimit'), { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
+  const registry = redis === undefined ? new MemoryServiceRegistry({ clock }) : new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` });
   return {
     logger,
     metrics,
     clock,
     rateLimits,
+    registry,
     async close() {
+      await registry.close();
       await rateLimits.close();
       await redis?.close();
     },

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { createEdgeContainer } from './composition-root.js';
-import { startGateway } from './gateway/index.js';
+import { API_SERVICE, startGateway } from './gateway/index.js';
 import { startRuntime } from './runtime.js';
 import { startWorkerRuntime } from './worker/worker.runtime.js';
 
@@ -39,8 +39,16 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
       logger = runtime.container.logger;
       const behindGateway = roles.has('gateway');
       const port = behindGateway ? (config.API_PORT ?? (config.PORT === 0 ? 0 : config.PORT + 1)) : config.PORT;
-      const address = await runtime.app.listen({ host: behindGateway ? '127.0.0.1' : config.HOST, port });
+      const host = behindGateway ? '127.0.0.1' : config.HOST;
+      const address = await runtime.app.listen({ host, port });
       listeners.push({ role: 'api', app: runtime.app, address });
+      const { registry } = runtime.container;
+      if (registry !== undefined) {
+        const advertised = config.DISCOVERY_ADVERTISE ?? `${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${new URL(address).port}`;
+        const registration = await registry.register(API_SERVICE, advertised, { ttlMs: config.DISCOVERY_TTL_MS, onError: (err) => logger!.warn({ err }, 'registry renewal failed') });
+        // Out of the registry first, so that gateways stop sending before the API drains.
+        closers.unshift(() => registration.withdraw().catch((err: unknown) => logger!.warn({ err }, 'registry withdrawal failed')));
+      }
     } else if (roles.has('worker')) {
       const runtime = await startWorkerRuntime(config);
       closers.unshift(() => runtime.close());

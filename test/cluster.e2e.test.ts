@@ -65,7 +65,8 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
   }, 60_000);
 
   const gateway = () => cluster.gateway.address!;
-  const apiRequests = async () => Promise.all(cluster.apis.map(async (p) => sumRequests(await (await fetch(`${p.address}/metrics`)).text())));
+  const running = () => cluster.apis.filter((p) => p.state === 'up');
+  const apiRequests = async () => Promise.all(running().map(async (p) => sumRequests(await (await fetch(`${p.address}/metrics`)).text())));
 
   it('serves the API through the gateway, and the worker process stores the clicks', async () => {
     const created = await fetch(`${gateway()}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'https://example.com/through-the-gateway' }) });
@@ -139,12 +140,29 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     expect(results.postsFailed).toBeLessThanOrEqual(1);
   }, 60_000);
 
+  it('adds an API process that announces itself, and drops it when it stops', async () => {
+    const extra = await cluster.addApi();
+    const upstream = new URL(extra.address!).host;
+    const inPool = async () => (await (await fetch(`${gateway()}/metrics`)).text()).includes(`gateway_upstream_healthy{upstream="${upstream}"} 1`);
+    expect(await waitFor(inPool, { timeoutMs: 10_000, intervalMs: 100 })).toBe(true);
+    const served = async () => sumRequests(await (await fetch(`${extra.address}/metrics`)).text());
+    await Promise.all(Array.from({ length: 6 }, async () => {
+      for (let i = 0; i < 20; i++) expect((await fetch(`${gateway()}/api/v1/users/nobody`)).status).toBe(404);
+    }));
+    expect(await served()).toBeGreaterThan(10);
+    // A graceful stop withdraws it from the registry: requests keep succeeding meanwhile.
+    const stopping = extra.kill('SIGTERM');
+    for (let i = 0; i < 30; i++) expect((await fetch(`${gateway()}/api/v1/users/nobody`)).status).toBe(404);
+    await stopping;
+    expect(await waitFor(async () => !(await (await fetch(`${gateway()}/metrics`)).text()).includes(`gateway_upstream_healthy{upstream="${upstream}"}`), { timeoutMs: 10_000, intervalMs: 100 })).toBe(true);
+  }, 60_000);
+
   it('works the same behind a real nginx with the generated configuration', async () => {
     if (!existsSync(NGINX)) return;
     const dir = tempDataDir();
     mkdirSync(join(dir, 'tmp'));
     const port = await freePort();
-    const upstreams = cluster.apis.map((p) => {
+    const upstreams = running().map((p) => {
       const u = new URL(p.address!);
       return { address: u.host, host: u.hostname, port: Number(u.port), weight: 1, backup: false };
     });

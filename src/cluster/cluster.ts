@@ -74,6 +74,17 @@ export class Cluster {
     return this.processes.filter((p) => p.role === 'api');
   }
 
+  /** Starts one more API process (scaling out): it announces itself, and the gateway adds it. */
+  async addApi(): Promise<ClusterProcess> {
+    const template = this.apis[0]!;
+    const n = this.apis.length + 1;
+    const p = new ClusterProcess(`api-${n}`, 'api', { ...template.env, PORT: '0', WORKER_ID: String(n) }, template.logFile?.replace(/api-1\.log$/, `api-${n}.log`));
+    this.processes.push(p);
+    p.env.PORT = new URL(await p.start()).port;
+    this.#supervise(p);
+    return p;
+  }
+
   async #start(onProgress: (line: string) => void): Promise<void> {
     const { basePort, apis, workers, env } = this.#options;
     const dataDir = resolve(this.#options.dataDir);
@@ -103,7 +114,8 @@ export class Cluster {
     await launch(apiProcesses[0]!);
     await Promise.all([...apiProcesses.slice(1), ...workerProcesses].map(launch));
     const upstreams = apiProcesses.map((p) => new URL(p.address!).host).join(',');
-    const gateway = make('gateway', 'gateway', { PORT: port(0), GATEWAY_UPSTREAMS: upstreams, ...this.#options.gatewayEnv });
+    // The gateway follows the registry the APIs announce themselves in; the list is its fallback.
+    const gateway = make('gateway', 'gateway', { PORT: port(0), GATEWAY_DISCOVERY: 'registry', GATEWAY_UPSTREAMS: upstreams, ...this.#options.gatewayEnv });
     await launch(gateway);
   }
 

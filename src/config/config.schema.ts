@@ -29,6 +29,9 @@ export const ConfigSchema = Type.Object({
   API_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of the api role when the gateway shares its process (default PORT+1, on 127.0.0.1).' })),
 
   GATEWAY_UPSTREAMS: Type.String({ default: '', description: 'The API pool behind the gateway: comma-separated `host:port [weight=N] [backup]`; empty: the api role of this process.' }),
+  GATEWAY_DISCOVERY: Type.Union([Type.Literal('static'), Type.Literal('registry')], { default: 'static', description: 'static: the pool is GATEWAY_UPSTREAMS. registry: the API instances that announce themselves (in Redis with REDIS_URL), checked every second; GATEWAY_UPSTREAMS is the fallback while the registry is empty or unreachable.' }),
+  DISCOVERY_ADVERTISE: Type.Optional(Type.String({ pattern: '^(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]+):\\d{1,5}$', description: 'host:port the api role announces in the registry (with REDIS_URL); default HOST (127.0.0.1 when listening on all interfaces) and the port it listens on.' })),
+  DISCOVERY_TTL_MS: Int(10_000, 300, 600_000, 'An announcement lives this long unless renewed (every third of it): a crashed instance leaves the registry after at most this.'),
   GATEWAY_POLICY: Type.Union(['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'consistent-hash', 'peak-ewma'].map((p) => Type.Literal(p)), { default: 'least-connections', description: 'Load-balancing policy (consistent-hash keys on the path, so that a short code is served by the same instance\'s cache).' }),
   GATEWAY_CONNECTIONS: Int(64, 1, 4_096, 'Keep-alive connections per upstream.'),
   GATEWAY_MAX_CONCURRENT: Int(0, 0, 1_000_000, 'Requests in flight per upstream at most (0: no limit); a full upstream is skipped.'),

@@ -89,21 +89,7 @@ export class UpstreamPool {
   constructor(options: UpstreamPoolOptions) {
     this.#options = options;
     const { upstreams, clock, logger, registry } = options;
-    if (upstreams.length === 0) throw new RangeError('the gateway needs at least one upstream');
-    for (const u of upstreams) {
-      this.#pools.set(
-        u.address,
-        new Pool(`http://${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`, {
-          connections: options.connections,
-          // Upstreams are ours and on a trusted network: keep connections for as long as they allow.
-          keepAliveTimeout: 30_000,
-          headersTimeout: options.timeoutMs,
-          // Streams (SSE) stay open for as long as the client listens.
-          bodyTimeout: 0,
-          connectTimeout: Math.min(options.timeoutMs, 5_000),
-        }),
-      );
-    }
+    for (const u of upstreams) this.#pools.set(u.address, this.#connect(u));
     const events = new Counter({ name: 'gateway_upstream_events_total', help: 'Health changes, ejections and readmissions per upstream.', labelNames: ['upstream', 'event'], registers: [registry] });
     this.balancer = new Balancer(
       upstreams.map((u) => ({ id: u.address, weight: u.weight, backup: u.backup })),
@@ -147,6 +133,8 @@ export class UpstreamPool {
       labelNames: ['upstream'],
       registers: [registry],
       collect() {
+        // Upstreams come and go (discovery): only the current ones are reported.
+        this.reset();
         const now = clock.now();
         for (const s of snapshot()) this.set({ upstream: s.id }, s.healthy && (s.ejectedUntil === undefined || s.ejectedUntil <= now) ? 1 : 0);
       },
@@ -157,6 +145,7 @@ export class UpstreamPool {
       labelNames: ['upstream'],
       registers: [registry],
       collect() {
+        this.reset();
         for (const s of snapshot()) this.set({ upstream: s.id }, s.inFlight);
       },
     });
@@ -173,6 +162,35 @@ export class UpstreamPool {
 
   start(): void {
     this.#checker.start();
+  }
+
+  /** The upstreams now (service discovery): new ones are connected, gone ones closed once their requests end. */
+  setUpstreams(upstreams: readonly UpstreamConfig[]): void {
+    const wanted = new Map(upstreams.map((u) => [u.address, u]));
+    for (const [address, u] of wanted) if (!this.#pools.has(address)) this.#pools.set(address, this.#connect(u));
+    this.balancer.update(upstreams.map((u) => ({ id: u.address, weight: u.weight, backup: u.backup })));
+    this.#checker.setTargets([...wanted.keys()]);
+    for (const [address, pool] of this.#pools) {
+      if (wanted.has(address)) continue;
+      this.#pools.delete(address);
+      void pool.close().catch(() => {});
+    }
+  }
+
+  get upstreams(): string[] {
+    return [...this.#pools.keys()];
+  }
+
+  #connect(u: UpstreamConfig): Pool {
+    return new Pool(`http://${u.host.includes(':') ? `[${u.host}]` : u.host}:${u.port}`, {
+      connections: this.#options.connections,
+      // Upstreams are ours and on a trusted network: keep connections for as long as they allow.
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.#options.timeoutMs,
+      // Streams (SSE) stay open for as long as the client listens.
+      bodyTimeout: 0,
+      connectTimeout: Math.min(this.#options.timeoutMs, 5_000),
+    });
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,2 @@
+export type { ServiceRegistry, Registration } from './discovery.port.js';
+export { MemoryServiceRegistry } from './memory/index.js';

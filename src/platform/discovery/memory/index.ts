@@ -1,0 +1,1 @@
+export { MemoryServiceRegistry, MemoryRegistryStore } from './memory-registry.js';

@@ -1,0 +1,1 @@
+export { RedisServiceRegistry } from './redis-registry.js';
