@@ -31,6 +31,7 @@ import { RedisCacheAdapter } from './platform/cache/redis/index.js';
 import { RedisPubSub } from './platform/pubsub/redis/index.js';
 import { RedisClients } from './platform/redis/index.js';
 import { PostgresDatabase } from './platform/sql/postgres/index.js';
+import { ReplicatedDatabase } from './platform/sql/replicas/index.js';
 import type { PubSubPort } from './platform/pubsub/index.js';
 import { MemoryPubSub } from './platform/pubsub/memory/index.js';
 import { MemoryTimelineStore, type TimelineStore } from './platform/timelines/index.js';
@@ -106,19 +107,34 @@ export async function createContainer(config: Config, options: ContainerOptions)
     onConnection({ service, client, state });
   };
 
-  const sql: SqlDatabase<unknown> =
-    config.DATABASE_URL === undefined
-      ? new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS })
-      : new PostgresDatabase({
-          connectionString: config.DATABASE_URL,
-          schema: config.DATABASE_SCHEMA,
-          poolSize: config.DATABASE_POOL_SIZE,
-          onError: (err: Error) => {
-            logger.warn({ err }, 'database connection error');
-            connectionState('postgres', 'pool', 'lost');
-          },
-          onConnect: () => connectionState('postgres', 'pool', 'up'),
-        });
+  const postgres = (url: string, client: string) =>
+    new PostgresDatabase({
+      connectionString: url,
+      schema: config.DATABASE_SCHEMA,
+      poolSize: config.DATABASE_POOL_SIZE,
+      onError: (err: Error) => {
+        logger.warn({ err, client }, 'database connection error');
+        connectionState('postgres', client, 'lost');
+      },
+      onConnect: () => connectionState('postgres', client, 'up'),
+    });
+  let sql: SqlDatabase<unknown> =
+    config.DATABASE_URL === undefined ? new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS }) : postgres(config.DATABASE_URL, 'pool');
+  let replicated: ReplicatedDatabase | undefined;
+  if (config.replicaUrls.length > 0) {
+    replicated = new ReplicatedDatabase({
+      primary: sql,
+      replicas: config.replicaUrls.map((url) => ({ name: new URL(url).host, database: postgres(url, `replica:${new URL(url).host}`) })),
+      readYourWritesMs: config.DATABASE_READ_YOUR_WRITES_MS,
+      maxLagMs: config.DATABASE_REPLICA_MAX_LAG_MS,
+      probeIntervalMs: config.DATABASE_REPLICA_PROBE_MS,
+      onReplicaChange: (s) => logger.info({ replica: s.name, state: s.state, lagMs: s.lagMs, err: s.error }, 'replica state'),
+    });
+    // Until the first probe answers, reads go to the primary.
+    await replicated.refresh();
+    registerReplicaGauges(metrics, replicated);
+    sql = replicated;
+  }
   if (role === 'api') {
     const { dialect } = sql;
     await sql.migrate({
@@ -185,7 +201,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       poolLowWatermark: config.KEY_POOL_LOW_WATERMARK,
     },
   });
-  const analytics = createAnalytics({ sql, clock });
+  const analytics = createAnalytics({ sql, reads: replicated?.readView(), clock });
 
   const timelines: TimelineStore =
     redisFor === undefined
@@ -331,6 +347,41 @@ export function openQueue(config: Config, logger: Logger): QueuePort {
     visibilityTimeoutMs: config.QUEUE_VISIBILITY_TIMEOUT_MS,
     pollIntervalMs: config.QUEUE_POLL_INTERVAL_MS,
     onError,
+  });
+}
+
+/** Replica lag and state, read at scrape time from the router's last probe. */
+function registerReplicaGauges(metrics: Metrics, replicated: ReplicatedDatabase): void {
+  new Gauge({
+    name: 'db_replica_lag_seconds',
+    help: 'How far each read replica is behind the primary (from WAL positions; an upper bound by one probe interval).',
+    labelNames: ['replica'],
+    registers: [metrics.registry],
+    collect() {
+      for (const r of replicated.status().replicas) if (r.lagMs !== undefined) this.set({ replica: r.name }, r.lagMs / 1000);
+    },
+  });
+  new Gauge({
+    name: 'db_replica_up',
+    help: '1 when reads may go to the replica (reachable, a standby, within the lag bound).',
+    labelNames: ['replica'],
+    registers: [metrics.registry],
+    collect() {
+      for (const r of replicated.status().replicas) this.set({ replica: r.name }, r.state === 'up' ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'db_reads',
+    help: 'Routed reads since start: on a replica, on the primary after the caller wrote, on the primary for want of a replica, retried on the primary.',
+    labelNames: ['target'],
+    registers: [metrics.registry],
+    collect() {
+      const reads = replicated.status().reads;
+      this.set({ target: 'replica' }, reads.replica);
+      this.set({ target: 'primary_after_write' }, reads.primaryAfterWrite);
+      this.set({ target: 'primary_fallback' }, reads.primaryFallback);
+      this.set({ target: 'retried' }, reads.retriedOnPrimary);
+    },
   });
 }
 

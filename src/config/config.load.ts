@@ -110,6 +110,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const origin of corsOrigins) {
     if (origin === '*' || !URL.canParse(origin) || new URL(origin).origin !== origin) problems.push(`CORS_ORIGINS: "${origin}" is not an origin like https://app.example.com (no path, no wildcard)`);
   }
+  const replicaUrls = splitList(input.DATABASE_REPLICA_URLS);
+  for (const url of replicaUrls) if (!/^postgres(ql)?:\/\//.test(url) || !URL.canParse(url)) problems.push(`DATABASE_REPLICA_URLS: "${url}" is not a postgres:// URL`);
+  if (replicaUrls.length > 0 && input.DATABASE_URL === undefined) problems.push('DATABASE_REPLICA_URLS: replicas need DATABASE_URL (their primary)');
+  if (replicaUrls.length > 0 && input.DATABASE_READ_YOUR_WRITES_MS > 0 && input.DATABASE_REPLICA_MAX_LAG_MS >= input.DATABASE_READ_YOUR_WRITES_MS) {
+    problems.push('DATABASE_REPLICA_MAX_LAG_MS: must be below DATABASE_READ_YOUR_WRITES_MS, or a writer could read from a replica that has not got its write');
+  }
   const roles = new Set(splitList(input.ROLES) as ProcessRole[]);
   const gatewayUpstreams = parseUpstreams(input.GATEWAY_UPSTREAMS, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -121,6 +127,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustedOrigins: [...new Set([new URL(publicUrl).origin, ...corsOrigins])],
     trustedProxies: splitList(input.TRUST_PROXY),
     reservedWords: splitList(input.LINK_RESERVED_WORDS).map((w) => w.toLowerCase()),
+    replicaUrls,
     roles,
     gatewayUpstreams,
   };

@@ -53,6 +53,10 @@ export const ConfigSchema = Type.Object({
   DATABASE_URL: Type.Optional(Type.String({ pattern: '^postgres(ql)?://', description: 'PostgreSQL for every module\'s tables (`postgres://user@host:5432/db`); unset: SQLite files under DATA_DIR.' })),
   DATABASE_SCHEMA: Type.Optional(Type.String({ pattern: '^[a-z_][a-z0-9_]{0,62}$', description: 'PostgreSQL schema holding the tables (created if missing); default the server\'s search_path.' })),
   DATABASE_POOL_SIZE: Int(10, 1, 500, 'Connections per process to DATABASE_URL.'),
+  DATABASE_REPLICA_URLS: Type.String({ default: '', description: 'Comma-separated `postgres://` URLs of streaming standbys of DATABASE_URL (`scripts/pg-replica.sh start` makes one on this machine); reads that allow it go to them, the rest to the primary.' }),
+  DATABASE_READ_YOUR_WRITES_MS: Int(5_000, 0, 600_000, 'After a caller writes, its reads go to the primary for this long (per process; 0: off).'),
+  DATABASE_REPLICA_MAX_LAG_MS: Int(2_000, 0, 600_000, 'Replicas further behind than this are not read from (must be below DATABASE_READ_YOUR_WRITES_MS).'),
+  DATABASE_REPLICA_PROBE_MS: Int(500, 50, 60_000, 'How often each replica\'s health and lag are measured.'),
   REDIS_URL: Type.Optional(Type.String({ pattern: '^rediss?://', description: 'Redis for shared state: the link cache (behind an in-process near cache), home timelines, rate-limit counters, pub/sub; unset keeps everything in process.' })),
   AMQP_PREFIX: Type.String({ default: 'blueprint', pattern: '^[A-Za-z0-9_.-]{1,64}$', description: 'First part of every RabbitMQ queue and exchange name, so that deployments can share a broker.' }),
   AMQP_URL: Type.Optional(Type.String({ pattern: '^amqps?://', description: 'RabbitMQ for the queues (click events, feed events); unset: a durable SQLite queue under DATA_DIR.' })),
@@ -155,6 +159,8 @@ export type Config = Readonly<
     trustedProxies: readonly string[];
     /** Parsed LINK_RESERVED_WORDS. */
     reservedWords: readonly string[];
+    /** Parsed DATABASE_REPLICA_URLS. */
+    replicaUrls: readonly string[];
     /** Parsed ROLES. */
     roles: ReadonlySet<ProcessRole>;
     /** Parsed GATEWAY_UPSTREAMS. */

@@ -85,4 +85,19 @@ describe('loadConfig', () => {
     expect(problems({ GATEWAY_UPSTREAMS: 'a:1 backup' })).toEqual(['GATEWAY_UPSTREAMS: every upstream is a backup; mark at least one as primary']);
     expect(problems({ GATEWAY_UPSTREAMS: 'a:70000' })[0]).toMatch(/is not host:port/);
   });
+  it('checks read replicas against their primary and the read-your-writes window', () => {
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).problems;
+      }
+    };
+    const primary = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
+    expect(loadConfig({ ...primary, DATABASE_REPLICA_URLS: 'postgres://postgres@127.0.0.1:5433/test, postgres://r2:5432/test' }).replicaUrls).toEqual(['postgres://postgres@127.0.0.1:5433/test', 'postgres://r2:5432/test']);
+    expect(problems({ DATABASE_REPLICA_URLS: 'postgres://r1/test' })).toEqual(['DATABASE_REPLICA_URLS: replicas need DATABASE_URL (their primary)']);
+    expect(problems({ ...primary, DATABASE_REPLICA_URLS: 'mysql://r1/test' })).toEqual(['DATABASE_REPLICA_URLS: "mysql://r1/test" is not a postgres:// URL']);
+    expect(problems({ ...primary, DATABASE_REPLICA_URLS: 'postgres://r1/test', DATABASE_REPLICA_MAX_LAG_MS: '5000' })[0]).toMatch(/^DATABASE_REPLICA_MAX_LAG_MS: must be below DATABASE_READ_YOUR_WRITES_MS/);
+  });
 });

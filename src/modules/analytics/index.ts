@@ -20,13 +20,16 @@ export type { Stats } from './stats.service.js';
 
 export interface AnalyticsDeps {
   sql: SqlDatabase<unknown>;
+  /** Where the stats are read, when that is not `sql` (read replicas). */
+  reads?: SqlDatabase<unknown> | undefined;
   clock: Clock;
 }
 
 /** The analytics module: click recording (API side), click storage (worker side) and stats. */
 export function createAnalytics(deps: AnalyticsDeps) {
   const repository = new AnalyticsRepository(tablesOf<AnalyticsTables>(deps.sql));
-  const stats = new StatsService(repository, deps.clock);
+  // Reports tolerate a replica's bounded lag: with read replicas they are read there.
+  const stats = new StatsService(deps.reads === undefined ? repository : new AnalyticsRepository(tablesOf<AnalyticsTables>(deps.reads)), deps.clock);
   return {
     stats,
     routes: statsRoutes,

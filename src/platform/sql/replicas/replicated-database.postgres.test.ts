@@ -124,6 +124,10 @@ describe.runIf(unavailable === undefined || servicesRequired)(label, () => {
     expect(await onReplica(router.writer().db)).toBe(false);
     expect(await router.write((db) => onReplica(db))).toBe(false);
     expect(router.status().reads).toMatchObject({ replica: 3, primaryFallback: 0 });
+    // Code that knows only the SqlDatabase port reads through a view routed the same way.
+    const view = router.readView();
+    expect(await onReplica(view.db)).toBe(true);
+    await expect(view.migrate({})).rejects.toThrow(/primary/);
   });
 
   it('reads a writer\'s key from the primary within the window, from the replica after it', async () => {

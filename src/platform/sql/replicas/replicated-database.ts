@@ -123,6 +123,25 @@ export class ReplicatedDatabase<DB = unknown> implements SqlDatabase<DB> {
   }
 
   /**
+   * A database whose every query is routed as `reader()` routes (no consistency key): for reads
+   * that tolerate the replicas' bounded lag, such as reports, handed to code that only knows the
+   * SqlDatabase port. Migrations are the primary's business, not the view's.
+   */
+  readView(): SqlDatabase<DB> {
+    const reader = () => this.reader();
+    return {
+      dialect: this.dialect,
+      get db() {
+        return reader().db;
+      },
+      isUniqueViolation: (error) => this.isUniqueViolation(error),
+      migrate: () => Promise.reject(new Error('a read view does not migrate: run migrations on the primary')),
+      ping: () => this.ping(),
+      close: async () => {},
+    };
+  }
+
+  /**
    * The primary, for writes and transactions; notes that `consistencyKey` (if given) writes now.
    * The window starts here, before the commit: a write that may take longer than
    * `readYourWritesMs - maxLagMs` to commit goes through {@link write}, or calls this again after.
