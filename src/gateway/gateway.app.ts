@@ -13,6 +13,7 @@ import { lazyChildLoggerFactory } from '../observability/lazy-child-logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../platform/clock/index.js';
 import type { RateLimitStore } from '../platform/ratelimit/index.js';
+import { AppError } from '../shared/errors/index.js';
 import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLookup } from './response-cache.js';
 import { ProxySink, type UpstreamHeaders } from './proxy-sink.js';
 import type { ClientState, UpstreamPool } from './upstream-pool.js';
@@ -125,7 +126,9 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
       await sink.done.catch(() => {});
       return reply;
     }
-    await sink.done;
+    await sink.done.catch((error: unknown) => {
+      throw new AppError('upstream_unreachable', 502, 'The API connection broke during the answer', { cause: error });
+    });
     if (revalidating && sink.status === 304) {
       cache!.refresh(stored!, ResponseCache.freshnessMs(200, sink.headers));
       cacheResults.inc({ result: 'revalidated' });
