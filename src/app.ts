@@ -12,6 +12,7 @@ import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
 import { securityHeaders } from './http/security-headers.js';
 import { tlsOptions } from './http/tls.js';
+import { registerTracing } from './http/tracing.plugin.js';
 
 export interface AppOptions {
   checks: Record<string, ReadinessCheck>;
@@ -42,6 +43,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
 
   const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
   const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
+  registerTracing(app, container.tracing);
   registerErrorHandlers(app);
   registerAuthentication(app, accounts);
   if (container.rateLimits !== undefined) {

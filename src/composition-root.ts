@@ -5,6 +5,8 @@ import { Gauge } from 'prom-client';
 import type { Config } from './config/index.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics, type ConnectionEvent } from './observability/metrics.js';
+import { createTracing, type Tracing } from './observability/tracing.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { systemClock, type Clock } from './platform/clock/index.js';
 import { SnowflakeIdGenerator, MAX_WORKER_ID, type IdGenerator } from './platform/ids/index.js';
 import type { CachePort } from './platform/cache/index.js';
@@ -75,6 +77,8 @@ export interface Container {
   readonly outbox: OutboxRelay | undefined;
   /** Where the api role announces itself for gateways to find (with REDIS_URL). */
   readonly registry: ServiceRegistry | undefined;
+  /** Spans, exported when a collector is configured. */
+  readonly tracing: Tracing;
   /** Flushes buffers, stops background work and closes every connection, in dependency order. */
   close(): Promise<void>;
 }
@@ -85,6 +89,8 @@ export interface ContainerOptions {
   clock?: Clock;
   /** Where connection state changes go (default: this container's metrics; a worker thread sends them to the main thread's). */
   onConnection?: (event: ConnectionEvent) => void;
+  /** Where spans go instead of OTEL_EXPORTER_OTLP_ENDPOINT (tests). */
+  spanExporter?: SpanExporter;
 }
 
 /**
@@ -267,11 +273,12 @@ export async function createContainer(config: Config, options: ContainerOptions)
           clock,
         });
   outbox?.start();
+  const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? `blueprint-${[...config.roles].join('-')}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   const registry = role === 'api' && redis !== undefined ? new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` }) : undefined;
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,
-    timelines, feed, search, notifications, pubsub, stream, outbox, registry,
+    timelines, feed, search, notifications, pubsub, stream, outbox, registry, tracing,
     async close() {
       await registry?.close();
       await stream?.close();
@@ -288,6 +295,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       await pubsub.close();
       await redis?.close();
       await sql.close();
+      await tracing.close();
     },
   };
 }
@@ -300,10 +308,11 @@ export interface EdgeContainer {
   readonly rateLimits: RateLimitStore;
   /** The API instances' announcements (GATEWAY_DISCOVERY=registry): Redis with REDIS_URL, else this process's. */
   readonly registry: ServiceRegistry;
+  readonly tracing: Tracing;
   close(): Promise<void>;
 }
 
-export function createEdgeContainer(config: Config, options: { logger?: Logger; clock?: Clock } = {}): EdgeContainer {
+export function createEdgeContainer(config: Config, options: { logger?: Logger; clock?: Clock; spanExporter?: SpanExporter } = {}): EdgeContainer {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { buffered: true });
   const metrics = new Metrics({ defaultMetrics: true });
   const clock = options.clock ?? systemClock;
@@ -319,6 +328,7 @@ export function createEdgeContainer(config: Config, options: { logger?: Logger; 
         });
   const rateLimits: RateLimitStore =
     redis === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redis.open('ratelimit'), { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
+  const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? 'blueprint-gateway', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   const registry = redis === undefined ? new MemoryServiceRegistry({ clock }) : new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` });
   return {
     logger,
@@ -326,7 +336,9 @@ export function createEdgeContainer(config: Config, options: { logger?: Logger; 
     clock,
     rateLimits,
     registry,
+    tracing,
     async close() {
+      await tracing.close();
       await registry.close();
       await rateLimits.close();
       await redis?.close();

@@ -19,6 +19,8 @@ export const ConfigSchema = Type.Object({
     default: 'errors',
     description: 'Access log lines (method, route, status, duration, request id): for every request, only for 4xx/5xx and slow ones, or none. Metrics count every request either way.',
   }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: Type.Optional(Type.String({ format: 'uri', pattern: '^https?://', description: 'OpenTelemetry collector (OTLP/HTTP, e.g. http://127.0.0.1:4318): spans of requests, upstream attempts and queue messages are exported there, and logs carry the trace id; unset: no tracing (W3C traceparent headers still pass through).' })),
+  OTEL_SERVICE_NAME: Type.Optional(Type.String({ minLength: 1, description: 'service.name of exported spans (default blueprint-<roles>).' })),
   ACCESS_LOG_SLOW_MS: Int(1_000, 0, 600_000, 'With ACCESS_LOG=errors, also log requests slower than this.'),
   TRUST_PROXY: Type.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty trusts none.' }),
   BODY_LIMIT_BYTES: Int(65_536, 1_024, 10_485_760, 'Largest request body accepted (413 beyond).'),

@@ -9,6 +9,8 @@ import { registerRequestContext } from '../http/request-context.plugin.js';
 import { requestIdOf } from '../http/request-id.js';
 import { securityHeaders } from '../http/security-headers.js';
 import { tlsOptions } from '../http/tls.js';
+import { registerTracing } from '../http/tracing.plugin.js';
+import type { Tracing } from '../observability/tracing.js';
 import { lazyChildLoggerFactory } from '../observability/lazy-child-logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../platform/clock/index.js';
@@ -25,6 +27,7 @@ export interface GatewayAppOptions {
   clock: Clock;
   pool: UpstreamPool;
   rateLimits: RateLimitStore | undefined;
+  tracing: Tracing;
   isDraining: () => boolean;
 }
 
@@ -54,6 +57,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
 
   const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
   const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
+  registerTracing(app, options.tracing);
   registerErrorHandlers(app);
   const edgePolicies = config.rateLimits.filter((p) => p.routes === 'all');
   if (options.rateLimits !== undefined && edgePolicies.length > 0) {
@@ -111,6 +115,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
           body: Buffer.isBuffer(request.body) ? request.body : undefined,
           hashKey: hashByPath ? request.url.split('?', 1)[0]! : request.ip,
           client,
+          span: request.span,
         },
         sink,
       );

@@ -49,9 +49,10 @@ export async function startGateway(config: Config, edge: EdgeContainer, fallback
     clock: edge.clock,
     logger: edge.logger,
     registry: edge.metrics.registry,
+    tracing: edge.tracing,
   });
   let draining = false;
-  const app = await buildGatewayApp({ config, logger: edge.logger, metrics: edge.metrics, clock: edge.clock, pool, rateLimits: edge.rateLimits, isDraining: () => draining });
+  const app = await buildGatewayApp({ config, logger: edge.logger, metrics: edge.metrics, clock: edge.clock, pool, rateLimits: edge.rateLimits, tracing: edge.tracing, isDraining: () => draining });
   await app.ready();
   pool.start();
   // The registry when it names instances, the fixed list while it is empty or unreachable.

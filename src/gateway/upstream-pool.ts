@@ -7,6 +7,7 @@ import { Balancer, type BalancerPolicyName, type Lease } from '../platform/balan
 import type { Clock } from '../platform/clock/index.js';
 import { CircuitBreaker, decorrelatedJitter, HealthChecker, isIdempotent, RetryBudget, type DelaySequence } from '../platform/resilience/index.js';
 import { AppError } from '../shared/errors/index.js';
+import type { Span, Tracing } from '../observability/tracing.js';
 
 export interface UpstreamPoolOptions {
   upstreams: readonly UpstreamConfig[];
@@ -23,6 +24,7 @@ export interface UpstreamPoolOptions {
   clock: Clock;
   logger: Logger;
   registry: Registry;
+  tracing?: Tracing;
 }
 
 export interface ForwardRequest {
@@ -34,6 +36,8 @@ export interface ForwardRequest {
   hashKey: string;
   /** Whether the client went away (then the upstream request is abandoned). */
   client: ClientState;
+  /** The request's span: each attempt is a child span, whose traceparent the upstream receives. */
+  span?: Span | undefined;
 }
 
 /** Set by the caller when the client disconnects; cheaper per request than an AbortController. */
@@ -255,7 +259,18 @@ export class UpstreamPool {
       let discarding = false;
       let failedStatus = false;
       let latencyMs: number | undefined;
+      const tracing = this.#options.tracing;
+      const span = request.span === undefined || tracing === undefined ? undefined : tracing.startChild(`${request.method} ${lease.upstream}`, 'client', request.span);
+      if (span !== undefined) {
+        span.setAttribute('server.address', lease.upstream);
+        request.headers.traceparent = tracing!.traceparent(span);
+      }
+      let status = 0;
       const finish = (ok: boolean) => {
+        if (span !== undefined) {
+          if (status > 0) span.setAttribute('http.response.status_code', status);
+          tracing!.end(span, !ok);
+        }
         request.client.onGone = undefined;
         lease.done({ ok, latencyMs: latencyMs ?? performance.now() - started });
       };
@@ -264,7 +279,8 @@ export class UpstreamPool {
           if (request.client.gone) controller.abort(new Error('client went away'));
           else request.client.onGone = () => controller.abort(new Error('client went away'));
         },
-        onResponseStart(controller, status, headers) {
+        onResponseStart(controller, answered, headers) {
+          status = answered;
           latencyMs = performance.now() - started;
           failedStatus = status >= 500;
           if (failedStatus && retryStatuses && RETRY_STATUSES.has(status)) {

@@ -36,7 +36,7 @@ export function registerRequestContext(
     const seconds = reply.elapsedTime / 1000;
     metrics.observeHttp(request.method, route, reply.statusCode, seconds);
     if (mode === 'all' || (mode === 'errors' && (reply.statusCode >= 400 || reply.elapsedTime >= slowMs))) {
-      request.log.info({ method: request.method, route, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 }, 'request');
+      request.log.info({ method: request.method, route, path: request.url.split('?', 1)[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100, traceId: request.span?.spanContext().traceId }, 'request');
     }
     for (const observe of observers) observe(request, reply);
     done();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import type { Clock } from '../../src/platform/clock/index.js';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { startRuntime, type Runtime } from '../../src/runtime.js';
 
 export interface TestApp {
@@ -22,7 +23,7 @@ export function tempDataDir(): string {
  * Starts the real runtime on a temporary data directory, quiet, with consumers inline, fast
  * flushes and no rate limits unless the test says otherwise.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { dataDir?: string; clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { dataDir?: string; clock?: Clock; spanExporter?: SpanExporter } = {}): Promise<TestApp> {
   const dataDir = options.dataDir ?? tempDataDir();
   const config = loadConfig({
     DATA_DIR: dataDir,
@@ -38,7 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     RATE_LIMIT_PROBE: 'off',
     ...env,
   });
-  const runtime = await startRuntime(config, options.clock ? { clock: options.clock } : {});
+  const runtime = await startRuntime(config, { ...(options.clock ? { clock: options.clock } : {}), ...(options.spanExporter ? { spanExporter: options.spanExporter } : {}) });
   return {
     runtime,
     config,

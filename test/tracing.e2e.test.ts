@@ -1,0 +1,63 @@
+import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEdgeContainer } from '../src/composition-root.js';
+import { loadConfig } from '../src/config/index.js';
+import { startGateway, type Gateway } from '../src/gateway/index.js';
+import { createLogger } from '../src/observability/logger.js';
+import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
+
+/**
+ * W3C Trace Context across the gateway and the API: the client's traceparent is the root, the
+ * gateway's request span its child, each upstream attempt the gateway's child, and the API's
+ * request span the attempt's child, all in one trace, exported (here, in memory).
+ */
+describe('tracing: gateway -> API', () => {
+  const apiSpans = new InMemorySpanExporter();
+  const gatewaySpans = new InMemorySpanExporter();
+  let api: TestApp;
+  let gateway: Gateway;
+  let base: string;
+
+  beforeAll(async () => {
+    api = await startTestApp({}, { spanExporter: apiSpans });
+    const upstream = new URL(await api.runtime.app.listen({ host: '127.0.0.1', port: 0 })).host;
+    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_GLOBAL: 'off', GATEWAY_UPSTREAMS: upstream });
+    gateway = await startGateway(config, createEdgeContainer(config, { logger: createLogger('silent', { buffered: false }), spanExporter: gatewaySpans }));
+    base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await gateway?.close();
+    await api?.close();
+  });
+
+  const parentOf = (span: ReadableSpan) => span.parentSpanContext?.spanId;
+
+  it('makes one trace of the client, the gateway, its attempt and the API', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const clientSpanId = '00f067aa0ba902b7';
+    const response = await fetch(`${base}/api/v1/users/nobody`, { headers: { traceparent: `00-${traceId}-${clientSpanId}-01` } });
+    expect(response.status).toBe(404);
+    expect(await waitFor(() => apiSpans.getFinishedSpans().length > 0 && gatewaySpans.getFinishedSpans().length >= 2)).toBe(true);
+    const edge = gatewaySpans.getFinishedSpans().find((s) => s.name === 'GET /*')!;
+    const attempt = gatewaySpans.getFinishedSpans().find((s) => s.name.startsWith('GET 127.0.0.1:'))!;
+    const served = apiSpans.getFinishedSpans().find((s) => s.name === 'GET /api/v1/users/:username' || s.name.startsWith('GET /api/v1/users/'))!;
+    for (const span of [edge, attempt, served]) expect(span.spanContext().traceId).toBe(traceId);
+    expect(parentOf(edge)).toBe(clientSpanId);
+    expect(parentOf(attempt)).toBe(edge.spanContext().spanId);
+    expect(parentOf(served)).toBe(attempt.spanContext().spanId);
+    expect(served.attributes['http.response.status_code']).toBe(404);
+    expect(attempt.attributes['http.response.status_code']).toBe(404);
+  });
+
+  it('starts a trace when the client sends none, and ignores a malformed traceparent', async () => {
+    gatewaySpans.reset();
+    apiSpans.reset();
+    await fetch(`${base}/api/v1/users/nobody`, { headers: { traceparent: 'not-a-traceparent' } });
+    expect(await waitFor(() => apiSpans.getFinishedSpans().length > 0 && gatewaySpans.getFinishedSpans().length >= 2)).toBe(true);
+    const edge = gatewaySpans.getFinishedSpans().find((s) => s.name === 'GET /*')!;
+    expect(edge.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(edge.spanContext().traceId).not.toBe('0'.repeat(32));
+    expect(parentOf(edge)).toBeUndefined();
+    expect(apiSpans.getFinishedSpans()[0]!.spanContext().traceId).toBe(edge.spanContext().traceId);
+  });
+});
