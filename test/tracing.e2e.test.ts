@@ -5,6 +5,7 @@ import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';
 import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
+import { bearer, signUp } from './helpers/users.js';
 
 /**
  * W3C Trace Context across the gateway and the API: the client's traceparent is the root, the
@@ -53,11 +54,28 @@ describe('tracing: gateway -> API', () => {
     gatewaySpans.reset();
     apiSpans.reset();
     await fetch(`${base}/api/v1/users/nobody`, { headers: { traceparent: 'not-a-traceparent' } });
-    expect(await waitFor(() => apiSpans.getFinishedSpans().length > 0 && gatewaySpans.getFinishedSpans().length >= 2)).toBe(true);
+    expect(await waitFor(() => apiSpans.getFinishedSpans().some((s) => s.name.startsWith('GET /api/v1/users/')) && gatewaySpans.getFinishedSpans().length >= 2)).toBe(true);
     const edge = gatewaySpans.getFinishedSpans().find((s) => s.name === 'GET /*')!;
     expect(edge.spanContext().traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(edge.spanContext().traceId).not.toBe('0'.repeat(32));
     expect(parentOf(edge)).toBeUndefined();
-    expect(apiSpans.getFinishedSpans()[0]!.spanContext().traceId).toBe(edge.spanContext().traceId);
+    expect(apiSpans.getFinishedSpans().find((s) => s.name.startsWith('GET /api/v1/users/'))!.spanContext().traceId).toBe(edge.spanContext().traceId);
+  });
+  it('continues the trace through the outbox and the queue into each consumer', async () => {
+    const { token } = await signUp(api, 'tracer');
+    apiSpans.reset();
+    const traceId = '0af7651916cd43dd8448eb211c80319c';
+    const posted = await fetch(`${base}/api/v1/tweets`, {
+      method: 'POST',
+      headers: { ...bearer(token), 'content-type': 'application/json', traceparent: `00-${traceId}-b7ad6b7169203331-01` },
+      body: JSON.stringify({ text: 'traced all the way #tracing' }),
+    });
+    expect(posted.status).toBe(201);
+    const consumed = () => apiSpans.getFinishedSpans().filter((s) => s.name.startsWith('consume ') && s.spanContext().traceId === traceId);
+    expect(await waitFor(() => new Set(consumed().map((s) => s.name)).size === 3, { timeoutMs: 10_000 })).toBe(true);
+    const served = apiSpans.getFinishedSpans().find((s) => s.name === 'POST /api/v1/tweets')!;
+    expect(served.spanContext().traceId).toBe(traceId);
+    expect(new Set(consumed().map((s) => s.name))).toEqual(new Set(['consume feed.fanout', 'consume feed.search', 'consume feed.notifications']));
+    for (const span of consumed()) expect(parentOf(span)).toBe(served.spanContext().spanId);
   });
 });

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { runWithTraceparent } from '../observability/trace-context.js';
 import type { Span, Tracing } from '../observability/tracing.js';
 
 declare module 'fastify' {
@@ -19,7 +20,14 @@ export function registerTracing(app: FastifyInstance, tracing: Tracing): void {
     const span = tracing.startFrom(`${request.method} ${request.routeOptions.url ?? 'unmatched'}`, 'server', request.headers.traceparent);
     span?.setAttributes({ 'http.request.method': request.method, 'url.path': request.url.split('?', 1)[0]!, 'http.request.id': request.id });
     request.span = span;
-    done();
+    // What the handler starts on the request's behalf (outbox events) continues its trace.
+    if (span === undefined) done();
+    else runWithTraceparent(tracing.traceparent(span), done);
+  });
+  // Body parsing resumes from the socket's callbacks, outside that context: enter it again.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.span === undefined) done();
+    else runWithTraceparent(tracing.traceparent(request.span), done);
   });
   app.addHook('onResponse', (request, reply, done) => {
     const { span } = request;

@@ -4,6 +4,8 @@ import { publishToUser } from '../modules/stream/index.js';
 import type { Container } from '../composition-root.js';
 import { yieldToApi, type LoadSignal } from '../lib/load-signal.js';
 import { outageGate, type HandlerWrapper, type Subscription } from '../platform/queue/index.js';
+import { runWithTraceparent } from '../observability/trace-context.js';
+import type { Tracing } from '../observability/tracing.js';
 
 /**
  * Starts every queue consumer of the worker role; one `stop` for them all. With a load signal,
@@ -28,11 +30,12 @@ export function startConsumers(container: Container, registry: Registry, load?: 
       maxWaitMs: policy.maxWaitMs,
       onWait: (err) => container.logger.warn({ err }, 'consumer waits for the database to come back'),
     });
-    if (!yielding) return gated;
+    const traced = tracedHandler(container.tracing)(gated);
+    if (!yielding) return traced;
     return async (message) => {
       const ms = await yieldToApi(load, message.publishedAt, policy);
       if (ms > 0) waited.inc(ms / 1000);
-      await gated(message);
+      await traced(message);
     };
   };
   const subscriptions = [
@@ -62,6 +65,7 @@ export function startFanout(container: Container, registry: Registry): Subscript
     registers: [registry],
   });
   return feed.startFanout(queue, {
+    around: tracedHandler(container.tracing),
     // Well inside the visibility timeout, so a waiting message is never redelivered meanwhile.
     outageWaitMs: Math.floor(config.QUEUE_VISIBILITY_TIMEOUT_MS / 3),
     onOutage: (err) => logger.warn({ err }, 'fan-out waits for the timeline store or the database to come back'),
@@ -82,4 +86,25 @@ export function startFanout(container: Container, registry: Registry): Subscript
             }
           },
   });
+}
+
+/**
+ * A consumer span per delivery, child of the span that published the message (its traceparent),
+ * failed when the handler throws; what the handler publishes in turn continues the trace.
+ */
+export function tracedHandler(tracing: Tracing): HandlerWrapper {
+  if (!tracing.enabled) return (handler) => handler;
+  return (handler) => async (message) => {
+    const span = tracing.startFrom(`consume ${message.topic}`, 'consumer', message.traceparent ?? undefined)!;
+    span.setAttributes({ 'messaging.destination.name': message.topic, 'messaging.message.id': message.id, 'messaging.delivery.attempt': message.attempt });
+    let failed = false;
+    try {
+      await runWithTraceparent(tracing.traceparent(span), () => handler(message));
+    } catch (error) {
+      failed = true;
+      throw error;
+    } finally {
+      tracing.end(span, failed);
+    }
+  };
 }

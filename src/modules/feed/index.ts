@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
-import { outageGate, type QueuePort, type Subscription } from '../../platform/queue/index.js';
+import { outageGate, type HandlerWrapper, type QueuePort, type Subscription } from '../../platform/queue/index.js';
 import { GroupCommit, tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { UserDirectory } from '../accounts/index.js';
@@ -60,6 +60,8 @@ export interface FanoutOptions {
   outageWaitMs?: number | undefined;
   /** Told when a delivery starts waiting for an outage to end. */
   onOutage?: ((error: unknown) => void) | undefined;
+  /** Wraps the handler (tracing). */
+  around?: HandlerWrapper | undefined;
 }
 
 export interface Feed {
@@ -121,7 +123,7 @@ export function createFeed(deps: FeedDeps): Feed {
       });
       return queue.consume<FeedEvent>(
         FANOUT_TOPIC,
-        handleThroughOutages,
+        options.around === undefined ? handleThroughOutages : options.around(handleThroughOutages),
         { concurrency: options.concurrency ?? 4 },
       );
     },

@@ -36,7 +36,7 @@ describeEachDialect('notifications', (dialect) => {
       },
     });
     let n = 0;
-    handle = (event) => handler({ id: String(++n), topic: 'feed.notifications', key: null, payload: event, attempt: 1, publishedAt: 0 } satisfies QueueMessage<FeedEvent>);
+    handle = (event) => handler({ id: String(++n), topic: 'feed.notifications', key: null, payload: event, attempt: 1, publishedAt: 0, traceparent: null } satisfies QueueMessage<FeedEvent>);
   });
   afterEach(() => db.close());
 

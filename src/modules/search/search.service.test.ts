@@ -211,7 +211,7 @@ describeEachDialect('search', (dialect) => {
     it('keeps deleted tweets indexed until the purge delay, then the consumer purges a batch per message', async () => {
       const handle = searchConsumer({ repository, now: () => clock.now() });
       let message = 0;
-      const deliver = (payload: FeedEvent) => handle({ id: String(++message), topic: 'feed.search', key: null, payload, attempt: 1, publishedAt: clock.now() });
+      const deliver = (payload: FeedEvent) => handle({ id: String(++message), topic: 'feed.search', key: null, payload, attempt: 1, publishedAt: clock.now(), traceparent: null });
       const posts: FeedEvent[] = [];
       for (let i = 0; i < PURGE_BATCH + 4; i++) {
         posts.push({ type: 'tweet_posted', tweetId: String(500 + i), authorId: 'a1', text: `squid ${i}`, replyTo: null, replyToAuthorId: null, mentions: [], hashtags: [], createdAt: i });

@@ -1,4 +1,5 @@
 import type { Kysely, Migration } from 'kysely';
+import { currentTraceparent } from '../../observability/trace-context.js';
 import type { QueuePort } from '../queue/queue.port.js';
 import { identityColumn } from '../sql/identity-column.js';
 import type { SqlDatabase, SqlDialectName } from '../sql/sql.port.js';
@@ -10,6 +11,7 @@ export interface OutboxTable {
   key: string | null;
   payload: string;
   created_at: number;
+  traceparent: string | null;
 }
 export interface OutboxTables {
   outbox: OutboxTable;
@@ -28,6 +30,12 @@ export function outboxMigrationsFor(dialect: SqlDialectName): Record<string, Mig
           .addColumn('payload', 'text', (c) => c.notNull())
           .addColumn('created_at', 'bigint', (c) => c.notNull())
           .execute();
+      },
+    },
+    // The trace of the request that wrote the event, handed on to its consumers.
+    'outbox/0002_traceparent': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('outbox').addColumn('traceparent', 'varchar(64)').execute();
       },
     },
   };
@@ -55,7 +63,7 @@ export async function addToOutbox(trx: Kysely<any>, events: readonly OutboxEvent
   if (events.length === 0) return;
   await (trx as unknown as Kysely<OutboxTables>)
     .insertInto('outbox')
-    .values(events.map((e) => ({ topic: e.topic, key: e.key ?? null, payload: JSON.stringify(e.payload), created_at: now })))
+    .values(events.map((e) => ({ topic: e.topic, key: e.key ?? null, payload: JSON.stringify(e.payload), created_at: now, traceparent: currentTraceparent() ?? null })))
     .execute();
 }
 
@@ -133,13 +141,13 @@ export class OutboxRelay {
   async #pass(): Promise<boolean> {
     const rows = await this.#sql.db.selectFrom('outbox').selectAll().orderBy('id').limit(this.#options.batch).execute();
     if (rows.length === 0) return false;
-    const byTopic = new Map<string, { key: string | null; payload: unknown }[]>();
+    const byTopic = new Map<string, { key: string | null; payload: unknown; traceparent: string | null }[]>();
     for (const row of rows) {
       const payload = JSON.parse(row.payload) as unknown;
       for (const topic of this.#options.routes[row.topic] ?? [row.topic]) {
         let list = byTopic.get(topic);
         if (list === undefined) byTopic.set(topic, (list = []));
-        list.push({ key: row.key, payload });
+        list.push({ key: row.key, payload, traceparent: row.traceparent });
       }
     }
     for (const [topic, messages] of byTopic) await this.#queue.publish(topic, messages);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { outageGate } from './outage-gate.js';
 import type { QueueMessage } from './queue.port.js';
 
-const message: QueueMessage<number> = { id: '1', topic: 't', key: null, payload: 7, attempt: 1, publishedAt: 0 };
+const message: QueueMessage<number> = { id: '1', topic: 't', key: null, payload: 7, attempt: 1, publishedAt: 0, traceparent: null };
 
 /** A dependency that is down until `up()`. */
 function dependency() {

@@ -155,6 +155,7 @@ export function runQueueContract(name: string, factory: QueueContractFactory): v
         payload: payloads[0],
         attempt: 1,
         publishedAt: expect.any(Number),
+        traceparent: null,
       });
       for (const m of got) expect(m.key).toBe(m.payload.n % 3 === 0 ? null : `k${m.payload.n % 2}`);
       for (const m of got) {
@@ -181,6 +182,25 @@ export function runQueueContract(name: string, factory: QueueContractFactory): v
       await waitFor('both messages after reopening', () => got.length === 2);
       expect(factory.settings.limits?.perKeyOrderOnly ? [...got].sort() : got).toEqual([1, 2]);
       await drained(second, topic);
+    });
+
+    it('hands each message its traceparent, on the first delivery and on a retry', async () => {
+      const queue = await open();
+      const topic = topicFor('trace');
+      const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+      const seen: [number, number, string | null][] = [];
+      queue.consume<N>(topic, async (m) => {
+        seen.push([m.payload.n, m.attempt, m.traceparent]);
+        if (m.payload.n === 0 && m.attempt === 1) throw new Error('retried with its trace');
+      });
+      await queue.publish(topic, [{ payload: { n: 0 }, traceparent }, { payload: { n: 1 } }]);
+      await waitFor('both handled, the first one twice', () => seen.length === 3);
+      expect(seen.sort((a, b) => a[0] - b[0] || a[1] - b[1])).toEqual([
+        [0, 1, traceparent],
+        [0, 2, traceparent],
+        [1, 1, null],
+      ]);
+      await drained(queue, topic);
     });
 
     it('redelivers a message whose handler threw, with the next attempt number, losing none', async () => {

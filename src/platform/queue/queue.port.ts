@@ -16,12 +16,16 @@ export interface QueueMessage<T = unknown> {
   readonly attempt: number;
   /** When the message was published (epoch ms). */
   readonly publishedAt: number;
+  /** W3C traceparent of the work that published it, when traced: the consumer's span continues that trace. */
+  readonly traceparent: string | null;
 }
 
 /** One message to publish. `payload` must be JSON-serialisable. */
 export interface PublishInput<T = unknown> {
   key?: string | null;
   payload: T;
+  /** W3C traceparent to hand to the consumer (kept across retries; not kept by dead letters). */
+  traceparent?: string | null;
 }
 
 /** Handles one message; resolving acknowledges it, throwing schedules a retry. */

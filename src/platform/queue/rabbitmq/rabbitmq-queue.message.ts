@@ -14,6 +14,7 @@ export const HEADER = {
   error: 'x-bp-error',
   failedAt: 'x-bp-failed-at',
   replayOf: 'x-bp-replay-of',
+  traceparent: 'traceparent',
 } as const;
 
 /** Error text kept with a retried or dead message: bounded, so a huge error cannot bloat the broker. */
@@ -29,6 +30,7 @@ export interface Envelope {
   error?: string;
   failedAt?: number;
   replayOf?: string;
+  traceparent?: string;
 }
 
 let sequence = 0;
@@ -50,6 +52,7 @@ export function publishOptions(envelope: Envelope, extra: Options.Publish = {}):
   if (envelope.error !== undefined) headers[HEADER.error] = envelope.error;
   if (envelope.failedAt !== undefined) headers[HEADER.failedAt] = envelope.failedAt;
   if (envelope.replayOf !== undefined) headers[HEADER.replayOf] = envelope.replayOf;
+  if (envelope.traceparent !== undefined) headers[HEADER.traceparent] = envelope.traceparent;
   return {
     persistent: true,
     mandatory: true,
@@ -72,6 +75,7 @@ export function readEnvelope(message: Message): Envelope {
   const key = headers[HEADER.key];
   const error = headers[HEADER.error];
   const replayOf = headers[HEADER.replayOf];
+  const traceparent = headers[HEADER.traceparent];
   const publishedAt =
     asNumber(headers[HEADER.publishedAt]) ?? (asNumber(message.properties.timestamp) ?? 0) * 1000;
   return {
@@ -83,6 +87,7 @@ export function readEnvelope(message: Message): Envelope {
     ...(typeof error === 'string' ? { error } : error instanceof Buffer ? { error: error.toString('utf8') } : {}),
     ...(asNumber(headers[HEADER.failedAt]) === undefined ? {} : { failedAt: asNumber(headers[HEADER.failedAt]) }),
     ...(typeof replayOf === 'string' ? { replayOf } : {}),
+    ...(typeof traceparent === 'string' ? { traceparent } : traceparent instanceof Buffer ? { traceparent: traceparent.toString('latin1') } : {}),
   };
 }
 
@@ -109,6 +114,7 @@ export function toQueueMessage<T>(topic: string, envelope: Envelope, attempt: nu
     payload: JSON.parse(envelope.body.toString('utf8')) as T,
     attempt,
     publishedAt: envelope.publishedAt,
+    traceparent: envelope.traceparent ?? null,
   };
 }
 

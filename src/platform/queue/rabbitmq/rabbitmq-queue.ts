@@ -129,7 +129,7 @@ export class RabbitMqQueue implements QueuePort {
       const json = JSON.stringify(m.payload);
       if (json === undefined) throw new TypeError(`message ${i}: payload is not JSON-serialisable`);
       const key = m.key ?? null;
-      const envelope = { id: newMessageId(now), key, body: Buffer.from(json, 'utf8'), publishedAt: now, attempts: 0 };
+      const envelope = { id: newMessageId(now), key, body: Buffer.from(json, 'utf8'), publishedAt: now, attempts: 0, ...(m.traceparent ? { traceparent: m.traceparent } : {}) };
       return { queue: this.#destination(queues, key), body: envelope.body, options: publishOptions(envelope) };
     });
     const model = await this.#connection.ready(this.#publishTimeoutMs);

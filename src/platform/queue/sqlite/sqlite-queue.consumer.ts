@@ -157,6 +157,7 @@ function toMessage<T>(row: ClaimedRow): QueueMessage<T> {
     payload: JSON.parse(row.payload) as T,
     attempt: row.attempts,
     publishedAt: row.publishedAt,
+    traceparent: row.traceparent,
   };
 }
 

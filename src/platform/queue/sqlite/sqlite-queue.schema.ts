@@ -28,7 +28,8 @@ CREATE TABLE IF NOT EXISTS queue_messages (
   is_head      INTEGER NOT NULL,
   leased       INTEGER NOT NULL DEFAULT 0,
   attempts     INTEGER NOT NULL DEFAULT 0,
-  last_error   TEXT
+  last_error   TEXT,
+  traceparent  TEXT
 ) STRICT;
 CREATE INDEX IF NOT EXISTS queue_messages_claim ON queue_messages (topic, available_at) WHERE is_head = 1;
 CREATE INDEX IF NOT EXISTS queue_messages_key_order ON queue_messages (topic, key, id);
@@ -63,7 +64,7 @@ const CLAIMABLE_WHERE = `
  * publish order across retries. Exported so a test can assert the plan uses the indexes.
  */
 export const CLAIMABLE_SQL = `
-SELECT m.id, m.topic, m.key, m.payload, m.attempts, m.published_at AS publishedAt
+SELECT m.id, m.topic, m.key, m.payload, m.attempts, m.published_at AS publishedAt, m.traceparent
   FROM queue_messages AS m ${CLAIMABLE_WHERE}
  ORDER BY m.available_at, m.id
  LIMIT :limit`;
@@ -73,9 +74,10 @@ export const PEEK_SQL = `SELECT 1 FROM queue_messages AS m ${CLAIMABLE_WHERE} LI
 
 /** Appends a message; it heads its key when no message of that key remains. */
 export const INSERT_SQL = `
-INSERT INTO queue_messages (topic, key, payload, published_at, available_at, is_head)
+INSERT INTO queue_messages (topic, key, payload, published_at, available_at, is_head, traceparent)
 VALUES (:topic, :key, :payload, :now, :now,
-        :key IS NULL OR NOT EXISTS (SELECT 1 FROM queue_messages WHERE topic = :topic AND key = :key))`;
+        :key IS NULL OR NOT EXISTS (SELECT 1 FROM queue_messages WHERE topic = :topic AND key = :key),
+        :traceparent)`;
 
 /** After a head of `key` is deleted, the oldest message left for the key becomes its head. */
 export const PROMOTE_SQL = `

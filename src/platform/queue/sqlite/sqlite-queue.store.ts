@@ -7,6 +7,7 @@ import * as SQL from './sqlite-queue.schema.js';
 export interface NewRow {
   key: string | null;
   payload: string;
+  traceparent: string | null;
 }
 
 /** One delivery of a message; `attempts` is its attempt number and the lease token. */
@@ -21,6 +22,7 @@ export interface Lease {
 export interface ClaimedRow extends Lease {
   payload: string;
   publishedAt: number;
+  traceparent: string | null;
 }
 
 /** The outcome of one claim: what to deliver, and how many rows were taken (some may have been dead-lettered). */
@@ -95,9 +97,13 @@ export class QueueStore {
     this.#clock = clock;
     this.#visibilityTimeoutMs = visibilityTimeoutMs;
     db.exec(SQL.QUEUE_SCHEMA);
+    // Queue files made before messages carried a traceparent get the column.
+    if (!(db.prepare('PRAGMA table_info(queue_messages)').all() as { name: string }[]).some((c) => c.name === 'traceparent')) {
+      db.exec('ALTER TABLE queue_messages ADD COLUMN traceparent TEXT');
+    }
     this.#sql = prepareAll(db);
     this.#insertMany = db.transaction((topic: string, rows: readonly NewRow[], now: number) => {
-      for (const row of rows) this.#sql.insert.run({ topic, now, key: row.key, payload: row.payload });
+      for (const row of rows) this.#sql.insert.run({ topic, now, key: row.key, payload: row.payload, traceparent: row.traceparent });
     });
     this.#claim = db.transaction((topic: string, limit: number, maxAttempts: number) =>
       this.#claimRows(topic, limit, maxAttempts),
@@ -128,7 +134,7 @@ export class QueueStore {
     const now = this.#clock.now();
     const [only] = rows;
     // A lone message needs no explicit transaction: the INSERT is atomic by itself.
-    if (rows.length === 1 && only) this.#sql.insert.run({ topic, now, key: only.key, payload: only.payload });
+    if (rows.length === 1 && only) this.#sql.insert.run({ topic, now, key: only.key, payload: only.payload, traceparent: only.traceparent });
     else this.#insertMany.immediate(topic, rows, now);
   }
 
@@ -223,7 +229,7 @@ export class QueueStore {
     // Row by row through the ordinary INSERT so each replayed message gets its key-head flag
     // right (an INSERT ... SELECT would not see the rows it inserts itself).
     const republish = (dead: { id: number; key: string | null; payload: string }): void => {
-      this.#sql.insert.run({ topic, now, key: dead.key, payload: dead.payload });
+      this.#sql.insert.run({ topic, now, key: dead.key, payload: dead.payload, traceparent: null });
       this.#sql.deleteDead.run({ id: dead.id });
     };
     let count = 0;

@@ -57,6 +57,24 @@ describe('SqliteQueue (SQLite specifics)', () => {
   afterEach(cleanUp);
   const topic = 'jobs';
 
+  it('opens a queue file made before messages carried a traceparent, keeping its messages', async () => {
+    const old = openSqlite({ filename: queueFile() });
+    old.exec(`CREATE TABLE queue_messages (id INTEGER PRIMARY KEY AUTOINCREMENT, topic TEXT NOT NULL, key TEXT, payload TEXT NOT NULL,
+      published_at INTEGER NOT NULL, available_at INTEGER NOT NULL, is_head INTEGER NOT NULL, leased INTEGER NOT NULL DEFAULT 0,
+      attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT) STRICT`);
+    old.prepare('INSERT INTO queue_messages (topic, key, payload, published_at, available_at, is_head) VALUES (?, NULL, ?, 1, 1, 1)').run('t', '{"n":1}');
+    old.close();
+    const queue = openQueue();
+    const got: QueueMessage[] = [];
+    queue.consume('t', async (m) => void got.push(m));
+    await queue.publish('t', [{ payload: { n: 2 }, traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' }]);
+    await waitFor('both messages', () => got.length === 2);
+    expect(got.map((m) => [m.payload, m.traceparent])).toEqual([
+      [{ n: 1 }, null],
+      [{ n: 2 }, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01'],
+    ]);
+  });
+
   it('computes full-jitter backoff within [0, min(cap, base * 2^(attempt-1))]', () => {
     expect(fullJitterBackoff(1, 500, 300_000, () => 0)).toBe(0);
     expect(fullJitterBackoff(1, 500, 300_000, () => 0.9999999)).toBe(500);
@@ -259,7 +277,7 @@ describe('SqliteQueue (SQLite specifics)', () => {
         const rows = db.prepare('SELECT key, id, is_head AS isHead FROM queue_messages WHERE topic = ? ORDER BY id');
         try {
           for (const step of ops) {
-            if (step.op === 'publish') store.insert('t', step.keys.map((k) => ({ key: k, payload: '0' })));
+            if (step.op === 'publish') store.insert('t', step.keys.map((k) => ({ key: k, payload: '0', traceparent: null })));
             else if (step.op === 'claim') held.push(...store.claim('t', step.limit, 3).delivered);
             else if (step.op === 'advance') clock.advance(step.ms);
             else if (step.op === 'replay') {
@@ -307,7 +325,7 @@ describe('SqliteQueue (SQLite specifics)', () => {
     check();
     const insert = db.prepare(INSERT_SQL);
     db.transaction(() => {
-      for (let i = 0; i < 5000; i++) insert.run({ topic: `t${i % 4}`, key: i % 3 ? `k${i % 40}` : null, payload: '{}', now: i });
+      for (let i = 0; i < 5000; i++) insert.run({ topic: `t${i % 4}`, key: i % 3 ? `k${i % 40}` : null, payload: '{}', now: i, traceparent: null });
     })();
     db.exec('ANALYZE');
     check();

@@ -97,7 +97,7 @@ export class SqliteQueue implements QueuePort {
     this.#assertOpen();
     assertTopic(topic);
     if (messages.length === 0) return;
-    const rows: NewRow[] = messages.map((m, i) => ({ key: m.key ?? null, payload: serialise(m.payload, i) }));
+    const rows: NewRow[] = messages.map((m, i) => ({ key: m.key ?? null, payload: serialise(m.payload, i), traceparent: m.traceparent ?? null }));
     this.#store.insert(topic, rows);
     for (const consumer of this.#consumers) if (consumer.topic === topic) consumer.wake();
   }
