@@ -81,6 +81,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
 
   const cache = config.GATEWAY_CACHE_MAX_ENTRIES > 0 ? new ResponseCache({ maxEntries: config.GATEWAY_CACHE_MAX_ENTRIES, clock: options.clock }) : undefined;
   const cacheResults = new Counter({ name: 'gateway_cache_total', help: 'Public GETs by cache result: hit, miss, revalidated, stale (served while the pool failed), bypass.', labelNames: ['result'], registers: [metrics.registry] });
+  const counted = { hit: cacheResults.labels('hit'), miss: cacheResults.labels('miss'), revalidated: cacheResults.labels('revalidated'), stale: cacheResults.labels('stale'), bypass: cacheResults.labels('bypass') };
   const hashByPath = config.GATEWAY_POLICY === 'consistent-hash';
   const appendForwardedFor = config.trustedProxies.length > 0;
 
@@ -90,7 +91,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     if (cacheable) {
       const hit = cache.lookup(key, { allowStale: false });
       if (hit !== undefined) {
-        cacheResults.inc({ result: 'hit' });
+        counted.hit.inc();
         return sendCached(request, reply, hit, 'HIT');
       }
     }
@@ -123,12 +124,13 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
       // Graceful degradation: a public document a little old beats an error page.
       const stale = cacheable ? cache.lookup(key, { allowStale: true }) : undefined;
       if (stale === undefined) throw error;
-      cacheResults.inc({ result: 'stale' });
+      counted.stale.inc();
       return sendCached(request, reply, stale, 'STALE');
     }
     if (sink.streamed) {
-      if (cacheable) cacheResults.inc({ result: 'bypass' });
-      await sink.done.catch(() => {});
+      if (cacheable) counted.bypass.inc();
+      // Hijacked: the body streams on by itself; this frame need not live as long as it does.
+      sink.done.catch(() => {});
       return reply;
     }
     await sink.done.catch((error: unknown) => {
@@ -136,11 +138,11 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     });
     if (revalidating && sink.status === 304) {
       cache!.refresh(stored!, ResponseCache.freshnessMs(200, sink.headers));
-      cacheResults.inc({ result: 'revalidated' });
+      counted.revalidated.inc();
       return sendCached(request, reply, { entry: stored!, fresh: true, ageSeconds: 0 }, 'REVALIDATED');
     }
     const entry = cache!.store(key, sink.status, sink.headers, sink.body!, ResponseCache.freshnessMs(sink.status, sink.headers)!);
-    cacheResults.inc({ result: 'miss' });
+    counted.miss.inc();
     return sendCached(request, reply, { entry, fresh: true, ageSeconds: 0 }, 'MISS');
   };
   app.route({ method: [...METHODS], url: '/*', exposeHeadRoute: false, handler: proxy });
