@@ -135,6 +135,9 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     const servedAfter = sumRequests(await (await fetch(`${victim.address}/metrics`)).text());
     expect(results.failed).toEqual([]);
     expect(results.ok).toBeGreaterThan(200);
+    // The requests the dead process had in hand, or that found its port closed, went to the other.
+    const retried = (await gatewayMetrics()).split('\n').filter((l) => /^gateway_retries_total\{reason="(connect_error|connection_lost)"\}/.test(l));
+    expect(retried.reduce((n, l) => n + Number(l.split(' ').at(-1)), 0)).toBeGreaterThan(0);
     expect(servedAfter - servedBefore).toBeGreaterThan(20);
     expect(results.postsOk).toBeGreaterThan(10);
     expect(results.postsFailed).toBeLessThanOrEqual(1);

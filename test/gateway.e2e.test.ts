@@ -43,6 +43,8 @@ describe('gateway', () => {
       PORT: '0',
       LOG_LEVEL: 'silent',
       RATE_LIMIT_GLOBAL: 'off',
+      // The API's issuer: the gateway checks tokens against it.
+      PUBLIC_URL: 'http://sho.rt',
       GATEWAY_HEALTH_INTERVAL_MS: '100',
       GATEWAY_HEALTH_TIMEOUT_MS: '200',
       ...env,
@@ -209,5 +211,27 @@ describe('gateway', () => {
     } finally {
       origin.close();
     }
+  });
+  it('checks access tokens at the edge: a good one passes and names the user, a forged one is refused there', async () => {
+    const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress, RATE_LIMIT_GLOBAL: 'fixed-window 1000/1m by=user' });
+    const user = await signUp(api, 'edgy');
+    const me = await fetch(`${base}/api/v1/me`, { headers: bearer(user.token) });
+    expect(me.status).toBe(200);
+    // The limit counted this user, not the address: the gateway knew who it was.
+    expect(me.headers.get('ratelimit')).toMatch(/r=999/);
+    const apiSaw = async () => (await api.runtime.app.inject({ url: '/metrics' })).body.split('\n').filter((l) => l.startsWith('http_requests_total') && l.includes('/api/v1/me')).reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+    const before = await apiSaw();
+    const [head, payload, signature] = user.token.split('.');
+    const forged = `${head}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), sub: '1' })).toString('base64url')}.${signature}`;
+    for (const token of [forged, `${user.token.slice(0, -4)}AAAA`]) {
+      const refused = await fetch(`${base}/api/v1/me`, { headers: bearer(token) });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer error="invalid_token"/);
+      expect(((await refused.json()) as { code: string }).code).toBe('invalid_token');
+    }
+    expect(await apiSaw()).toBe(before);
+    // API keys are the API's to judge.
+    expect((await fetch(`${base}/api/v1/me`, { headers: bearer('bp_' + 'x'.repeat(40)) })).status).toBe(401);
+    expect(await apiSaw()).toBe(before + 1);
   });
 });

@@ -22,7 +22,7 @@ describe('tracing: gateway -> API', () => {
   beforeAll(async () => {
     api = await startTestApp({}, { spanExporter: apiSpans });
     const upstream = new URL(await api.runtime.app.listen({ host: '127.0.0.1', port: 0 })).host;
-    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_GLOBAL: 'off', GATEWAY_UPSTREAMS: upstream });
+    const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_GLOBAL: 'off', GATEWAY_UPSTREAMS: upstream, PUBLIC_URL: 'http://sho.rt' });
     gateway = await startGateway(config, createEdgeContainer(config, { logger: createLogger('silent', { buffered: false }), spanExporter: gatewaySpans }));
     base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   });

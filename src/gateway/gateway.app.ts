@@ -17,6 +17,7 @@ import type { Clock } from '../platform/clock/index.js';
 import type { RateLimitStore } from '../platform/ratelimit/index.js';
 import { AppError } from '../shared/errors/index.js';
 import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLookup } from './response-cache.js';
+import { EdgeAuthenticator, registerEdgeAuth } from './edge-auth.js';
 import { ProxySink, type UpstreamHeaders } from './proxy-sink.js';
 import type { ClientState, UpstreamPool } from './upstream-pool.js';
 
@@ -59,6 +60,9 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
   registerTracing(app, options.tracing);
   registerErrorHandlers(app);
+  if (config.GATEWAY_AUTH === 'verify') {
+    registerEdgeAuth(app, new EdgeAuthenticator({ fetchJson: (path) => pool.fetchJson(path), clock: options.clock, issuer: config.JWT_ISSUER ?? config.PUBLIC_URL, audience: config.JWT_AUDIENCE, logger: options.logger }));
+  }
   const edgePolicies = config.rateLimits.filter((p) => p.routes === 'all');
   if (options.rateLimits !== undefined && edgePolicies.length > 0) {
     registerRateLimits(app, { store: options.rateLimits, policies: edgePolicies, metrics, logger: options.logger, afterResponse });

@@ -181,6 +181,25 @@ export class UpstreamPool {
     }
   }
 
+  /** A GET of the gateway's own (the API's JWKS): one upstream chosen by the balancer, JSON answer or an error. */
+  async fetchJson(path: string): Promise<unknown> {
+    const lease = this.balancer.pick();
+    if (lease === undefined) throw new UpstreamUnavailableError('No API instance is available');
+    let ok = false;
+    try {
+      const response = await this.#pools.get(lease.upstream)!.request({ method: 'GET', path, headersTimeout: this.#options.timeoutMs });
+      if (response.statusCode !== 200) {
+        await response.body.dump();
+        throw new Error(`GET ${path} answered ${response.statusCode}`);
+      }
+      const body = await response.body.json();
+      ok = true;
+      return body;
+    } finally {
+      lease.done({ ok });
+    }
+  }
+
   get upstreams(): string[] {
     return [...this.#pools.keys()];
   }

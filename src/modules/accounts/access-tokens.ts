@@ -40,8 +40,12 @@ export interface AccessTokensOptions {
 export class AccessTokens {
   readonly #o: AccessTokensOptions;
 
+  readonly #verifier: AccessTokenVerifier;
+
   constructor(options: AccessTokensOptions) {
     this.#o = options;
+    const { keys, clock, issuer, audience } = options;
+    this.#verifier = new AccessTokenVerifier({ findKey: async (kid) => (await keys.find(kid))?.publicKey, clock, issuer, audience });
   }
 
   get ttlSeconds(): number {
@@ -69,6 +73,28 @@ export class AccessTokens {
       .sign(key.privateKey);
   }
 
+  /** Verifies a token (see AccessTokenVerifier). */
+  verify(token: string): Promise<VerifiedAccessToken> {
+    return this.#verifier.verify(token);
+  }
+}
+
+/** Where a verifier finds public keys by `kid`: this process's signing keys, or a JWKS fetched from the API (the gateway). */
+export interface AccessTokenVerifierOptions {
+  findKey(kid: string): Promise<KeyObject | undefined>;
+  clock: Clock;
+  issuer: string;
+  audience: string;
+}
+
+/** Verifies access tokens with public keys only: what the API and the gateway both check. */
+export class AccessTokenVerifier {
+  readonly #o: AccessTokenVerifierOptions;
+
+  constructor(options: AccessTokenVerifierOptions) {
+    this.#o = options;
+  }
+
   /**
    * Verifies a token: EdDSA only (the header's `alg` is checked against the allow-list before any
    * key is chosen, so `none` and HS256-with-the-public-key are refused), a key we know by `kid`,
@@ -76,7 +102,7 @@ export class AccessTokens {
    * Throws InvalidTokenError (`token_expired` or `invalid_token`).
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
-    const { keys, clock, issuer, audience } = this.#o;
+    const { findKey, clock, issuer, audience } = this.#o;
     if (token.length > MAX_TOKEN_LENGTH) throw invalid();
     let payload;
     try {
@@ -84,9 +110,9 @@ export class AccessTokens {
         token,
         async (header: JWTHeaderParameters): Promise<KeyObject> => {
           if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey();
-          const key = await keys.find(header.kid);
+          const key = await findKey(header.kid);
           if (key === undefined) throw new errors.JWKSNoMatchingKey();
-          return key.publicKey;
+          return key;
         },
         {
           algorithms: [...ACCESS_TOKEN_ALGORITHMS],

@@ -21,6 +21,9 @@ import { SigningKeys } from './signing-keys.js';
 import { UsersRepository, type PublicUser } from './users.repository.js';
 
 export { accountsMigrations } from './accounts.migrations.js';
+export { AccessTokenVerifier } from './access-tokens.js';
+export { InvalidTokenError } from './accounts.errors.js';
+export { isApiKeyLike } from './secret-token.js';
 export { requirePrincipal, REFRESH_COOKIE } from './accounts.routes.js';
 export { rotateSigningKeys, keyFilePath, type RotateOptions, type RotationResult } from './signing-keys.js';
 export type { Principal, User, UserView } from './accounts.model.js';
