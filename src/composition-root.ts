@@ -38,7 +38,7 @@ import type { PubSubPort } from './platform/pubsub/index.js';
 import { MemoryPubSub } from './platform/pubsub/memory/index.js';
 import { MemoryTimelineStore, type TimelineStore } from './platform/timelines/index.js';
 import { RedisTimelineStore } from './platform/timelines/redis/index.js';
-import { MemoryServiceRegistry, type ServiceRegistry } from './platform/discovery/index.js';
+import type { ServiceRegistry } from './platform/discovery/index.js';
 import { RedisServiceRegistry } from './platform/discovery/redis/index.js';
 
 export type Role = 'api' | 'worker';
@@ -296,52 +296,6 @@ export async function createContainer(config: Config, options: ContainerOptions)
       await redis?.close();
       await sql.close();
       await tracing.close();
-    },
-  };
-}
-
-/** What the gateway role needs: no database, no queue; rate-limit counters shared through Redis when it is configured. */
-export interface EdgeContainer {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly clock: Clock;
-  readonly rateLimits: RateLimitStore;
-  /** The API instances' announcements (GATEWAY_DISCOVERY=registry): Redis with REDIS_URL, else this process's. */
-  readonly registry: ServiceRegistry;
-  readonly tracing: Tracing;
-  close(): Promise<void>;
-}
-
-export function createEdgeContainer(config: Config, options: { logger?: Logger; clock?: Clock; spanExporter?: SpanExporter } = {}): EdgeContainer {
-  const logger = options.logger ?? createLogger(config.LOG_LEVEL, { buffered: true });
-  const metrics = new Metrics({ defaultMetrics: true });
-  const clock = options.clock ?? systemClock;
-  const redis =
-    config.REDIS_URL === undefined
-      ? undefined
-      : new RedisClients({
-          url: config.REDIS_URL,
-          onState: (client, state) => {
-            if (state === 'lost') logger.warn({ service: 'redis', client }, 'connection lost; reconnecting');
-            metrics.observeConnection({ service: 'redis', client, state });
-          },
-        });
-  const rateLimits: RateLimitStore =
-    redis === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redis.open('ratelimit'), { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
-  const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? 'blueprint-gateway', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
-  const registry = redis === undefined ? new MemoryServiceRegistry({ clock }) : new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` });
-  return {
-    logger,
-    metrics,
-    clock,
-    rateLimits,
-    registry,
-    tracing,
-    async close() {
-      await tracing.close();
-      await registry.close();
-      await rateLimits.close();
-      await redis?.close();
     },
   };
 }

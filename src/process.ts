@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { createEdgeContainer } from './composition-root.js';
+import { createEdgeContainer } from './composition-root.edge.js';
 import { API_SERVICE, startGateway } from './gateway/index.js';
-import { startRuntime } from './runtime.js';
-import { startWorkerRuntime } from './worker/worker.runtime.js';
 
 /** One HTTP listener of a process: the gateway, the API, or a worker's health and metrics port. */
 export interface Listener {
@@ -34,6 +32,8 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
   let logger: Logger | undefined;
   try {
     if (roles.has('api')) {
+      // Loaded only by processes that run the role: a gateway never loads the product modules.
+      const { startRuntime } = await import('./runtime.js');
       const runtime = await startRuntime(config);
       closers.unshift(() => runtime.close());
       logger = runtime.container.logger;
@@ -50,6 +50,7 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
         closers.unshift(() => registration.withdraw().catch((err: unknown) => logger!.warn({ err }, 'registry withdrawal failed')));
       }
     } else if (roles.has('worker')) {
+      const { startWorkerRuntime } = await import('./worker/worker.runtime.js');
       const runtime = await startWorkerRuntime(config);
       closers.unshift(() => runtime.close());
       logger = runtime.container.logger;

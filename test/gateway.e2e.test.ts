@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEdgeContainer } from '../src/composition-root.js';
+import { createEdgeContainer } from '../src/composition-root.edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';

@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEdgeContainer } from '../src/composition-root.js';
+import { createEdgeContainer } from '../src/composition-root.edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';
