@@ -89,6 +89,21 @@ describe('gateway', () => {
     expect(first?.value?.length).toBeGreaterThan(0);
   });
 
+  it('hangs up on the API when the client hangs up on a stream', async () => {
+    const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress });
+    const user = await signUp(api, 'quitter');
+    // The API allows 8 streams per user at once: 12 in turn only fit if each one the client drops
+    // is dropped upstream too.
+    for (let i = 0; i < 12; i++) {
+      const aborted = new AbortController();
+      const response = await fetch(`${base}/api/v1/stream`, { headers: bearer(user.token), signal: aborted.signal });
+      expect(response.status).toBe(200);
+      await response.body!.getReader().read();
+      aborted.abort();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+
   it('retries idempotent requests on another upstream and ejects the dead one', async () => {
     const { gateway, base } = await start({ GATEWAY_UPSTREAMS: `${apiAddress}, ${deadAddress}`, GATEWAY_POLICY: 'round-robin', GATEWAY_EJECT_AFTER_ERRORS: '3', GATEWAY_HEALTH_INTERVAL_MS: '60000' });
     for (let i = 0; i < 20; i++) expect((await fetch(`${base}/api/v1/users/nobody`)).status).toBe(404);

@@ -103,11 +103,11 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     const stored = cacheable ? cache.peek(key) : undefined;
     const revalidating = stored?.upstreamEtag === true && headers['if-none-match'] === undefined;
     if (revalidating) headers['if-none-match'] = stored!.etag;
-    const client: ClientState = { gone: false, onGone: undefined };
+    const client: ClientState = { gone: false, upstream: undefined };
     reply.raw.once('close', () => {
       if (reply.raw.writableFinished) return;
       client.gone = true;
-      client.onGone?.();
+      client.upstream?.abort(new Error('client went away'));
     });
     const collect = (status: number, upstreamHeaders: UpstreamHeaders) => (revalidating && status === 304) || (cacheable && ResponseCache.freshnessMs(status, upstreamHeaders) !== undefined);
     const sink = new ProxySink(reply, collect, MAX_CACHED_BODY_BYTES);

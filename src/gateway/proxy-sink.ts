@@ -77,7 +77,7 @@ export class ProxySink implements ResponseSink {
     this.#settle(error);
   }
 
-  #stream(flow: Flow): void {
+  #stream(_flow: Flow): void {
     this.#streaming = true;
     const { reply } = this;
     reply.hijack();
@@ -87,10 +87,14 @@ export class ProxySink implements ResponseSink {
       if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name)) head[name] = value;
     }
     reply.raw.writeHead(this.status, head as Record<string, string | string[]>);
-    reply.raw.on('drain', () => flow.resume());
   }
 
   #write(chunk: Buffer, flow: Flow): void {
-    if (!this.reply.raw.write(chunk)) flow.pause();
+    // A listener only while the client is behind: one held by every response would keep the
+    // upstream's request objects reachable from it, and the GC would promote them all.
+    if (!this.reply.raw.write(chunk)) {
+      flow.pause();
+      this.reply.raw.once('drain', () => flow.resume());
+    }
   }
 }

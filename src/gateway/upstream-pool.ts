@@ -43,7 +43,12 @@ export interface ForwardRequest {
 /** Set by the caller when the client disconnects; cheaper per request than an AbortController. */
 export interface ClientState {
   gone: boolean;
-  onGone: (() => void) | undefined;
+  /**
+   * The upstream request in flight, for the caller to abort when the client goes. A plain field,
+   * not a closure: a closure made inside the dispatch handler keeps the handler's whole scope
+   * reachable from the client's socket listeners, and the GC then promoted every request.
+   */
+  upstream: { abort(reason: Error): void } | undefined;
 }
 
 /** Flow control of a response being passed on: pause reading from the upstream while the client is slow. */
@@ -290,13 +295,13 @@ export class UpstreamPool {
           if (status > 0) span.setAttribute('http.response.status_code', status);
           tracing!.end(span, !ok);
         }
-        request.client.onGone = undefined;
+        request.client.upstream = undefined;
         lease.done({ ok, latencyMs: latencyMs ?? performance.now() - started });
       };
       const handler: Dispatcher.DispatchHandler = {
         onRequestStart(controller) {
           if (request.client.gone) controller.abort(new Error('client went away'));
-          else request.client.onGone = () => controller.abort(new Error('client went away'));
+          else request.client.upstream = controller;
         },
         onResponseStart(controller, answered, headers) {
           status = answered;
@@ -323,7 +328,8 @@ export class UpstreamPool {
           if (!discarding) sink.end();
         },
         onResponseError: (_controller, error) => {
-          finish(false);
+          // Cut because the client hung up: not the upstream's failure, nothing to eject it for.
+          finish(request.client.gone);
           if (passed) {
             sink.fail(error);
             return;
