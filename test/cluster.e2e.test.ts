@@ -148,6 +148,8 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     const upstream = new URL(extra.address!).host;
     const inPool = async () => (await (await fetch(`${gateway()}/metrics`)).text()).includes(`gateway_upstream_healthy{upstream="${upstream}"} 1`);
     expect(await waitFor(inPool, { timeoutMs: 10_000, intervalMs: 100 })).toBe(true);
+    // A newcomer's share ramps up over the slow-start window (GATEWAY_SLOW_START_MS, 1 s here).
+    await new Promise((r) => setTimeout(r, 1_200));
     const served = async () => sumRequests(await (await fetch(`${extra.address}/metrics`)).text());
     await Promise.all(Array.from({ length: 6 }, async () => {
       for (let i = 0; i < 20; i++) expect((await fetch(`${gateway()}/api/v1/users/nobody`)).status).toBe(404);
