@@ -45,7 +45,7 @@ import { SnowflakeIdGenerator } from '../src/platform/ids/index.js';
 import { SqliteDatabase } from '../src/platform/sql/sqlite/sqlite-database.js';
 import { fmt, processCpuMs, startNode, type Child } from './bench.lib.js';
 import { minterLike, postPaced, quantile, signingKey, type Minter, type Post, type PostRun } from './feed/clients.js';
-import { prng } from './feed/graph.js';
+import { seededRandom as prng } from '../src/lib/seeded-random.js';
 import { startFeedServer, type FeedServer, type WriteProgress, type WriteReport } from './feed/protocol.js';
 import { markPulled, seedGraph, writeFollowLists, userId, usernameOf, type SeedResult } from './feed/seed.js';
 

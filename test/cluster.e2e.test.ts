@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitm
 import { TEST_DIALECTS, type TestDatabase } from '../src/platform/sql/testing/test-databases.js';
 import { SERVICES, servicesRequired, shouldRun } from './helpers/services.js';
 import { BROWSER_UA, tempDataDir, waitFor } from './helpers/test-app.js';
+import { freePort } from './helpers/free-port.js';
 
 /**
  * The scaled topology as separate processes: a gateway in front of two API processes and a worker,
@@ -203,14 +203,3 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     }
   }, 30_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './index.js';
 
+/** The problems loadConfig lists for an environment (none when it loads). */
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+    return [];
+  } catch (error) {
+    return (error as ConfigError).problems;
+  }
+}
+
 describe('loadConfig', () => {
   it('fills defaults from an empty environment', () => {
     const c = loadConfig({});
@@ -58,6 +68,7 @@ describe('loadConfig', () => {
       expect.stringMatching(/^RATE_LIMIT_ROUTES\.ok\.limit: delay and nodelay apply to leaky-bucket only/),
     ]);
   });
+
   it('parses ROLES and the gateway pool, nginx-style', () => {
     const config = loadConfig({ ROLES: 'gateway, api', GATEWAY_UPSTREAMS: '127.0.0.1:8081 weight=3, [::1]:8082, api-3.internal:80 backup' });
     expect([...config.roles]).toEqual(['gateway', 'api']);
@@ -70,14 +81,6 @@ describe('loadConfig', () => {
   });
 
   it('says what is wrong with a role or an upstream', () => {
-    const problems = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (error) {
-        return (error as ConfigError).problems;
-      }
-    };
     expect(problems({ ROLES: 'api,cache' })[0]).toMatch(/^ROLES: /);
     expect(problems({ GATEWAY_UPSTREAMS: 'localhost' })).toEqual(['GATEWAY_UPSTREAMS: "localhost" is not host:port in "localhost"']);
     expect(problems({ GATEWAY_UPSTREAMS: 'a:1 weight=0' })[0]).toMatch(/unknown option "weight=0"/);
@@ -85,15 +88,8 @@ describe('loadConfig', () => {
     expect(problems({ GATEWAY_UPSTREAMS: 'a:1 backup' })).toEqual(['GATEWAY_UPSTREAMS: every upstream is a backup; mark at least one as primary']);
     expect(problems({ GATEWAY_UPSTREAMS: 'a:70000' })[0]).toMatch(/is not host:port/);
   });
+
   it('checks read replicas against their primary and the read-your-writes window', () => {
-    const problems = (env: Record<string, string>) => {
-      try {
-        loadConfig(env);
-        return [];
-      } catch (error) {
-        return (error as ConfigError).problems;
-      }
-    };
     const primary = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
     expect(loadConfig({ ...primary, DATABASE_REPLICA_URLS: 'postgres://postgres@127.0.0.1:5433/test, postgres://r2:5432/test' }).replicaUrls).toEqual(['postgres://postgres@127.0.0.1:5433/test', 'postgres://r2:5432/test']);
     expect(problems({ DATABASE_REPLICA_URLS: 'postgres://r1/test' })).toEqual(['DATABASE_REPLICA_URLS: replicas need DATABASE_URL (their primary)']);

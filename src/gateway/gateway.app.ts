@@ -1,17 +1,11 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { registerErrorHandlers } from '../http/error-handler.js';
 import { healthRoutes } from '../http/health.routes.js';
+import { createHttpApp } from '../http/http-app.js';
 import { registerRateLimits } from '../http/rate-limit.plugin.js';
-import { registerRequestContext } from '../http/request-context.plugin.js';
-import { requestIdOf } from '../http/request-id.js';
-import { securityHeaders } from '../http/security-headers.js';
-import { tlsOptions } from '../http/tls.js';
-import { registerTracing } from '../http/tracing.plugin.js';
 import type { Tracing } from '../observability/tracing.js';
-import { lazyChildLoggerFactory } from '../observability/lazy-child-logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Clock } from '../platform/clock/index.js';
 import type { RateLimitStore } from '../platform/ratelimit/index.js';
@@ -37,29 +31,14 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
- * The edge: TLS, request ids, security headers, the global rate limit, access logs and metrics,
- * a shared cache for public GETs, then the API pool behind it. Business rules (per-route limits,
- * authentication) stay in the API, which sees the client through X-Forwarded-For.
+ * The edge: TLS, request ids, security headers, access tokens checked, the global rate limit,
+ * access logs and metrics, a shared cache for public GETs, then the API pool behind it. Business
+ * rules (per-route limits, API keys, sessions) stay in the API, which sees the client through
+ * X-Forwarded-For.
  */
 export async function buildGatewayApp(options: GatewayAppOptions): Promise<FastifyInstance> {
   const { config, metrics, pool } = options;
-  const tls = tlsOptions(config);
-  const server: object = tls === undefined ? {} : { http2: true, https: { allowHTTP1: true, ...tls } };
-  const app = Fastify({
-    ...server,
-    loggerInstance: options.logger as FastifyBaseLogger,
-    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'reqId' }),
-    childLoggerFactory: lazyChildLoggerFactory,
-    genReqId: requestIdOf,
-    requestIdHeader: false,
-    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
-    bodyLimit: config.BODY_LIMIT_BYTES,
-  }) as unknown as FastifyInstance;
-
-  const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
-  const afterResponse = registerRequestContext(app, metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
-  registerTracing(app, options.tracing);
-  registerErrorHandlers(app);
+  const { app, afterResponse } = createHttpApp(config, options);
   if (config.GATEWAY_AUTH === 'verify') {
     registerEdgeAuth(app, new EdgeAuthenticator({ fetchJson: (path) => pool.fetchJson(path), clock: options.clock, issuer: config.JWT_ISSUER ?? config.PUBLIC_URL, audience: config.JWT_AUDIENCE, logger: options.logger }));
   }

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { answers } from './services.js';
+import { freePort } from './free-port.js';
 
 /** A redis-server of a test's own, on a loopback port of its own: it can be killed and restarted without touching the shared one. */
 export interface OwnRedisServer {
@@ -13,17 +13,6 @@ export interface OwnRedisServer {
   /** Starts it again on the same port, empty, and waits until it answers. */
   start(): Promise<void>;
   close(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Whether the machine has a `redis-server` binary (the CI machine has). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/index.js';
-import { seededRandom } from './testing/seeded-random.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 import { sequence, tally } from './testing/simulate.js';
 import { Balancer, type BalancerOptions, type BalancerPolicyName, type Lease, type UpstreamSpec } from './index.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock/index.js';
 import { Balancer, type BalancerPolicyName, type Lease, type UpstreamSpec } from './index.js';
-import { seededRandom } from './testing/seeded-random.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 import { shares, tally } from './testing/simulate.js';
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decorrelatedJitter, isIdempotent, type DelaySequence } from './retry.js';
-import { prng } from './testing/prng.js';
+import { seededRandom as prng } from '../../lib/seeded-random.js';
 
 function take(delays: DelaySequence, n: number): number[] {
   return Array.from({ length: n }, () => delays.next());

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
-import { seededRandom } from '../balancer/testing/seeded-random.js';
+import { seededRandom } from '../../lib/seeded-random.js';
 import type { SqlDatabase } from '../sql/index.js';
 import { TEST_DIALECTS } from '../sql/testing/test-databases.js';
 import { HashStrategy } from './hash-strategy.js';

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { sql, type Kysely } from 'kysely';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../test/helpers/free-port.js';
 import { servicesRequired } from '../../../../test/helpers/services.js';
 import { startTcpProxy } from '../../../../test/helpers/tcp-proxy.js';
 import { PostgresDatabase } from '../postgres/postgres-database.js';
@@ -42,14 +42,6 @@ async function lsn(db: Kysely<Tables>, query: 'primary' | 'replica'): Promise<bi
 async function caughtUp(primary: SqlDatabase<Tables>, replica: SqlDatabase<Tables>): Promise<void> {
   const target = await lsn(primary.db, 'primary');
   await waitFor('the replica replays the primary', async () => (await lsn(replica.db, 'replica')) >= target);
-}
-
-async function unusedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 const label = unavailable === undefined ? title : servicesRequired ? `${title} [required, but ${unavailable}]` : `${title} [skipped: ${unavailable}]`;
@@ -150,7 +142,7 @@ describe.runIf(unavailable === undefined || servicesRequired)(label, () => {
 
   it('falls back to the primary when a replica does not answer, and still reads', async () => {
     await openSchema();
-    const nowhere = new PostgresDatabase<Tables>({ connectionString: `postgres://postgres@127.0.0.1:${await unusedPort()}/test`, poolSize: 1 });
+    const nowhere = new PostgresDatabase<Tables>({ connectionString: `postgres://postgres@127.0.0.1:${await freePort()}/test`, poolSize: 1 });
     opened.push(nowhere);
     const router = replicated([{ name: 'nowhere', database: nowhere }]);
     // Before any probe a replica is unknown, and not read from either.

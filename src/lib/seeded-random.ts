@@ -1,6 +1,6 @@
 /**
- * mulberry32: a tiny seeded PRNG, uniform in [0, 1), so that simulations of random policies give
- * the same numbers on every run and a failure can be replayed.
+ * mulberry32: a tiny seeded PRNG, uniform in [0, 1), so that simulations, benchmarks' data sets and
+ * randomised tests give the same numbers on every run and a failure can be replayed.
  */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
