@@ -160,7 +160,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
   }
   // One client per use, all from REDIS_URL; named in CLIENT LIST and counted in /metrics.
   const redis = config.REDIS_URL === undefined ? undefined : new RedisClients({ url: config.REDIS_URL, onState: (client, state) => connectionState('redis', client, state) });
-  const redisFor = redis && { cache: redis.open('cache'), timelines: redis.open('timelines'), ratelimit: role === 'api' ? redis.open('ratelimit') : undefined };
+  // Opened together, so that the wait for the first connections below covers them all.
+  const redisFor = redis && { cache: redis.open('cache'), timelines: redis.open('timelines'), ratelimit: role === 'api' ? redis.open('ratelimit') : undefined, registry: role === 'api' ? redis.open('registry') : undefined };
 
   const onPubSubError = (err: unknown) => logger.warn({ err }, 'pub/sub error');
   // In process, one bus per deployment: the data directory names it, so that tests sharing a process stay apart.
@@ -274,7 +275,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
         });
   outbox?.start();
   const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? `blueprint-${[...config.roles].join('-')}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
-  const registry = role === 'api' && redis !== undefined ? new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` }) : undefined;
+  const registry = redisFor?.registry === undefined ? undefined : new RedisServiceRegistry(redisFor.registry, { prefix: `${config.REDIS_PREFIX}registry:` });
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,

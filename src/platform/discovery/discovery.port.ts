@@ -4,7 +4,11 @@
  * without saying so drops out when its last announcement expires.
  */
 export interface ServiceRegistry {
-  /** Announces `address` under `service` until the registration is withdrawn; renewed every ttl/3. */
+  /**
+   * Announces `address` under `service` until the registration is withdrawn; renewed every ttl/3.
+   * A store that does not answer yet does not fail it: the error goes to `onError` and the next
+   * renewal announces it.
+   */
   register(service: string, address: string, options: { ttlMs: number; onError?: (err: unknown) => void }): Promise<Registration>;
   /** Addresses whose announcement has not expired, sorted. */
   instances(service: string): Promise<string[]>;

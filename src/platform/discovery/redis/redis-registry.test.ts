@@ -44,4 +44,19 @@ describe.runIf(await shouldRun('redis'))('RedisServiceRegistry', () => {
     await registry.close();
     expect(await registry.instances('svc-a')).toEqual([]);
   });
+  it('does not fail a registration while Redis does not answer yet: the next renewal announces it', async () => {
+    const redis = new Redis(SERVICES.redis, { lazyConnect: true, enableOfflineQueue: false });
+    clients.push(redis);
+    const registry = new RedisServiceRegistry(redis, { prefix: PREFIX });
+    const errors: unknown[] = [];
+    await registry.register('svc-late', '127.0.0.1:9002', { ttlMs: 600, onError: (err) => errors.push(err) });
+    expect(errors.length).toBe(1);
+    const readerClient = new Redis(SERVICES.redis);
+    clients.push(readerClient);
+    const reader = new RedisServiceRegistry(readerClient, { prefix: PREFIX });
+    const deadline = Date.now() + 3_000;
+    while ((await reader.instances('svc-late')).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(await reader.instances('svc-late')).toEqual(['127.0.0.1:9002']);
+    await registry.close();
+  });
 });

@@ -32,7 +32,8 @@ export class RedisServiceRegistry implements ServiceRegistry {
   async register(service: string, address: string, options: { ttlMs: number; onError?: (err: unknown) => void }): Promise<Registration> {
     const key = this.#key(service);
     const announce = () => (this.#redis as unknown as { bpRegistryAnnounce(key: string, address: string, ttl: number): Promise<number> }).bpRegistryAnnounce(key, address, options.ttlMs);
-    await announce();
+    // Redis away at start must not stop the instance: it is announced at the next tick that reaches it.
+    await announce().catch((err: unknown) => options.onError?.(err));
     // A missed renewal is retried at the next tick; the ttl covers two misses.
     const timer = setInterval(() => void announce().catch((err: unknown) => options.onError?.(err)), Math.max(1, Math.floor(options.ttlMs / 3))).unref();
     let withdrawn: Promise<void> | undefined;
