@@ -6,6 +6,7 @@ import { loggerOptions } from './observability/logger.js';
 import { rotateSigningKeys } from './modules/accounts/index.js';
 import { runCluster } from './cluster/cluster.command.js';
 import { nginxConfigCommand } from './cluster/nginx-config.command.js';
+import { reshardCommand, shardsCommand } from './cluster/reshard.command.js';
 
 const USAGE = `Usage: blueprint <command> [options]   (reads the same environment as the server)
 
@@ -14,6 +15,11 @@ const USAGE = `Usage: blueprint <command> [options]   (reads the same environmen
   nginx-config [--out FILE] [--port N] [--static DIR] [--user NAME]
                                            an nginx.conf for the gateway's pool (GATEWAY_UPSTREAMS,
                                            GATEWAY_POLICY, RATE_LIMIT_GLOBAL...), to stdout or FILE
+
+  shards                                   the feed's ring (FEED_SHARDS) and the rows on each shard
+  reshard --add NAME [--cleanup-delay-ms N] [--batch N]
+                                           put a configured shard on the ring, online: moves only
+                                           the authors it takes over (tweets and likes)
 
   queue:stats <topic>                      ready, in flight, delayed, dead-lettered, lag
   queue:dead-letters <topic> [--limit N] [--after ID]
@@ -74,6 +80,10 @@ const [first] = process.argv.slice(2);
 try {
   if (first === 'nginx-config') {
     process.exitCode = nginxConfigCommand(process.argv.slice(3));
+  } else if (first === 'shards') {
+    process.exitCode = await shardsCommand();
+  } else if (first === 'reshard') {
+    process.exitCode = await reshardCommand(process.argv.slice(3));
   } else if (first === 'cluster') {
     process.exitCode = await runCluster(process.argv.slice(3));
   } else if (first === 'start') {

@@ -23,11 +23,12 @@ import { createLinks, linksMigrations, type KeyGenerator, type LinksService } fr
 
 import { analyticsMigrationsFor, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
 import { accountsMigrations, createAccounts, createUserDirectory, type Accounts } from './modules/accounts/index.js';
-import { createFeed, feedMigrations, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, type Feed } from './modules/feed/index.js';
+import { createFeed, feedMigrations, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, openFeedShards, type Feed, type FeedShards } from './modules/feed/index.js';
 import { createSearch, searchMigrations, type Search } from './modules/search/index.js';
 import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
 import { createStream, type Stream } from './modules/stream/index.js';
 import { OutboxRelay, outboxMigrationsFor } from './platform/outbox/index.js';
+import { ringMigrations } from './platform/sharding/index.js';
 import { NearCache } from './platform/cache/index.js';
 import { RedisCacheAdapter } from './platform/cache/redis/index.js';
 import { RedisPubSub } from './platform/pubsub/redis/index.js';
@@ -74,7 +75,9 @@ export interface Container {
   /** Server-Sent Events (api role only). */
   readonly stream: Stream | undefined;
   /** Moves committed feed events from the outbox to the queue (api role only). */
-  readonly outbox: OutboxRelay | undefined;
+  readonly outbox: OutboxRelays | undefined;
+  /** Tweets and likes on shards (FEED_SHARDS), when configured. */
+  readonly feedShards: FeedShards | undefined;
   /** Where the api role announces itself for gateways to find (with REDIS_URL). */
   readonly registry: ServiceRegistry | undefined;
   /** Spans, exported when a collector is configured. */
@@ -98,6 +101,9 @@ export interface ContainerOptions {
  * modules. Embedded adapters by default (SQLite, in-process LRU and pub/sub, SQLite queue); PostgreSQL,
  * Redis and RabbitMQ when DATABASE_URL, REDIS_URL and AMQP_URL name them.
  */
+/** The outbox relays of the main database and of every feed shard, as one. */
+export type OutboxRelays = Pick<OutboxRelay, 'start' | 'notify' | 'drain' | 'stop'>;
+
 export async function createContainer(config: Config, options: ContainerOptions): Promise<Container> {
   const { role } = options;
   // The main thread logs a line per request: buffered. A worker thread logs little: line by line.
@@ -113,10 +119,10 @@ export async function createContainer(config: Config, options: ContainerOptions)
     onConnection({ service, client, state });
   };
 
-  const postgres = (url: string, client: string) =>
+  const postgres = (url: string, client: string, schema = config.DATABASE_SCHEMA) =>
     new PostgresDatabase({
       connectionString: url,
-      schema: config.DATABASE_SCHEMA,
+      schema,
       poolSize: config.DATABASE_POOL_SIZE,
       onError: (err: Error) => {
         logger.warn({ err, client }, 'database connection error');
@@ -149,6 +155,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
       ...accountsMigrations,
       ...outboxMigrationsFor(dialect),
       ...feedMigrations(dialect),
+      // The feed's shard ring (FEED_SHARDS), kept here for every process to follow.
+      ...ringMigrations,
       ...searchMigrations(dialect),
       ...notificationsMigrations,
     });
@@ -214,10 +222,24 @@ export async function createContainer(config: Config, options: ContainerOptions)
     redisFor === undefined
       ? new MemoryTimelineStore({ capacity: config.FEED_TIMELINE_CAPACITY })
       : new RedisTimelineStore(redisFor.timelines, { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` });
-  const outbox =
+  // Tweets on shards (FEED_SHARDS): each shard is a database with its own outbox, relayed like the main one.
+  const shardDatabases = new Map(config.feedShards.map((s) => [s.name, postgres(s.url, `feed-shard:${s.name}`, s.schema)] as const));
+  const feedShards = shardDatabases.size === 0 ? undefined : await openFeedShards(sql, { shards: shardDatabases, vnodes: config.FEED_SHARD_VNODES });
+  // Processes follow a reshard through the main database's ring (writes also find it on their shard).
+  const ringTimer = feedShards && setInterval(() => feedShards.shards.refresh().catch((err: unknown) => logger.warn({ err }, 'feed ring refresh failed')), 1_000).unref();
+  const relays =
     role === 'api'
-      ? new OutboxRelay(sql, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS }, onError: (err) => logger.warn({ err }, 'outbox relay failed') })
-      : undefined;
+      ? [sql, ...shardDatabases.values()].map((db) => new OutboxRelay(db, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS }, onError: (err) => logger.warn({ err }, 'outbox relay failed') }))
+      : [];
+  const outbox: OutboxRelays | undefined =
+    relays.length === 0
+      ? undefined
+      : {
+          start: () => relays.forEach((r) => r.start()),
+          notify: () => relays.forEach((r) => r.notify()),
+          drain: async () => void (await Promise.all(relays.map((r) => r.drain()))),
+          stop: async () => void (await Promise.all(relays.map((r) => r.stop()))),
+        };
 
   let clicks: ClickRecorder | undefined;
   let rateLimits: RateLimitStore | undefined;
@@ -251,6 +273,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const users = accounts?.directory ?? createUserDirectory(sql);
   const feed = createFeed({
     sql,
+    shards: feedShards?.shards,
     clock,
     ids,
     users: accounts?.directory,
@@ -279,7 +302,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,
-    timelines, feed, search, notifications, pubsub, stream, outbox, registry, tracing,
+    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, stream, outbox, registry, tracing,
     async close() {
       await registry?.close();
       await stream?.close();
@@ -295,6 +318,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
       await cache.close();
       await pubsub.close();
       await redis?.close();
+      clearInterval(ringTimer);
+      await feedShards?.sharded.close();
       await sql.close();
       await tracing.close();
     },

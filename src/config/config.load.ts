@@ -1,6 +1,6 @@
 import { Value } from '@sinclair/typebox/value';
 import { FormatRegistry } from '@sinclair/typebox';
-import { ConfigSchema, type Config, type ConfigInput, type ProcessRole, type RateLimitPolicyConfig, type UpstreamConfig } from './config.schema.js';
+import { ConfigSchema, type Config, type ConfigInput, type FeedShardConfig, type ProcessRole, type RateLimitPolicyConfig, type UpstreamConfig } from './config.schema.js';
 import { parsePolicySpec } from '../platform/ratelimit/policy-spec.js';
 
 /** Routes of the built-in policies (the auth routes arrive with accounts). */
@@ -58,6 +58,31 @@ export class ConfigError extends Error {
 }
 
 const splitList = (s: string) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** `name=postgres://host/db?schema=s, ...`: each shard's name, URL and optional schema. */
+function parseFeedShards(text: string, problems: string[]): FeedShardConfig[] {
+  const out: FeedShardConfig[] = [];
+  for (const entry of splitList(text)) {
+    const at = entry.indexOf('=');
+    const name = entry.slice(0, Math.max(0, at)).trim();
+    const raw = entry.slice(at + 1).trim();
+    if (at < 1 || !/^[A-Za-z0-9_.-]{1,64}$/.test(name)) {
+      problems.push(`FEED_SHARDS: "${entry}" is not name=postgres://... (a name of letters, digits, '_', '.', '-')`);
+      continue;
+    }
+    if (!/^postgres(ql)?:\/\//.test(raw) || !URL.canParse(raw)) {
+      problems.push(`FEED_SHARDS: shard ${name}: "${raw}" is not a postgres:// URL`);
+      continue;
+    }
+    const url = new URL(raw);
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) problems.push(`FEED_SHARDS: shard ${name}: schema "${schema}" is not a lower-case identifier`);
+    if (out.some((s) => s.name === name)) problems.push(`FEED_SHARDS: shard ${name} is named twice`);
+    out.push({ name, url: url.toString(), schema });
+  }
+  return out;
+}
 
 /** GATEWAY_UPSTREAMS: `host:port [weight=N] [backup]`, comma-separated (nginx's `server` line, shortened). */
 function parseUpstreams(text: string, problems: string[]): UpstreamConfig[] {
@@ -118,6 +143,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const roles = new Set(splitList(input.ROLES) as ProcessRole[]);
   const gatewayUpstreams = parseUpstreams(input.GATEWAY_UPSTREAMS, problems);
+  const feedShards = parseFeedShards(input.FEED_SHARDS, problems);
+  if (feedShards.length > 0 && input.DATABASE_URL === undefined) problems.push('FEED_SHARDS: shards need DATABASE_URL (the main database holds the ring, follows and counters)');
   if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (input.PUBLIC_URL ?? `${input.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${input.PORT}`).replace(/\/+$/, '');
   const config: Config = {
@@ -130,6 +157,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     replicaUrls,
     roles,
     gatewayUpstreams,
+    feedShards,
   };
   return Object.freeze(config);
 }

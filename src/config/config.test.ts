@@ -96,4 +96,18 @@ describe('loadConfig', () => {
     expect(problems({ ...primary, DATABASE_REPLICA_URLS: 'mysql://r1/test' })).toEqual(['DATABASE_REPLICA_URLS: "mysql://r1/test" is not a postgres:// URL']);
     expect(problems({ ...primary, DATABASE_REPLICA_URLS: 'postgres://r1/test', DATABASE_REPLICA_MAX_LAG_MS: '5000' })[0]).toMatch(/^DATABASE_REPLICA_MAX_LAG_MS: must be below DATABASE_READ_YOUR_WRITES_MS/);
   });
+
+  it('parses the feed shards: names, postgres URLs and schemas', () => {
+    const primary = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
+    expect(loadConfig({ ...primary, FEED_SHARDS: 's0=postgres://127.0.0.1/test?schema=feed_s0, s1=postgresql://h2:5432/feed' }).feedShards).toEqual([
+      { name: 's0', url: 'postgres://127.0.0.1/test', schema: 'feed_s0' },
+      { name: 's1', url: 'postgresql://h2:5432/feed', schema: undefined },
+    ]);
+    expect(loadConfig(primary).feedShards).toEqual([]);
+    expect(problems({ FEED_SHARDS: 's0=postgres://h/test' })).toEqual(['FEED_SHARDS: shards need DATABASE_URL (the main database holds the ring, follows and counters)']);
+    expect(problems({ ...primary, FEED_SHARDS: 'postgres://h/test' })[0]).toMatch(/^FEED_SHARDS: "postgres:\/\/h\/test" is not name=postgres/);
+    expect(problems({ ...primary, FEED_SHARDS: 's0=mysql://h/test' })).toEqual(['FEED_SHARDS: shard s0: "mysql://h/test" is not a postgres:// URL']);
+    expect(problems({ ...primary, FEED_SHARDS: 's0=postgres://h/a, s0=postgres://h/b' })).toEqual(['FEED_SHARDS: shard s0 is named twice']);
+    expect(problems({ ...primary, FEED_SHARDS: 's0=postgres://h/a?schema=Bad-Name' })).toEqual(['FEED_SHARDS: shard s0: schema "Bad-Name" is not a lower-case identifier']);
+  });
 });

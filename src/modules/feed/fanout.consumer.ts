@@ -3,12 +3,12 @@ import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { FeedEvent } from './feed.events.js';
 import { userIdOf } from './feed.ids.js';
 import type { FollowsRepository } from './follows.repository.js';
-import type { TweetsRepository } from './tweets.repository.js';
+import type { TweetReads } from './feed.shards.js';
 
 const DAY_MS = 86_400_000;
 
 export interface FanoutDeps {
-  tweets: TweetsRepository;
+  tweets: Pick<TweetReads, 'facts'>;
   follows: FollowsRepository;
   timelines: TimelineStore;
   clock: Clock;

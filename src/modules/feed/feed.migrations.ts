@@ -82,5 +82,13 @@ export function feedMigrations(dialect: SqlDialectName): Record<string, Migratio
           .execute();
       },
     },
+    // Likes live with the tweet they count: keyed by its author, they move with it between shards.
+    'feed/0002_likes_author': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('likes').addColumn('author_id', 'bigint').execute();
+        await sql`update likes set author_id = (select t.author_id from tweets t where t.id = likes.tweet_id)`.execute(db);
+        await db.schema.createIndex('likes_author_idx').on('likes').column('author_id').execute();
+      },
+    },
   };
 }

@@ -39,6 +39,8 @@ export interface TweetsTable {
 export interface LikesTable {
   user_id: IdColumn;
   tweet_id: IdColumn;
+  /** The tweet's author: the shard key, so that a like lives on its tweet's shard. */
+  author_id: NullableIdColumn;
   created_at: number;
 }
 

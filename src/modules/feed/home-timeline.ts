@@ -6,7 +6,7 @@ import type { Page, Tweet } from './feed.model.js';
 import { mergeAuthors, mergeNewestFirst, take, type FetchSlices } from './feed.merge.js';
 import type { FeedTables } from './feed.tables.js';
 import type { FollowsRepository } from './follows.repository.js';
-import type { TweetsRepository } from './tweets.repository.js';
+import type { TweetReads } from './feed.shards.js';
 
 const DAY_MS = 86_400_000;
 /** `last_read_at` is written at most this often per reader: a read is not a write. */
@@ -24,7 +24,7 @@ const LATE_LIMIT = 100;
 const CACHE_SLACK = 20;
 
 export interface HomeTimelineDeps {
-  tweets: TweetsRepository;
+  tweets: Pick<TweetReads, 'liveByIds' | 'latestOfAuthors'>;
   follows: FollowsRepository;
   timelines: TimelineStore;
   writes: GroupCommit<FeedTables>;

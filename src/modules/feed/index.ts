@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
 import { outageGate, type HandlerWrapper, type QueuePort, type Subscription } from '../../platform/queue/index.js';
-import { GroupCommit, tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { UserDirectory } from '../accounts/index.js';
 import { fanoutHandler, type TimelineChange } from './fanout.consumer.js';
@@ -11,6 +11,7 @@ import type { FeedEvent } from './feed.events.js';
 import { parseId, userIdOf } from './feed.ids.js';
 import type { Page, Tweet, TweetView } from './feed.model.js';
 import { feedRoutes, renderTweets } from './feed.routes.js';
+import { FeedShards } from './feed.shards.js';
 import type { FeedTables } from './feed.tables.js';
 import { FollowsRepository } from './follows.repository.js';
 import { FollowsService } from './follows.service.js';
@@ -19,6 +20,8 @@ import { TweetsRepository } from './tweets.repository.js';
 import { TweetsService } from './tweets.service.js';
 
 export { feedMigrations } from './feed.migrations.js';
+export { FEED_SHARDED_TABLES, FeedShards } from './feed.shards.js';
+export { feedShardStatus, openFeedShards, reshardFeed, type FeedShardSpec, type FeedShardStatus } from './feed.sharding.js';
 export { FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, type FeedEvent, type FeedEventGroup } from './feed.events.js';
 export type { Page, Tweet, TweetView } from './feed.model.js';
 export type { TimelineChange } from './fanout.consumer.js';
@@ -27,7 +30,10 @@ export type { TimelineChange } from './fanout.consumer.js';
 export const FANOUT_TOPIC = 'feed.fanout';
 
 export interface FeedDeps {
+  /** The main database: follows and counters, and tweets unless `shards` says otherwise. */
   sql: SqlDatabase<unknown>;
+  /** Tweets and likes on shards by author (FEED_SHARDS); see {@link openFeedShards}. */
+  shards?: FeedShards | undefined;
   clock: Clock;
   /** Snowflake ids: the feed reads time out of tweet ids. */
   ids: IdGenerator;
@@ -95,18 +101,19 @@ export function createFeed(deps: FeedDeps): Feed {
   const sql = tablesOf<FeedTables>(deps.sql);
   const tweets = new TweetsRepository(sql.db);
   const follows = new FollowsRepository(sql.db);
+  const shards = deps.shards ?? new FeedShards({ main: deps.sql });
   // Every feed write is small and hot: writes arriving together share one commit.
-  const writes = new GroupCommit(sql.db);
+  const writes = shards.mainWrites;
   const { clock, timelines, outbox } = deps;
-  const home = new HomeTimeline({ tweets, follows, timelines, writes, clock, inactiveDays: deps.inactiveDays, onError: deps.onTimelineError });
+  const home = new HomeTimeline({ tweets: shards, follows, timelines, writes, clock, inactiveDays: deps.inactiveDays, onError: deps.onTimelineError });
   const noUsers = (): never => {
     throw new Error('the feed needs the users directory for this (API role)');
   };
   const users: UserDirectory = deps.users ?? { byUsername: noUsers, byIds: noUsers, search: noUsers };
-  const tweetsService = new TweetsService({ tweets, follows, writes, timelines, clock, ids: deps.ids, users, celebrityThreshold: deps.celebrityThreshold, outbox });
+  const tweetsService = new TweetsService({ tweets, shards, follows, writes, timelines, clock, ids: deps.ids, users, celebrityThreshold: deps.celebrityThreshold, outbox });
   const followsService = new FollowsService({ follows, writes, timelines, clock, users, outbox });
   const handler = (options: Pick<FanoutOptions, 'onDelivered' | 'onChanged'> = {}) =>
-    fanoutHandler({ tweets, follows, timelines, clock, inactiveDays: deps.inactiveDays, batch: deps.fanoutBatch, ...options });
+    fanoutHandler({ tweets: shards, follows, timelines, clock, inactiveDays: deps.inactiveDays, batch: deps.fanoutBatch, ...options });
   const plainFanout = handler();
 
   return {

@@ -156,7 +156,7 @@ export class TweetsRepository {
     if (live === undefined) return null;
     const inserted = await db
       .insertInto('likes')
-      .values({ user_id: userId, tweet_id: tweetId, created_at: at })
+      .values({ user_id: userId, tweet_id: tweetId, author_id: BigInt(live.author), created_at: at })
       .onConflict((oc) => oc.columns(['user_id', 'tweet_id']).doNothing())
       .returning('created_at')
       .executeTakeFirst();

@@ -11,7 +11,8 @@ import type { Page, Tweet } from './feed.model.js';
 import type { FeedTables } from './feed.tables.js';
 import { hashtagsOf, mentionedNames, normalizeTweetText } from './feed.text.js';
 import type { FollowsRepository } from './follows.repository.js';
-import type { FeedDb, TweetsRepository } from './tweets.repository.js';
+import type { FeedShards } from './feed.shards.js';
+import type { FeedDb, NewTweet, TweetsRepository } from './tweets.repository.js';
 
 /** Who acts: the signed-in user. */
 export interface Actor {
@@ -20,8 +21,12 @@ export interface Actor {
 }
 
 export interface TweetsServiceDeps {
+  /** Writes of tweets and likes (any transaction); reads go through `shards`. */
   tweets: TweetsRepository;
+  /** Where tweets are: the main database or the author's shard. */
+  shards: FeedShards;
   follows: FollowsRepository;
+  /** The main database's group commit (follows and counters). */
   writes: GroupCommit<FeedTables>;
   timelines: TimelineStore;
   clock: Clock;
@@ -49,9 +54,12 @@ export class TweetsService {
    * Posts a tweet (or a reply to a live tweet). In one transaction: the row, the parent's reply
    * count, the author's tweet count, and the `tweet_posted` event. Whether the tweet is fanned out
    * (author at or under the celebrity threshold) is decided here, once, and kept on the row.
+   * On shards, the row and its event commit together on the author's shard; the counters in the
+   * main database and the parent's reply count on its own shard are separate writes (see
+   * {@link #postOnShards}).
    */
   async post(actor: Actor, input: { text: string; replyTo?: string | undefined }): Promise<Tweet> {
-    const { tweets, follows, writes, clock, ids, users, celebrityThreshold, outbox } = this.#deps;
+    const { tweets, follows, shards, clock, ids, users, celebrityThreshold, outbox } = this.#deps;
     const text = normalizeTweetText(input.text);
     const replyTo = input.replyTo === undefined ? null : parseId(input.replyTo);
     if (input.replyTo !== undefined && replyTo === null) throw replyRefused(input.replyTo);
@@ -60,31 +68,34 @@ export class TweetsService {
     const mentions = [...new Set(mentioned.flatMap((u) => (u === null || u.id === actor.userId ? [] : [u.id])))];
     const id = ids.next();
     const now = clock.now();
-
-    const outcome = await writes.run(async (trx) => {
-      let replyToAuthorId: bigint | null = null;
-      if (replyTo !== null) {
-        replyToAuthorId = await tweets.addReply(trx, replyTo);
-        // An answer, not a throw: a throw would abort the transaction shared with other writers.
-        if (replyToAuthorId === null) return null;
-      }
-      const pushed = (await follows.counts(authorId, trx)).followers <= celebrityThreshold;
-      await tweets.insert(trx, { id, authorId, authorUsername: actor.username, text, replyTo, pushed, createdAt: now });
-      await follows.changeCounts(trx, authorId, pushed ? { tweets: 1 } : { tweets: 1, pulled: true });
-      const event: FeedEvent = {
-        type: 'tweet_posted',
-        tweetId: id.toString(),
-        authorId: actor.userId,
-        text,
-        replyTo: replyTo?.toString() ?? null,
-        replyToAuthorId: replyToAuthorId?.toString() ?? null,
-        mentions,
-        hashtags: hashtagsOf(text),
-        createdAt: now,
-      };
-      await emit(trx, event, actor.userId, now);
-      return { pushed };
+    const eventOf = (replyToAuthorId: bigint | null): FeedEvent => ({
+      type: 'tweet_posted',
+      tweetId: id.toString(),
+      authorId: actor.userId,
+      text,
+      replyTo: replyTo?.toString() ?? null,
+      replyToAuthorId: replyToAuthorId?.toString() ?? null,
+      mentions,
+      hashtags: hashtagsOf(text),
+      createdAt: now,
     });
+    const row = (pushed: boolean) => ({ id, authorId, authorUsername: actor.username, text, replyTo, pushed, createdAt: now });
+
+    const outcome = shards.sharded
+      ? await this.#postOnShards(authorId, replyTo, row, eventOf, now)
+      : await shards.write(authorId, async (trx) => {
+          let replyToAuthorId: bigint | null = null;
+          if (replyTo !== null) {
+            replyToAuthorId = await tweets.addReply(trx, replyTo);
+            // An answer, not a throw: a throw would abort the transaction shared with other writers.
+            if (replyToAuthorId === null) return null;
+          }
+          const pushed = (await follows.counts(authorId, trx)).followers <= celebrityThreshold;
+          await tweets.insert(trx, row(pushed));
+          await follows.changeCounts(trx, authorId, pushed ? { tweets: 1 } : { tweets: 1, pulled: true });
+          await emit(trx, eventOf(replyToAuthorId), actor.userId, now);
+          return { pushed };
+        });
     if (outcome === null) throw replyRefused(input.replyTo!);
     outbox.notify();
     // Read-your-writes: the author sees the tweet at once. Best effort: fan-out does it durably.
@@ -92,41 +103,80 @@ export class TweetsService {
     return { id: id.toString(), authorId: actor.userId, author: actor.username, text, replyTo: replyTo?.toString() ?? null, likeCount: 0, replyCount: 0, createdAt: now };
   }
 
+  /**
+   * A post when tweets are on shards: the tweet and its event commit on the author's shard; what
+   * lives elsewhere is written around that commit, in an order that never hides a tweet:
+   * the `pulled` flag (main) before it, so that readers pull a celebrity's tweet as soon as it
+   * exists; the parent's reply count (its shard) before it, undone if the post fails; the tweet
+   * count (main) after it. A crash between two of these leaves a count one off, never a tweet
+   * lost or unseen (cross-shard counters are eventually right, not transactional).
+   */
+  async #postOnShards(authorId: bigint, replyTo: bigint | null, row: (pushed: boolean) => NewTweet, eventOf: (replyToAuthorId: bigint | null) => FeedEvent, now: number): Promise<{ pushed: boolean } | null> {
+    const { tweets, follows, shards, writes, celebrityThreshold } = this.#deps;
+    const pushed = (await follows.counts(authorId)).followers <= celebrityThreshold;
+    if (!pushed) await writes.run((trx) => follows.changeCounts(trx, authorId, { pulled: true }));
+    let replyToAuthorId: bigint | null = null;
+    if (replyTo !== null) {
+      replyToAuthorId = await shards.writeOnTweet(replyTo, (trx) => tweets.addReply(trx, replyTo));
+      if (replyToAuthorId === null) return null;
+    }
+    const event = eventOf(replyToAuthorId);
+    try {
+      await shards.write(authorId, async (trx) => {
+        await tweets.insert(trx, row(pushed));
+        await emit(trx, event, authorId.toString(), now);
+      });
+    } catch (error) {
+      if (replyToAuthorId !== null) await shards.write(replyToAuthorId, (trx) => tweets.removeReply(trx, replyTo!)).catch(() => undefined);
+      throw error;
+    }
+    await writes.run((trx) => follows.changeCounts(trx, authorId, { tweets: 1 })).catch(() => undefined);
+    return { pushed };
+  }
+
   /** A live tweet. */
   async get(id: string): Promise<Tweet> {
     const tweetId = parseId(id);
-    const [tweet] = tweetId === null ? [] : await this.#deps.tweets.liveByIds([tweetId]);
+    const [tweet] = tweetId === null ? [] : await this.#deps.shards.liveByIds([tweetId]);
     if (tweet === undefined) throw new TweetNotFoundError(id);
     return tweet;
   }
 
   /** Deletes a tweet of the actor's (soft): it never shows again; fan-out retracts it from timelines. */
   async delete(actor: Actor, id: string): Promise<void> {
-    const { tweets, follows, writes, clock, outbox } = this.#deps;
+    const { tweets, follows, shards, writes, clock, outbox } = this.#deps;
     const tweetId = parseId(id);
-    const facts = tweetId === null ? null : await tweets.facts(tweetId);
+    const facts = tweetId === null ? null : await shards.facts(tweetId);
     if (facts === null || facts.deletedAt !== null) throw new TweetNotFoundError(id);
     if (facts.authorId !== userIdOf(actor.userId)) throw new NotTweetAuthorError(id);
     const now = clock.now();
-    const deleted = await writes.run(async (trx) => {
+    const deleted = await shards.write(facts.authorId, async (trx) => {
       if (!(await tweets.markDeleted(trx, facts.id, now))) return false;
-      await follows.changeCounts(trx, facts.authorId, { tweets: -1 });
-      if (facts.replyTo !== null) await tweets.removeReply(trx, facts.replyTo);
+      if (!shards.sharded) {
+        await follows.changeCounts(trx, facts.authorId, { tweets: -1 });
+        if (facts.replyTo !== null) await tweets.removeReply(trx, facts.replyTo);
+      }
       await emit(trx, { type: 'tweet_deleted', tweetId: facts.id.toString(), authorId: actor.userId, at: now }, actor.userId, now);
       return true;
     });
     // Deleted meanwhile by another request of the author's.
     if (!deleted) throw new TweetNotFoundError(id);
+    if (shards.sharded) {
+      // Counters elsewhere, after the commit (see #postOnShards).
+      await writes.run((trx) => follows.changeCounts(trx, facts.authorId, { tweets: -1 })).catch(() => undefined);
+      if (facts.replyTo !== null) await shards.writeOnTweet(facts.replyTo, (trx) => tweets.removeReply(trx, facts.replyTo!)).catch(() => undefined);
+    }
     outbox.notify();
   }
 
   /** Likes a live tweet, idempotently; answers the exact count. */
   async like(actor: Actor, id: string): Promise<number> {
-    const { tweets, writes, clock, outbox } = this.#deps;
+    const { tweets, shards, clock, outbox } = this.#deps;
     const tweetId = parseId(id);
     if (tweetId === null) throw new TweetNotFoundError(id);
     const now = clock.now();
-    const outcome = await writes.run(async (trx) => {
+    // The like lives with the tweet (on its author's shard): the row and the count commit together.
+    const outcome = await shards.writeOnTweet(tweetId, async (trx) => {
       const result = await tweets.like(trx, userIdOf(actor.userId), tweetId, now);
       if (result?.changed) {
         const authorId = result.authorId.toString();
@@ -143,26 +193,26 @@ export class TweetsService {
   async unlike(actor: Actor, id: string): Promise<number> {
     const tweetId = parseId(id);
     if (tweetId === null) throw new TweetNotFoundError(id);
-    const outcome = await this.#deps.writes.run((trx) => this.#deps.tweets.unlike(trx, userIdOf(actor.userId), tweetId));
+    const outcome = await this.#deps.shards.writeOnTweet(tweetId, (trx) => this.#deps.tweets.unlike(trx, userIdOf(actor.userId), tweetId));
     if (outcome === null) throw new TweetNotFoundError(id);
     return outcome.likeCount;
   }
 
   /** An author's live tweets, newest first; the cursor is the last id of the previous page. */
   async byAuthor(authorId: string, limit: number, cursor?: bigint): Promise<Page<Tweet>> {
-    const items = await this.#deps.tweets.byAuthor(userIdOf(authorId), limit, cursor);
+    const items = await this.#deps.shards.byAuthor(userIdOf(authorId), limit, cursor);
     return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
   }
 
   /** Which of these tweets the user likes. */
   likedBy(userId: string, tweetIds: readonly string[]): Promise<Set<string>> {
-    return this.#deps.tweets.likedBy(userIdOf(userId), tweetIds.map((t) => BigInt(t)));
+    return this.#deps.shards.likedBy(userIdOf(userId), tweetIds.map((t) => BigInt(t)));
   }
 
   /** Live tweets by id, in the order asked, missing and deleted ones left out. */
   async byIds(ids: readonly string[]): Promise<Tweet[]> {
     const parsed = ids.map(parseId).filter((id): id is bigint => id !== null);
-    const byId = new Map((await this.#deps.tweets.liveByIds([...new Set(parsed)])).map((t) => [t.id, t]));
+    const byId = new Map((await this.#deps.shards.liveByIds([...new Set(parsed)])).map((t) => [t.id, t]));
     return ids.flatMap((id) => byId.get(parseId(id)?.toString() ?? '') ?? []);
   }
 }

@@ -7,7 +7,8 @@
 export { DirectoryStrategy, directoryMigrations, type DirectoryOptions, type ShardDirectoryTables } from './directory-strategy.js';
 export { HashStrategy, type RingConfig } from './hash-strategy.js';
 export { RangeStrategy, type ShardRange } from './range-strategy.js';
-export { addShard, deleteMovedRows, type AddShardOptions, type ReshardPhase, type ReshardProgress, type ReshardReport, type TableReshard } from './reshard.js';
+export { addShard, deleteMovedRows, gateFence, type AddShardOptions, type RaisedFence, type ReshardFence, type ReshardPhase, type ReshardProgress, type ReshardReport, type TableReshard } from './reshard.js';
+export { loadOrInitRing, lockRing, readRing, ringMigrations, ringRowFence, writeRing, type ShardRingTables } from './ring-table.js';
 export { keyText, ShardingError, type ShardKey, type ShardStrategy } from './shard-strategy.js';
 export { ShardedDatabase, type ShardedDatabaseOptions, type ShardEntry } from './sharded-database.js';
 export type { ShardedTable } from './sharded-table.js';

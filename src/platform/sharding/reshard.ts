@@ -36,6 +36,65 @@ export interface AddShardOptions<DB> {
   reconcileDeletes?: boolean;
   /** Told after every batch; the resharding waits for a promise it answers (to throttle it). */
   onProgress?: (progress: ReshardProgress) => void | Promise<void>;
+  /**
+   * How writes are held back: by default the in-process gate of `sharded.write`
+   * ({@link gateFence}); {@link ringRowFence} when writers are other processes.
+   */
+  fence?: ReshardFence;
+  /**
+   * Waits this long between the switch and the cleanup (default 0): readers in other processes
+   * route by the ring they hold until they follow the new one, and find the moved rows on their
+   * old shard meanwhile.
+   */
+  cleanupDelayMs?: number;
+}
+
+/** A fence that is up: the catch-up runs under it. */
+export interface RaisedFence {
+  /** Routes by `next` from now on (in every process, for a shared fence) and lets writes go. */
+  commit(next: HashStrategy, target: SqlDatabase): Promise<void>;
+  /** Lets writes go without switching (a failure before the switch); nothing after `commit`. */
+  lift(): Promise<void>;
+}
+
+/** How a reshard waits for writes and holds them back: in one process or among several. */
+export interface ReshardFence {
+  /** Resolves once every write of a moving key that began before the call has finished. */
+  settle(moving: (key: string) => boolean): Promise<void>;
+  /** Holds back new writes of (at least) the moving keys; resolves once those in flight finished. */
+  raise(moving: (key: string) => boolean): Promise<RaisedFence>;
+}
+
+/** The fence of writers that all go through `sharded.write` in this process: only moving keys wait. */
+export function gateFence<DB>(sharded: ShardedDatabase<DB>): ReshardFence {
+  return {
+    async settle(moving) {
+      const epoch = sharded.writes.mark();
+      await sharded.writes.drain((w) => w.epoch < epoch && moving(w.key));
+    },
+    async raise(moving) {
+      const fence = sharded.writes.fence(moving);
+      try {
+        await fence.drained;
+      } catch (error) {
+        fence.lift();
+        throw error;
+      }
+      return {
+        // The switch and the lift in the same turn: held-back writes route by the next ring.
+        async commit(next) {
+          try {
+            sharded.switchStrategy(next);
+          } finally {
+            fence.lift();
+          }
+        },
+        async lift() {
+          fence.lift();
+        },
+      };
+    },
+  };
 }
 
 /** What a table's resharding did. */
@@ -82,9 +141,9 @@ export interface ReshardReport {
  * row until then, and to the new one after. Between the switch and the end of the cleanup, moved
  * rows also remain on their old shard: scatter-gather filters with `ShardEntry.owns`.
  *
- * Only writes made through `sharded.write` are tracked, and the gate is in-process: every writer
- * of these tables must share this ShardedDatabase (several processes need a shared fence, not
- * built here). A failure before the switch changes no routing (the new shard is detached);
+ * With the default {@link gateFence}, only writes made through `sharded.write` are tracked, and
+ * the gate is in-process: every writer of these tables must share this ShardedDatabase. Writers
+ * in other processes need {@link ringRowFence} (and `cleanupDelayMs`, for their reads). A failure before the switch changes no routing (the new shard is detached);
  * running again redoes the copy idempotently. A failure in the cleanup leaves stale copies that
  * {@link deleteMovedRows} removes.
  */
@@ -100,6 +159,7 @@ export async function addShard<DB>(sharded: ShardedDatabase<DB>, options: AddSha
   const tell = async (phase: ReshardPhase, table: string, shard: string, rows: number, keys: number) => options.onProgress?.({ phase, table, shard, rows, keys });
   const target = options.database as SqlDatabase;
   const source = (name: string) => sharded.shard(name) as SqlDatabase;
+  const fence = options.fence ?? gateFence(sharded);
 
   if (options.migrations !== undefined) await options.database.migrate(options.migrations);
   sharded.attach(options.shard, options.database);
@@ -111,8 +171,7 @@ export async function addShard<DB>(sharded: ShardedDatabase<DB>, options: AddSha
       if (t.changedColumn === undefined) continue;
       for (const name of sources) marks.set(`${t.table}\0${name}`, await highWater(source(name), t));
     }
-    const epoch = sharded.writes.mark();
-    await sharded.writes.drain((w) => w.epoch < epoch && moving(w.key));
+    await fence.settle(moving);
 
     // 2. Bulk copy, every old shard at once.
     const copyKeys = async (t: ShardedTable, name: string, phase: 'copy' | 'catch-up') => {
@@ -136,10 +195,9 @@ export async function addShard<DB>(sharded: ShardedDatabase<DB>, options: AddSha
     }
 
     // 3. The fence, on moving keys only.
-    const fence = sharded.writes.fence(moving);
     const fencedAt = performance.now();
+    const raised = await fence.raise(moving);
     try {
-      await fence.drained;
       // 4. Catch-up and reconcile.
       for (const t of tables) {
         const counts = await settleAll(sources.map(async (name) => {
@@ -158,10 +216,10 @@ export async function addShard<DB>(sharded: ShardedDatabase<DB>, options: AddSha
         report[t.table]!.caughtUp = sum(counts);
         if (options.reconcileDeletes ?? true) report[t.table]!.reconciled = await reconcile(t, target, source, current, moving, size, (rows) => tell('reconcile', t.table, options.shard, rows, 0));
       }
-      // 5. Switch, in the same turn as the fence lifts.
-      sharded.switchStrategy(next);
+      // 5. Switch, and let the writes go.
+      await raised.commit(next, target);
     } finally {
-      fence.lift();
+      await raised.lift();
       fencedMs = performance.now() - fencedAt;
     }
   } catch (error) {
@@ -176,6 +234,7 @@ export async function addShard<DB>(sharded: ShardedDatabase<DB>, options: AddSha
   }
 
   // 6. Cleanup.
+  if ((options.cleanupDelayMs ?? 0) > 0) await new Promise((resolve) => setTimeout(resolve, options.cleanupDelayMs));
   for (const t of tables) {
     const counts = await settleAll(sources.map((name) => deleteMovedRowsOf(sharded, t, name, size, (rows, keys) => tell('cleanup', t.table, name, rows, keys))));
     report[t.table]!.moved = sum(counts);
