@@ -3,6 +3,7 @@ import type { Container } from './composition-root.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
+import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { linksRoutes, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
@@ -41,6 +42,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     await api.register(notifications.routes);
     await api.register(stream.routes);
   });
+  await app.register(webappRoutes);
   await app.register(redirectRoutes, {
     links,
     clicks,
