@@ -8,8 +8,11 @@ import { ServiceUnavailableError } from '../shared/errors/index.js';
 /** Where `npm run build` puts the web app (web/, built by Vite): the same from src/ and dist/. */
 export const WEB_DIR = fileURLToPath(new URL('../../dist/public/', import.meta.url));
 
-/** The single-page app's paths (all reserved words: no short code can take them). */
-const PAGES = ['/'];
+/**
+ * The single-page app's paths, as web/src/app.tsx routes them. Each first segment is a reserved
+ * word (src/modules/links/alias-policy.ts), so no short code can take it.
+ */
+export const PAGES = ['/', '/login', '/signup', '/links', '/links/:code', '/home', '/u/:username', '/search', '/notifications', '/console'];
 
 /**
  * The web app: `/assets/*` under content-hashed names, cached by browsers and CDNs for a year

@@ -1,21 +1,88 @@
+import { lazy, Suspense, type ReactNode } from 'react';
+import { LoginPage, SignupPage } from './auth.pages.js';
+import { Link, match, navigate, useLocation } from './router.js';
+import { SessionProvider, useSession } from './session.js';
 import { ShortenPage } from './shorten.page.js';
 
-/** The pages by path; more come with the links list, the feed and the console. */
+// Pages past the first load in chunks of their own: the first page stays small.
+const LinksPage = lazy(() => import('./links/links.page.js'));
+const LinkStatsPage = lazy(() => import('./links/link-stats.page.js'));
+
+interface Route {
+  pattern: string;
+  /** Signed-in users only: others go to /login and come back. */
+  auth?: boolean;
+  render: (params: Record<string, string>, query: URLSearchParams) => ReactNode;
+}
+
+/** Every page by path. The server serves index.html for each pattern (src/webapp/webapp.routes.ts). */
+const ROUTES: Route[] = [
+  { pattern: '/', render: () => <ShortenPage /> },
+  { pattern: '/login', render: (_, q) => <LoginPage next={safeNext(q.get('next'))} /> },
+  { pattern: '/signup', render: (_, q) => <SignupPage next={safeNext(q.get('next'))} /> },
+  { pattern: '/links', auth: true, render: (_, q) => <LinksPage query={q} /> },
+  { pattern: '/links/:code', render: (p) => <LinkStatsPage code={p.code!} /> },
+  // -- feed routes --
+  // -- console routes --
+];
+
+/** Only in-app paths as `next` (no open redirect to another site). */
+function safeNext(next: string | null): string {
+  return next !== null && next.startsWith('/') && !next.startsWith('//') ? next : '/';
+}
+
 export function App() {
-  const path = window.location.pathname;
+  return (
+    <SessionProvider>
+      <Shell />
+    </SessionProvider>
+  );
+}
+
+function Shell() {
+  const { path, query } = useLocation();
+  const { user, logout } = useSession();
+  let page: ReactNode = <NotFound />;
+  for (const route of ROUTES) {
+    const params = match(route.pattern, path);
+    if (params === null) continue;
+    if (route.auth && user === undefined) page = <p aria-busy="true">Loading…</p>;
+    else if (route.auth && user === null) page = <Redirect to={`/login?next=${encodeURIComponent(path + window.location.search)}`} />;
+    else page = route.render(params, query);
+    break;
+  }
   return (
     <>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
       <header className="bar">
-        <a className="brand" href="/">
+        <Link className="brand" href="/">
           Blueprint
-        </a>
+        </Link>
         <nav aria-label="Main">
-          <a href="/api/docs">API docs</a>
+          <Link href="/">Shorten</Link>
+          {user && <Link href="/links">My links</Link>}
+          {/* -- feed nav -- */}
+          {/* -- console nav -- */}
+          {user === null && <Link href={`/login?next=${encodeURIComponent(path)}`}>Sign in</Link>}
+          {user && (
+            <button type="button" className="link" onClick={() => void logout().then(() => navigate('/'))}>
+              Sign out {user.username}
+            </button>
+          )}
         </nav>
       </header>
-      <main>{path === '/' ? <ShortenPage /> : <NotFound />}</main>
+      <main id="main">
+        <Suspense fallback={<p aria-busy="true">Loading…</p>}>{page}</Suspense>
+      </main>
     </>
   );
+}
+
+function Redirect({ to }: { to: string }) {
+  queueMicrotask(() => navigate(to, { replace: true }));
+  return null;
 }
 
 function NotFound() {
@@ -23,7 +90,7 @@ function NotFound() {
     <section>
       <h1>Page not found</h1>
       <p>
-        <a href="/">Shorten a link</a> instead.
+        <Link href="/">Shorten a link</Link> instead.
       </p>
     </section>
   );

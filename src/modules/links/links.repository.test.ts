@@ -44,6 +44,21 @@ describeEachDialect('LinksRepository', (dialect) => {
     expect((await links.listByOwner('u1', 2, { createdAt: last.createdAt, code: last.code })).map((l) => l.code)).toEqual(['x1']);
   });
 
+  it('searches an owner\'s links by code or target, case-insensitively, with % and _ taken literally', async () => {
+    await links.insert(link('Launch', { url: 'https://example.com/spring', createdAt: 1 }));
+    await links.insert(link('docs', { url: 'https://EXAMPLE.org/Read_Me', createdAt: 2 }));
+    await links.insert(link('pct', { url: 'https://example.net/100%25', createdAt: 3 }));
+    await links.insert(link('wild', { url: 'https://other.net/ReadXMe', createdAt: 0 }));
+    await links.insert(link('theirs', { url: 'https://example.com/launch', ownerId: 'u2', createdAt: 4 }));
+    const codes = async (q: string) => (await links.listByOwner('u1', 10, undefined, q)).map((l) => l.code);
+    expect(await codes('launch')).toEqual(['Launch']);
+    expect(await codes('example.')).toEqual(['pct', 'docs', 'Launch']);
+    expect(await codes('read_me')).toEqual(['docs']);
+    expect(await codes('%')).toEqual(['pct']);
+    expect(await codes('nothing')).toEqual([]);
+    expect(await codes('')).toEqual(['pct', 'docs', 'Launch', 'wild']);
+  });
+
   it('updates only live links, and keeps a deleted code taken', async () => {
     await links.insert(link('u'));
     expect(await links.update('u', { url: 'https://example.org/', expiresAt: 5_000, redirect: 301 })).toMatchObject({ url: 'https://example.org/', expiresAt: 5_000, redirect: 301 });

@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import { GroupCommit, type SqlDatabase } from '../../platform/sql/index.js';
 import type { Link } from './links.model.js';
 import type { LinksTable, LinksTables } from './links.tables.js';
@@ -47,8 +47,11 @@ export class LinksRepository {
     return row === undefined ? null : toLink(row);
   }
 
-  /** An owner's links, newest first, after the cursor position `(createdAt, code)`. */
-  async listByOwner(ownerId: string, limit: number, after?: { createdAt: number; code: string }): Promise<Link[]> {
+  /**
+   * An owner's links, newest first, after the cursor position `(createdAt, code)`; with `search`,
+   * only those whose code or target contains it (case-insensitive; `%` and `_` match themselves).
+   */
+  async listByOwner(ownerId: string, limit: number, after?: { createdAt: number; code: string }, search?: string): Promise<Link[]> {
     let query = this.#sql.db
       .selectFrom('links')
       .selectAll()
@@ -59,6 +62,10 @@ export class LinksRepository {
       .limit(limit);
     if (after !== undefined) {
       query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('code', '<', after.code)])]));
+    }
+    if (search !== undefined && search !== '') {
+      const pattern = `%${search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      query = query.where(sql<boolean>`(lower(code) like ${pattern} escape '\\' or lower(url) like ${pattern} escape '\\')`);
     }
     return (await query.execute()).map(toLink);
   }

@@ -27,6 +27,7 @@ export const LinkPageView = Type.Object({ items: Type.Array(LinkView), nextCurso
 
 export const ListLinksQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  q: Type.Optional(Type.String({ maxLength: 200, description: 'Only links whose code or target contains this (case-insensitive).' })),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
 });
 

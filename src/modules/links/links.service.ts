@@ -77,9 +77,9 @@ export class LinksService {
   }
 
   /** The owner's links, newest first, `limit` at a time. */
-  async list(ownerId: string, options: { cursor?: string | undefined; limit: number }): Promise<LinkPage> {
+  async list(ownerId: string, options: { cursor?: string | undefined; limit: number; q?: string | undefined }): Promise<LinkPage> {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const rows = await this.#deps.repository.listByOwner(ownerId, options.limit + 1, after);
+    const rows = await this.#deps.repository.listByOwner(ownerId, options.limit + 1, after, options.q?.trim());
     const items = rows.slice(0, options.limit);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > options.limit && last !== undefined ? encodeCursor(last) : null };
