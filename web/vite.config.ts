@@ -14,5 +14,6 @@ export default defineConfig({
     manifest: true,
     sourcemap: false,
   },
-  server: { proxy: { '/api': 'http://127.0.0.1:3000' } },
+  // `vite dev` on web/: the API (and /metrics for the console) from a server on its default port.
+  server: { proxy: { '/api': 'http://127.0.0.1:8080', '/metrics': 'http://127.0.0.1:8080' } },
 });

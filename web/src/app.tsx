@@ -3,10 +3,13 @@ import { LoginPage, SignupPage } from './auth.pages.js';
 import { Link, match, navigate, useLocation } from './router.js';
 import { SessionProvider, useSession } from './session.js';
 import { ShortenPage } from './shorten.page.js';
+import { FeedNav } from './feed/nav.js';
+import { FEED_ROUTES } from './feed/routes.js';
 
 // Pages past the first load in chunks of their own: the first page stays small.
 const LinksPage = lazy(() => import('./links/links.page.js'));
 const LinkStatsPage = lazy(() => import('./links/link-stats.page.js'));
+const ConsolePage = lazy(() => import('./console/console.page.js'));
 
 interface Route {
   pattern: string;
@@ -23,7 +26,9 @@ const ROUTES: Route[] = [
   { pattern: '/links', auth: true, render: (_, q) => <LinksPage query={q} /> },
   { pattern: '/links/:code', render: (p) => <LinkStatsPage code={p.code!} /> },
   // -- feed routes --
+  ...FEED_ROUTES,
   // -- console routes --
+  { pattern: '/console', render: () => <ConsolePage /> },
 ];
 
 /** Only in-app paths as `next` (no open redirect to another site). */
@@ -64,7 +69,9 @@ function Shell() {
           <Link href="/">Shorten</Link>
           {user && <Link href="/links">My links</Link>}
           {/* -- feed nav -- */}
+          <FeedNav />
           {/* -- console nav -- */}
+          <Link href="/console">Console</Link>
           {user === null && <Link href={`/login?next=${encodeURIComponent(path)}`}>Sign in</Link>}
           {user && (
             <button type="button" className="link" onClick={() => void logout().then(() => navigate('/'))}>
