@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Container } from './composition-root.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
+import { queueAdminRoutes } from './http/queue-admin.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { webappRoutes } from './webapp/webapp.routes.js';
@@ -41,6 +42,12 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     await api.register(search.routes, { hydrateTweets: (ids, viewerId) => feed.hydrateTweets(ids, viewerId) });
     await api.register(notifications.routes);
     await api.register(stream.routes);
+    await api.register(queueAdminRoutes, {
+      queue: container.queue,
+      topics: container.queueTopics,
+      operators: config.adminUsers,
+      onReplay: (entry) => container.logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
+    });
   });
   await app.register(webappRoutes);
   await app.register(redirectRoutes, {

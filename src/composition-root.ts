@@ -55,6 +55,8 @@ export interface Container {
   readonly sql: SqlDatabase<unknown>;
   readonly cache: CachePort;
   readonly queue: QueuePort;
+  /** The topics this deployment consumes (gauges, the operators' dead letters). */
+  readonly queueTopics: readonly string[];
   readonly links: LinksService;
   readonly keys: KeyGenerator;
   readonly analytics: Analytics;
@@ -101,6 +103,8 @@ export interface ContainerOptions {
  * modules. Embedded adapters by default (SQLite, in-process LRU and pub/sub, SQLite queue); PostgreSQL,
  * Redis and RabbitMQ when DATABASE_URL, REDIS_URL and AMQP_URL name them.
  */
+const QUEUE_TOPICS: readonly string[] = [CLICKS_TOPIC, ...FEED_EVENT_GROUPS];
+
 /** The outbox relays of the main database and of every feed shard, as one. */
 export type OutboxRelays = Pick<OutboxRelay, 'start' | 'notify' | 'drain' | 'stop'>;
 
@@ -267,7 +271,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       batchSize: config.CLICKS_BATCH_SIZE,
       bufferLimit: config.CLICKS_BUFFER_LIMIT,
     });
-    registerQueueGauges(metrics, queue, [CLICKS_TOPIC, ...FEED_EVENT_GROUPS]);
+    registerQueueGauges(metrics, queue, QUEUE_TOPICS);
   }
 
   const users = accounts?.directory ?? createUserDirectory(sql);
@@ -301,7 +305,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const registry = redisFor?.registry === undefined ? undefined : new RedisServiceRegistry(redisFor.registry, { prefix: `${config.REDIS_PREFIX}registry:` });
 
   return {
-    config, role, logger, metrics, clock, ids, sql, cache, queue, links, keys, analytics, clicks, rateLimits, accounts,
+    config, role, logger, metrics, clock, ids, sql, cache, queue, queueTopics: QUEUE_TOPICS, links, keys, analytics, clicks, rateLimits, accounts,
     timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, stream, outbox, registry, tracing,
     async close() {
       await registry?.close();

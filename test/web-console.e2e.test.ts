@@ -5,7 +5,7 @@ import { createEdgeContainer } from '../src/composition-root.edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';
-import { browserSuites, SHOTS, startWebTest, type WebTest } from './helpers/browser.js';
+import { browserSuites, SHOTS, signUpInBrowser, startWebTest, type WebTest } from './helpers/browser.js';
 
 /** GETs `urls`, `concurrency` at a time, each answered within 5 s; answers their statuses. */
 async function send(urls: string[], concurrency = 20): Promise<number[]> {
@@ -181,5 +181,41 @@ describe.runIf(browserSuites)('the operator console in Chromium', () => {
     } finally {
       await gateway?.close();
     }
+  });
+});
+
+describe.runIf(browserSuites)('the console in Chromium: dead letters and their replay', () => {
+  let web: WebTest;
+
+  beforeAll(async () => {
+    // One delivery: a message its consumer refuses is dead-lettered at once.
+    web = await startWebTest({ ADMIN_USERS: 'opslead', QUEUE_MAX_ATTEMPTS: '1' });
+    const { queue } = web.app.runtime.container;
+    await queue.publish('clicks', [{ key: null, payload: { not: 'a click batch' } }]);
+  }, 180_000);
+  afterAll(async () => {
+    await web?.close();
+  });
+
+  it('tells a signed-out visitor and a non-operator what replay takes', async () => {
+    const page = await open(web, { width: 1024, height: 900 });
+    await page.goto('/console');
+    await page.getByText('as an operator (a username in ADMIN_USERS)').waitFor();
+    await signUpInBrowser(page, 'notops', '/console');
+    await page.getByText('Your account is not an operator').waitFor();
+    await page.context().close();
+  });
+
+  it('lists a dead letter for an operator and replays it onto its topic', async () => {
+    const page = await open(web, { width: 1024, height: 900 });
+    await signUpInBrowser(page, 'opslead', '/console');
+    const replay = page.getByRole('button', { name: /^Replay dead letter / });
+    await replay.waitFor();
+    expect(await page.getByRole('cell', { name: /a click batch/ }).count()).toBe(1);
+    await page.getByText('Dead letters', { exact: true }).last().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(SHOTS, 'console-dead-letters.png') });
+    await replay.click();
+    await page.getByRole('status').filter({ hasText: '1 message put back on clicks.' }).waitFor();
+    await page.context().close();
   });
 });

@@ -158,6 +158,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles,
     gatewayUpstreams,
     feedShards,
+    adminUsers: new Set(splitList(input.ADMIN_USERS).map((u) => u.toLowerCase())),
   };
   return Object.freeze(config);
 }

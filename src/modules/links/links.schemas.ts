@@ -46,7 +46,4 @@ export const QrQuery = Type.Object({
   size: Type.Integer({ minimum: 64, maximum: 2048, default: 256, description: 'Width in pixels (png).' }),
 });
 
-export const Problem = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-);
+export { ProblemSchema as Problem } from '../../shared/errors/index.js';

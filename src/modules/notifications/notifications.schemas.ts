@@ -32,7 +32,4 @@ export const MarkReadBody = Type.Union(
 
 export const UnreadView = Type.Object({ unread: Type.Integer() });
 
-export const Problem = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-);
+export { ProblemSchema as Problem } from '../../shared/errors/index.js';

@@ -32,7 +32,4 @@ export const SearchPageView = Type.Object({
   nextCursor: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const Problem = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-);
+export { ProblemSchema as Problem } from '../../shared/errors/index.js';

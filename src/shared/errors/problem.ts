@@ -1,5 +1,12 @@
+import { Type } from '@sinclair/typebox';
 import type { AppError, ProblemExtensions } from './app-error.js';
 import { STATUS_CODES } from 'node:http';
+
+/** The response schema of every 4xx/5xx answer (OpenAPI). */
+export const ProblemSchema = Type.Object(
+  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
+  { additionalProperties: true, description: 'RFC 9457 problem details' },
+);
 
 /** An RFC 9457 problem document with our stable `code`. */
 export interface Problem extends ProblemExtensions {

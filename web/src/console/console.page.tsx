@@ -1,5 +1,6 @@
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import { ConsoleChart, type ChartSeries } from './console-chart.js';
+import { DeadLetters } from './dead-letters.js';
 import { histogramQuantile, type Histogram } from './prometheus.js';
 import {
   allRoutesLatency,
@@ -434,9 +435,9 @@ function Queues({ history, latest, line, lines }: SectionProps) {
             })}
           </tbody>
         </Table>
+      <DeadLetters topics={topics} counts={(t) => latest.queues.get(t)?.dead ?? 0} />
       <p className="console-note">
-        Dead letters wait until an operator replays them: <code>npm run cli -- queue:dead-letters &lt;topic&gt;</code> lists them and <code>npm run cli -- queue:replay &lt;topic&gt;</code> replays them
-        (or some, by id). Replay is not offered here: it needs operator authorization the server does not have yet.
+        On the command line: <code>npm run cli -- queue:dead-letters &lt;topic&gt;</code> lists them and <code>npm run cli -- queue:replay &lt;topic&gt;</code> replays them (or some, by id).
       </p>
     </Section>
   );
