@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliCompressSync } from 'node:zlib';
 import Fastify from 'fastify';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AppError } from '../shared/errors/index.js';
@@ -9,7 +10,7 @@ import { webappRoutes } from './webapp.routes.js';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-async function serve(files: Record<string, string>) {
+async function serve(files: Record<string, string | Buffer>) {
   const dir = mkdtempSync(join(tmpdir(), 'blueprint-web-'));
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) {
@@ -24,7 +25,11 @@ async function serve(files: Record<string, string>) {
 
 describe('web app routes', () => {
   it('serves hashed assets for a year (immutable) and the page revalidated on every load', async () => {
-    const app = await serve({ 'index.html': '<!doctype html><script type="module" src="/assets/index-AbCdEf12.js"></script>', 'assets/index-AbCdEf12.js': 'console.log(1)' });
+    const app = await serve({
+      'index.html': '<!doctype html><script type="module" src="/assets/index-AbCdEf12.js"></script>',
+      'assets/index-AbCdEf12.js': 'console.log(1)',
+      'assets/index-AbCdEf12.js.br': brotliCompressSync('console.log(1)'),
+    });
     const page = await app.inject({ url: '/' });
     expect(page.statusCode).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -34,6 +39,13 @@ describe('web app routes', () => {
     expect(asset.headers['cache-control']).toBe('public, max-age=31536000, immutable');
     expect(asset.body).toBe('console.log(1)');
     expect((await app.inject({ url: '/assets/missing-00000000.js' })).statusCode).toBe(404);
+    // The build's precompressed copy goes to clients that accept it, still immutable.
+    const br = await app.inject({ url: '/assets/index-AbCdEf12.js', headers: { 'accept-encoding': 'gzip, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(br.headers['vary']).toMatch(/accept-encoding/i);
+    expect(br.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(br.rawPayload).toEqual(brotliCompressSync('console.log(1)'));
+    expect((await app.inject({ url: '/assets/index-AbCdEf12.js', headers: { 'accept-encoding': 'identity' } })).body).toBe('console.log(1)');
     expect((await app.inject({ url: '/assets/../index.html' })).statusCode).not.toBe(200);
     await app.close();
   });

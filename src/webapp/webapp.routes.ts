@@ -30,6 +30,8 @@ export const webappRoutes: FastifyPluginAsync<{ dir?: string }> = async (app, op
     allowedPath: () => html !== undefined,
     wildcard: true,
     index: false,
+    // The build wrote .br and .gz beside each asset: sent as they are to clients that take them.
+    preCompressed: true,
     immutable: true,
     maxAge: '365d',
     cacheControl: true,
