@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, sumRequests } from '../src/cluster/cluster.js';
+import { gzipSync } from 'node:zlib';
 import { nginxConfig } from '../src/cluster/nginx-config.js';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
 import { TEST_DIALECTS, type TestDatabase } from '../src/platform/sql/testing/test-databases.js';
@@ -166,6 +167,14 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     if (!existsSync(NGINX)) return;
     const dir = tempDataDir();
     mkdirSync(join(dir, 'tmp'));
+    // The web app's assets as the build leaves them: a hashed file and its precompressed copy.
+    const assets = join(dir, 'assets');
+    mkdirSync(assets);
+    // nginx's workers read them as an unprivileged user.
+    chmodSync(dir, 0o755);
+    const script = 'console.log("hello from a hashed asset");\n'.repeat(50);
+    writeFileSync(join(assets, 'app-AbCd1234.js'), script);
+    writeFileSync(join(assets, 'app-AbCd1234.js.gz'), gzipSync(script));
     const port = await freePort();
     const upstreams = running().map((p) => {
       const u = new URL(p.address!);
@@ -173,7 +182,7 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     });
     writeFileSync(
       join(dir, 'nginx.conf'),
-      nginxConfig({ upstreams, listenPort: port, policy: 'least-connections', maxFails: 3, failTimeoutSeconds: 5, keepaliveConnections: 16, timeoutSeconds: 10, limit: { ratePerSecond: 20, burst: 10, delay: 'nodelay' }, staticDir: undefined, user: undefined, workerProcesses: 1 }),
+      nginxConfig({ upstreams, listenPort: port, policy: 'least-connections', maxFails: 3, failTimeoutSeconds: 5, keepaliveConnections: 16, timeoutSeconds: 10, limit: { ratePerSecond: 20, burst: 10, delay: 'nodelay' }, staticDir: assets, user: undefined, workerProcesses: 1 }),
     );
     const nginx: ChildProcess = spawn(NGINX, ['-p', dir, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
@@ -181,6 +190,12 @@ describe.runIf(run)('local cluster: gateway + 2 API + worker processes', () => {
     try {
       const base = `http://127.0.0.1:${port}`;
       expect(await waitFor(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status === 200, { timeoutMs: 5_000 }), stderr).toBe(true);
+      // Static assets from disk, precompressed, cached for a year.
+      const asset = await fetch(`${base}/assets/app-AbCd1234.js`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(asset.status).toBe(200);
+      expect(asset.headers.get('content-encoding')).toBe('gzip');
+      expect(asset.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(await asset.text()).toBe(script);
       const created = await fetch(`${base}/api/v1/links`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ url: 'https://example.com/nginx' }) });
       expect(created.status).toBe(201);
       const { code } = (await created.json()) as { code: string };

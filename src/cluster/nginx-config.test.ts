@@ -33,6 +33,7 @@ describe('nginxConfig', () => {
     const text = nginxConfig(nginxOptionsFrom(loadConfig({}), { staticDir: '/srv/blueprint/assets' }));
     expect(text).toContain('alias /srv/blueprint/assets/;');
     expect(text).toContain('add_header Cache-Control "public, max-age=31536000, immutable";');
+    expect(text).toContain('gzip_static on;');
     expect(() => nginxConfig(nginxOptionsFrom(loadConfig({ GATEWAY_POLICY: 'ip-hash', GATEWAY_UPSTREAMS: 'a:1, b:2 backup' })))).toThrow(/backup/);
   });
 });

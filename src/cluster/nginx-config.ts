@@ -12,7 +12,7 @@ export interface NginxConfigOptions {
   timeoutSeconds: number;
   /** The global policy when it is a leaky bucket: nginx's own limit_req algorithm. */
   limit: { ratePerSecond: number; burst: number; delay: number | 'nodelay' } | undefined;
-  /** A folder served as /assets/ with long-lived caching (hashed file names). */
+  /** A folder served as /assets/ with long-lived caching (hashed file names): the web app's dist/public/assets. */
   staticDir: string | undefined;
   /** Run as this user (only meaningful when nginx starts as root). */
   user: string | undefined;
@@ -103,6 +103,8 @@ export function nginxConfig(o: NginxConfigOptions): string {
         location /assets/ {
             alias ${o.staticDir.replace(/\/?$/, '/')};
             add_header Cache-Control "public, max-age=31536000, immutable";
+            # The build writes a .gz beside each asset (dist/public/assets): sent as it is.
+            gzip_static on;
             access_log off;
         }
 `;
