@@ -31,6 +31,22 @@ describe.runIf(browserSuites)('the web app in Chromium: the feed', () => {
   const documentMarked = (page: Page) => page.evaluate(() => (globalThis as { feedTestMark?: boolean }).feedTestMark === true);
   /** Waits for the page's live stream to be open (the home page says it in `data-live`). */
   const streamOpen = (page: Page) => page.locator('section[data-live="open"]').waitFor(WAIT);
+  /** Whether the element has the keyboard focus. */
+  const focused = (locator: Locator) => locator.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement);
+  /** The unread count the nav's Notifications link gives (its label says it; the badge shows it). */
+  const unreadOf = async (page: Page) => {
+    const label = await page.getByRole('link', { name: /^Notifications/ }).getAttribute('aria-label');
+    return Number(/\((\d+) unread\)/.exec(label ?? '')?.[1] ?? 0);
+  };
+  /** Posts `count` tweets "`prefix` 1" to "`prefix` `count`" through the API, oldest first. */
+  const postMany = async (token: string, prefix: string, count: number) => {
+    for (let i = 1; i <= count; i++) {
+      const res = await web.app.runtime.app.inject({ method: 'POST', url: '/api/v1/tweets', headers: bearer(token), payload: { text: `${prefix} ${i}` } });
+      expect(res.statusCode).toBe(201);
+    }
+  };
+  /** "`prefix` `count`" down to "`prefix` 1": a list of them, newest first. */
+  const newestFirst = (prefix: string, count: number) => Array.from({ length: count }, (_, i) => `${prefix} ${count - i}`);
 
   beforeAll(async () => {
     web = await startWebTest();
@@ -226,25 +242,129 @@ describe.runIf(browserSuites)('the web app in Chromium: the feed', () => {
     expect(await documentMarked(bob)).toBe(true);
   });
 
-  it('pages a long list with "Load more"', async () => {
+  it("lets a reader reply under a tweet: the reply counts on it, heads the replier's timeline marked as a reply, and notifies the author", async () => {
+    await ann.goto('/home');
+    await streamOpen(ann);
+    const unreadBefore = await unreadOf(ann);
+    await bob.goto('/home');
+    const parent = tweet(bob, word);
+    await parent.waitFor(WAIT);
+    const replyButton = parent.getByRole('button', { name: 'Reply 0' });
+    expect(await replyButton.getAttribute('aria-expanded')).toBe('false');
+
+    // The box opens under the tweet with the focus in it; Escape closes it, the focus back on Reply.
+    await replyButton.click();
+    const box = parent.getByLabel(`Reply to @${annName}`);
+    await box.waitFor(WAIT);
+    expect(await replyButton.getAttribute('aria-expanded')).toBe('true');
+    await expect.poll(() => focused(box), POLL).toBe(true);
+    expect(await parent.getByText('280 of 280 characters left').count()).toBe(1);
+    await box.press('Escape');
+    await box.waitFor({ state: 'detached', ...WAIT });
+    expect(await focused(replyButton)).toBe(true);
+    expect(await replyButton.getAttribute('aria-expanded')).toBe('false');
+
+    // The main composer's rules and errors, next to the field.
+    await replyButton.click();
+    await box.fill('y'.repeat(281));
+    expect(await parent.getByText('1 character over the limit of 280').count()).toBe(1);
+    await parent.getByRole('button', { name: 'Post reply' }).click();
+    await expect.poll(() => box.getAttribute('aria-invalid'), POLL).toBe('true');
+    expect(await parent.locator('.field-error').textContent()).toMatch(/at most 280 characters/);
+
+    const replyText = `Welcome to the neighbourhood ${suffix}`;
+    await box.fill(replyText);
+    await parent.getByRole('button', { name: 'Post reply' }).click();
+    await box.waitFor({ state: 'detached', ...WAIT });
+    const counted = parent.getByRole('button', { name: 'Reply 1' });
+    await counted.waitFor(WAIT);
+    expect(await focused(counted)).toBe(true);
+
+    // Bob's own reply heads his timeline, saying whom it answers (the answered tweet is on the page).
+    const first = bob.getByRole('list', { name: 'Home timeline' }).getByRole('listitem').first();
+    await expect.poll(() => first.locator('.feed-text').textContent(), POLL).toBe(replyText);
+    expect(await first.locator('.feed-reply-to').textContent()).toBe(`↳ in reply to @${annName}`);
+    expect(await first.getByRole('link', { name: `@${annName}` }).getAttribute('href')).toBe(`/u/${annName}`);
+    expect(await tweet(bob, replyText).count()).toBe(1);
+    // The tweet answered is not a reply itself.
+    expect(await parent.locator('.feed-reply-to').count()).toBe(0);
+
+    // Ann's badge rises live, and the notification says it is a reply.
+    await expect.poll(() => unreadOf(ann), POLL).toBe(unreadBefore + 1);
+    await counted.click();
+    await box.fill('And another thing…');
+    await bob.screenshot({ path: join(SHOTS, 'reply.png') });
+    await box.press('Escape');
+    await ann.getByRole('link', { name: /^Notifications/ }).click();
+    const list = ann.getByRole('list', { name: 'Notifications' });
+    await list.getByRole('listitem').filter({ hasText: `@${bobName} replied to your tweet` }).waitFor(WAIT);
+  });
+
+  it('loads the next page of the home timeline as its end scrolls into view, without "Load more"', async () => {
+    const daveName = `dave_${suffix}`;
+    const dave = await signUp(web.app, daveName);
+    await postMany(dave.token, 'Dave says', 23);
+    // One's own tweets reach one's timeline through the fan-out: wait for all of them.
+    await expect
+      .poll(async () => {
+        const res = await web.app.runtime.app.inject({ method: 'GET', url: '/api/v1/timeline/home?limit=100', headers: bearer(dave.token) });
+        return (res.json() as { items: unknown[] }).items.length;
+      }, POLL)
+      .toBe(23);
+
+    const page = await web.newPage();
+    const nextPages: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().includes('/api/v1/timeline/home?cursor=')) nextPages.push(request.url());
+    });
+    await page.goto('/login?next=/home');
+    await page.getByLabel('Username or email').fill(daveName);
+    await page.getByLabel('Password').fill('correct horse battery staple');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL('**/home', WAIT);
+    const list = page.getByRole('list', { name: 'Home timeline' });
+    await list.getByText('Dave says 23', { exact: true }).waitFor(WAIT);
+    expect(await list.getByRole('listitem').count()).toBe(20);
+    expect(nextPages).toEqual([]);
+
+    // Scrolling down to the last tweet brings the rest, announced to screen readers.
+    await list.getByRole('listitem').last().scrollIntoViewIfNeeded(WAIT);
+    await expect.poll(() => list.getByRole('listitem').count(), POLL).toBe(23);
+    expect(await list.locator('.feed-text').allTextContents()).toEqual(newestFirst('Dave says', 23));
+    await page.getByRole('status').filter({ hasText: '3 more tweets loaded, that is all.' }).waitFor(WAIT);
+    expect(await page.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    // One request for the next page, and none past the last one however far one scrolls.
+    await page.mouse.wheel(0, 5_000);
+    await page.waitForTimeout(300);
+    expect(nextPages).toHaveLength(1);
+    await page.context().close();
+  });
+
+  it('pages a long list with "Load more" where the browser has no IntersectionObserver', async () => {
     const carolName = `carol_${suffix}`;
     const carol = await signUp(web.app, carolName);
-    for (let i = 1; i <= 23; i++) {
-      const res = await web.app.runtime.app.inject({ method: 'POST', url: '/api/v1/tweets', headers: bearer(carol.token), payload: { text: `Number ${i} of many` } });
-      expect(res.statusCode).toBe(201);
-    }
-    await bob.goto(`/u/${carolName}`);
-    const list = bob.getByRole('list', { name: `Tweets by @${carolName}` });
-    await list.getByText('Number 23 of many', { exact: true }).waitFor(WAIT);
+    await postMany(carol.token, 'Number', 23);
+    // A signed-out reader, in a browser without IntersectionObserver: the button is the way on.
+    const reader = await web.newPage();
+    await reader.addInitScript(() => delete (globalThis as { IntersectionObserver?: unknown }).IntersectionObserver);
+    await reader.goto(`/u/${carolName}`);
+    const list = reader.getByRole('list', { name: `Tweets by @${carolName}` });
+    await list.getByText('Number 23', { exact: true }).waitFor(WAIT);
     expect(await list.getByRole('listitem').count()).toBe(20);
-    await bob.getByRole('button', { name: 'Load more' }).click();
-    await list.getByText('Number 1 of many', { exact: true }).waitFor(WAIT);
+    // Signed out: the counts, and no Reply button.
+    expect(await list.getByRole('button', { name: /Reply/ }).count()).toBe(0);
+    expect(await list.getByText('0 replies').count()).toBe(20);
+    await list.getByRole('listitem').last().scrollIntoViewIfNeeded(WAIT);
+    await reader.waitForTimeout(300);
+    expect(await list.getByRole('listitem').count()).toBe(20);
+    await reader.getByRole('button', { name: 'Load more' }).click();
+    await list.getByText('Number 1', { exact: true }).waitFor(WAIT);
     expect(await list.getByRole('listitem').count()).toBe(23);
     // Newest first, nothing twice, and no more button at the end.
-    const texts = await list.locator('.feed-text').allTextContents();
-    expect(texts).toEqual(Array.from({ length: 23 }, (_, i) => `Number ${23 - i} of many`));
-    await bob.getByText('Loading…').waitFor({ state: 'detached', ...WAIT });
-    expect(await bob.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    expect(await list.locator('.feed-text').allTextContents()).toEqual(newestFirst('Number', 23));
+    await reader.getByText('Loading…').waitFor({ state: 'detached', ...WAIT });
+    expect(await reader.getByRole('button', { name: 'Load more' }).count()).toBe(0);
+    await reader.context().close();
   });
 
   it('fits a phone-sized screen', async () => {

@@ -92,7 +92,7 @@ export default function NotificationsPage() {
       {items !== null && items.length === 0 && !paged.loading && !paged.error && (
         <p className="feed-empty">No notifications yet. When someone follows you, likes, mentions or answers one of your tweets, you will see it here.</p>
       )}
-      <PageFooter paged={paged} />
+      <PageFooter paged={paged} nouns={['notification', 'notifications']} />
     </section>
   );
 }

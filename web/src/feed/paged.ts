@@ -8,11 +8,37 @@ export interface Paged<T> {
   setItems: Dispatch<SetStateAction<T[] | null>>;
   nextCursor: string | null;
   loading: boolean;
+  /** Loading a next page (not the first one, nor a reload). */
+  loadingMore: boolean;
   error: string | null;
-  /** Loads the next page (with the cursor), appending what is not shown yet. */
+  /** How many items the last next page added; null before one is in (and while loading, or after a failure). */
+  added: number | null;
+  /** Loads the next page (with the cursor), appending what is not shown yet; one request at a time. */
   more: () => void;
   /** Loads the first page again. */
   reload: () => void;
+}
+
+/** Newest first by id (ids are time-sorted snowflakes, as decimal strings). */
+const newestFirst = (a: { id: string }, b: { id: string }) => (BigInt(b.id) > BigInt(a.id) ? 1 : BigInt(b.id) < BigInt(a.id) ? -1 : 0);
+
+/** Puts an item in a newest-first list once (a live event and one's own post may bring the same one). */
+export function withItem<T extends { id: string }>(shown: T[] | null, item: T): T[] | null {
+  if (shown === null) return shown;
+  if (shown.some((t) => t.id === item.id)) return shown;
+  return [...shown, item].sort(newestFirst);
+}
+
+/** `shown` then the items of `page` that are not in it yet (nor twice in the page). */
+function appended<T extends { id: string }>(shown: T[], page: readonly T[]): T[] {
+  const seen = new Set(shown.map((i) => i.id));
+  const added: T[] = [];
+  for (const item of page) {
+    if (seen.has(item.id)) continue;
+    seen.add(item.id);
+    added.push(item);
+  }
+  return added.length === 0 ? shown : [...shown, ...added];
 }
 
 /**
@@ -23,30 +49,46 @@ export function usePaged<T extends { id: string }>(key: string, load: (cursor: s
   const [items, setItems] = useState<T[] | null>(null);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [added, setAdded] = useState<number | null>(null);
   const generation = useRef(0);
+  /** A request is out (set at once: a scroll and a click in the same frame ask once). */
+  const inFlight = useRef(false);
   const loader = useRef(load);
+  /** The items as last rendered (to count what a next page adds). */
+  const shown = useRef(items);
   useEffect(() => {
     loader.current = load;
+    shown.current = items;
   });
 
   const fetchPage = useCallback(async (cursor: string | undefined) => {
     const mine = ++generation.current;
+    inFlight.current = true;
     setLoading(true);
+    setLoadingMore(cursor !== undefined);
     setError(null);
+    setAdded(null);
     try {
       const page = await loader.current(cursor);
       if (mine !== generation.current) return;
-      setItems((shown) => {
-        if (cursor === undefined || shown === null) return page.items;
-        const seen = new Set(shown.map((i) => i.id));
-        return [...shown, ...page.items.filter((i) => !seen.has(i.id))];
-      });
+      if (cursor === undefined) {
+        setItems(appended([], page.items));
+      } else {
+        const before = shown.current ?? [];
+        setAdded(appended(before, page.items).length - before.length);
+        setItems((now) => appended(now ?? [], page.items));
+      }
       setNextCursor(page.nextCursor);
     } catch (e) {
       if (mine === generation.current) setError(formError(e).message);
     } finally {
-      if (mine === generation.current) setLoading(false);
+      if (mine === generation.current) {
+        inFlight.current = false;
+        setLoading(false);
+        setLoadingMore(false);
+      }
     }
   }, []);
 
@@ -61,9 +103,11 @@ export function usePaged<T extends { id: string }>(key: string, load: (cursor: s
     setItems,
     nextCursor,
     loading,
+    loadingMore,
     error,
+    added,
     more: () => {
-      if (nextCursor !== null && !loading) void fetchPage(nextCursor);
+      if (nextCursor !== null && !inFlight.current) void fetchPage(nextCursor);
     },
     reload: () => void fetchPage(undefined),
   };

@@ -3,7 +3,7 @@ import { ApiProblem } from '../api.js';
 import { formError } from '../form.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
-import { usePaged } from './paged.js';
+import { usePaged, withItem } from './paged.js';
 import { TweetList } from './tweet.js';
 import type { Page, Profile, Tweet, UserSummary } from './types.js';
 
@@ -35,6 +35,13 @@ export default function ProfilePage({ username }: { username: string }) {
 
   const load = useCallback((cursor: string | undefined) => call<Page<Tweet>>('GET', `${path}/tweets${cursor === undefined ? '' : `?cursor=${encodeURIComponent(cursor)}`}`), [call, path]);
   const tweets = usePaged<Tweet>(path, load);
+  const { setItems } = tweets;
+  /** A reply posted from the list: on one's own profile it is one of the tweets shown. */
+  const posted = (tweet: Tweet) => {
+    if (tweet.authorId !== profile?.id) return;
+    setItems((shown) => withItem(shown, tweet));
+    void loadProfile();
+  };
 
   if (missing) {
     return (
@@ -79,7 +86,7 @@ export default function ProfilePage({ username }: { username: string }) {
         !error && <p aria-busy="true">Loading…</p>
       )}
       <h2>Tweets</h2>
-      <TweetList paged={tweets} label={`Tweets by @${username}`} empty={<p>@{profile?.username ?? username} has not tweeted yet.</p>} />
+      <TweetList paged={tweets} label={`Tweets by @${username}`} empty={<p>@{profile?.username ?? username} has not tweeted yet.</p>} infinite onPosted={posted} />
     </section>
   );
 }

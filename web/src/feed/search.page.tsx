@@ -79,7 +79,7 @@ function UserResults({ q }: { q: string }) {
         </ul>
       )}
       {paged.items !== null && paged.items.length === 0 && !paged.loading && !paged.error && <p className="feed-empty">Nobody’s name starts with “{q}”.</p>}
-      <PageFooter paged={paged} />
+      <PageFooter paged={paged} nouns={['person', 'people']} />
     </>
   );
 }

@@ -1,7 +1,8 @@
-import { useEffect, useState, type ReactNode } from 'react';
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import { formError } from '../form.js';
 import { Link } from '../router.js';
 import { useSession } from '../session.js';
+import { Composer } from './composer.js';
 import type { Paged } from './paged.js';
 import type { Highlight, Tweet } from './types.js';
 
@@ -88,17 +89,44 @@ export function TimeAgo({ iso, now }: { iso: string; now: number }) {
 }
 
 /**
- * One tweet: author (a link to the profile), relative time, text, like button with its count,
- * replies, and Delete (with a confirmation) on one's own tweets.
+ * One tweet: author (a link to the profile), relative time, what it replies to, text, like button
+ * with its count, Reply (an inline reply box) with the count of replies, and Delete (with a
+ * confirmation) on one's own tweets.
  */
-export function TweetItem({ tweet, now, onChange, onDeleted }: { tweet: Tweet; now: number; onChange: (tweet: Tweet) => void; onDeleted: (id: string) => void }) {
+export function TweetItem({
+  tweet,
+  now,
+  parentAuthor,
+  onChange,
+  onDeleted,
+  onReplied,
+}: {
+  tweet: Tweet;
+  now: number;
+  /** The author of the tweet this one replies to, when it is on the page. */
+  parentAuthor?: string | null | undefined;
+  /** Fields of the tweet that changed. */
+  onChange: (change: Pick<Tweet, 'id'> & Partial<Tweet>) => void;
+  onDeleted: (id: string) => void;
+  /** A reply to this tweet was posted. */
+  onReplied?: ((reply: Tweet) => void) | undefined;
+}) {
   const { user, call } = useSession();
   const [busy, setBusy] = useState(false);
   const [confirming, setConfirming] = useState(false);
+  const [replying, setReplying] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const replyButton = useRef<HTMLButtonElement>(null);
+  const replyBoxId = useId();
   const likes = tweet.likeCount ?? 0;
   const replies = tweet.replyCount ?? 0;
   const own = user != null && user.id === tweet.authorId;
+
+  /** Closes the reply box, the focus back on the Reply button. */
+  function closeReply() {
+    setReplying(false);
+    replyButton.current?.focus();
+  }
 
   async function toggleLike() {
     setBusy(true);
@@ -106,7 +134,7 @@ export function TweetItem({ tweet, now, onChange, onDeleted }: { tweet: Tweet; n
     const liking = !tweet.likedByMe;
     try {
       const answer = await call<{ likeCount: number }>(liking ? 'PUT' : 'DELETE', `/api/v1/tweets/${encodeURIComponent(tweet.id)}/like`);
-      onChange({ ...tweet, likeCount: answer.likeCount, likedByMe: liking });
+      onChange({ id: tweet.id, likeCount: answer.likeCount, likedByMe: liking });
     } catch (e) {
       setError(formError(e).message);
     } finally {
@@ -138,8 +166,20 @@ export function TweetItem({ tweet, now, onChange, onDeleted }: { tweet: Tweet; n
         )}
         <span aria-hidden="true">·</span>
         <TimeAgo iso={tweet.createdAt} now={now} />
-        {tweet.replyTo ? <span className="muted">· a reply</span> : null}
       </header>
+      {tweet.replyTo ? (
+        // The API gives the answered tweet's id only: its author is named when that tweet is on the page.
+        <p className="feed-reply-to">
+          <span aria-hidden="true">↳ </span>
+          {parentAuthor ? (
+            <>
+              in reply to <Link href={`/u/${encodeURIComponent(parentAuthor)}`}>@{parentAuthor}</Link>
+            </>
+          ) : (
+            'Replying to a tweet'
+          )}
+        </p>
+      ) : null}
       <p className="feed-text">
         <RichText text={tweet.text} highlights={tweet.highlights} />
       </p>
@@ -153,9 +193,22 @@ export function TweetItem({ tweet, now, onChange, onDeleted }: { tweet: Tweet; n
             {likes} {likes === 1 ? 'like' : 'likes'}
           </span>
         )}
-        <span className="feed-stat">
-          {replies} {replies === 1 ? 'reply' : 'replies'}
-        </span>
+        {user ? (
+          <button
+            ref={replyButton}
+            type="button"
+            className="feed-action"
+            aria-expanded={replying}
+            aria-controls={replying ? replyBoxId : undefined}
+            onClick={() => (replying ? closeReply() : setReplying(true))}
+          >
+            <span aria-hidden="true">↩</span> Reply <span className="feed-count">{replies}</span>
+          </button>
+        ) : (
+          <span className="feed-stat">
+            {replies} {replies === 1 ? 'reply' : 'replies'}
+          </span>
+        )}
         {own && !confirming && (
           <button type="button" className="feed-action feed-danger" disabled={busy} onClick={() => setConfirming(true)}>
             Delete
@@ -178,35 +231,133 @@ export function TweetItem({ tweet, now, onChange, onDeleted }: { tweet: Tweet; n
           {error}
         </p>
       )}
+      {user && replying && (
+        <div id={replyBoxId}>
+          <Composer
+            className="feed-reply-compose"
+            label={tweet.author === null ? 'Reply to this tweet' : `Reply to @${tweet.author}`}
+            replyTo={tweet.id}
+            submitLabel="Post reply"
+            autoFocus
+            onCancel={closeReply}
+            onPosted={(reply) => {
+              closeReply();
+              onReplied?.(reply);
+            }}
+          />
+        </div>
+      )}
     </article>
   );
 }
 
-/** A paged list of tweets with its loading, error, empty and "Load more" states. */
-export function TweetList({ paged, label, empty }: { paged: Paged<Tweet>; label: string; empty: ReactNode }) {
+/**
+ * A paged list of tweets with its loading, error, empty and "Load more" states; `infinite`, the next
+ * page also comes as the end of the list scrolls into view. A reply posted from the list counts on
+ * its tweet and is handed to `onPosted` (the list's page decides whether it belongs there).
+ */
+export function TweetList({
+  paged,
+  label,
+  empty,
+  infinite = false,
+  onPosted,
+}: {
+  paged: Paged<Tweet>;
+  label: string;
+  empty: ReactNode;
+  infinite?: boolean;
+  onPosted?: (tweet: Tweet) => void;
+}) {
   const now = useNow();
   const { items, setItems } = paged;
-  const replace = (tweet: Tweet) => setItems((shown) => shown?.map((t) => (t.id === tweet.id ? { ...t, ...tweet } : t)) ?? shown);
+  const authors = new Map(items?.map((t) => [t.id, t.author]));
+  const update = (id: string, change: (t: Tweet) => Partial<Tweet>) => setItems((shown) => shown?.map((t) => (t.id === id ? { ...t, ...change(t) } : t)) ?? shown);
   const drop = (id: string) => setItems((shown) => shown?.filter((t) => t.id !== id) ?? shown);
+  const replied = (reply: Tweet) => {
+    if (reply.replyTo) update(reply.replyTo, (t) => ({ replyCount: (t.replyCount ?? 0) + 1 }));
+    onPosted?.(reply);
+  };
   return (
     <>
       {items !== null && items.length > 0 && (
         <ol className="feed-list" aria-label={label}>
           {items.map((tweet) => (
             <li key={tweet.id}>
-              <TweetItem tweet={tweet} now={now} onChange={replace} onDeleted={drop} />
+              <TweetItem
+                tweet={tweet}
+                now={now}
+                parentAuthor={tweet.replyTo ? authors.get(tweet.replyTo) : undefined}
+                onChange={(change) => update(change.id, () => change)}
+                onDeleted={drop}
+                onReplied={replied}
+              />
             </li>
           ))}
         </ol>
       )}
       {items !== null && items.length === 0 && !paged.loading && !paged.error && <div className="feed-empty">{empty}</div>}
-      <PageFooter paged={paged} />
+      <PageFooter paged={paged} infinite={infinite} nouns={['tweet', 'tweets']} />
     </>
   );
 }
 
-/** Under a paged list: "Loading…" for the first page, the error with a retry, or "Load more" while there is a next page. */
-export function PageFooter<T extends { id: string }>({ paged }: { paged: Paged<T> }) {
+/**
+ * While `enabled` and a next page can be asked for, loads it when the returned element (put after the
+ * list) comes within a screen's margin of the viewport. Watched anew after each page: a new observer
+ * reports at once whether the end is still in view (a short page on a tall screen), so it goes on
+ * until the screen is filled or the list ends. Without IntersectionObserver, "Load more" remains.
+ */
+function useLoadOnView<T extends { id: string }>(paged: Paged<T>, enabled: boolean) {
+  const sentinel = useRef<HTMLDivElement>(null);
+  const more = useRef(paged.more);
+  useEffect(() => {
+    more.current = paged.more;
+  });
+  const watch = enabled && paged.items !== null && paged.nextCursor !== null && paged.error === null && !paged.loading;
+  useEffect(() => {
+    const target = sentinel.current;
+    if (!watch || target === null || typeof IntersectionObserver === 'undefined') return;
+    const observer = new IntersectionObserver((entries) => entries.some((e) => e.isIntersecting) && more.current(), { rootMargin: '0px 0px 400px 0px' });
+    observer.observe(target);
+    return () => observer.disconnect();
+  }, [watch]);
+  return sentinel;
+}
+
+/**
+ * Under a paged list: "Loading…" for the first page, the error with a retry, or "Load more" while
+ * there is a next page (with `infinite`, loaded on scrolling too); next pages are announced politely.
+ */
+export function PageFooter<T extends { id: string }>({
+  paged,
+  infinite = false,
+  nouns: [one, many] = ['item', 'items'],
+}: {
+  paged: Paged<T>;
+  infinite?: boolean;
+  /** What the list holds, singular and plural, for the announcements. */
+  nouns?: [string, string];
+}) {
+  const sentinel = useLoadOnView(paged, infinite);
+  const { added } = paged;
+  const announcement = paged.loadingMore
+    ? `Loading more ${many}…`
+    : added === null
+      ? ''
+      : `${added} more ${added === 1 ? one : many} loaded${paged.nextCursor === null ? ', that is all' : ''}.`;
+  return (
+    <>
+      {infinite && <div ref={sentinel} className="feed-sentinel" aria-hidden="true" />}
+      <FooterState paged={paged} />
+      <p className="feed-sr" role="status">
+        {announcement}
+      </p>
+    </>
+  );
+}
+
+function FooterState<T extends { id: string }>({ paged }: { paged: Paged<T> }) {
   if (paged.error !== null) {
     return (
       <div className="feed-more">
