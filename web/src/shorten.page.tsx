@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Field, FormAlert, useSubmit } from './form.js';
+import { Link as AppLink } from './router.js';
 import { useSession } from './session.js';
 
 export interface Link {
@@ -36,7 +37,16 @@ export function ShortenPage() {
   return (
     <section aria-labelledby="shorten-title">
       <h1 id="shorten-title">Shorten a link</h1>
-      <p className="lede">Paste a long URL; get a short one that counts its clicks. {user ? 'It is saved under My links.' : 'No account needed.'}</p>
+      <p className="lede">
+        Paste a long URL; get a short one that counts its clicks.{' '}
+        {user ? (
+          'It is saved under My links.'
+        ) : (
+          <>
+            No account needed; <AppLink href="/signup">create one</AppLink> to keep your links, see their analytics and post to the feed.
+          </>
+        )}
+      </p>
       <form onSubmit={submit} noValidate>
         <Field label="Long URL" name="url" type="url" inputMode="url" placeholder="https://example.com/a/very/long/path" value={url} onChange={(e) => setUrl(e.target.value)} error={field('url')} required autoFocus />
         <details>
