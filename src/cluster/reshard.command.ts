@@ -20,7 +20,15 @@ class UsageError extends Error {}
 
 /** `blueprint shards`: the feed's ring and the rows on each configured shard. */
 export async function shardsCommand(): Promise<number> {
-  const { main, spec, close } = open(loadConfig());
+  let opened;
+  try {
+    opened = open(loadConfig());
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 2;
+  }
+  const { main, spec, close } = opened;
   try {
     const { ring, shards } = await feedShardStatus(main, spec);
     process.stdout.write(`ring ${ring === null ? 'none yet (start the API with FEED_SHARDS)' : `v${ring.version}: ${ring.shards.join(', ')} (${ring.vnodes ?? 160} points each)`}\n`);
