@@ -98,16 +98,17 @@ export interface ContainerOptions {
   spanExporter?: SpanExporter;
 }
 
-/**
- * The composition root: the one place that reads the configuration to pick adapters and wire
- * modules. Embedded adapters by default (SQLite, in-process LRU and pub/sub, SQLite queue); PostgreSQL,
- * Redis and RabbitMQ when DATABASE_URL, REDIS_URL and AMQP_URL name them.
- */
+/** The topics this deployment consumes. */
 const QUEUE_TOPICS: readonly string[] = [CLICKS_TOPIC, ...FEED_EVENT_GROUPS];
 
 /** The outbox relays of the main database and of every feed shard, as one. */
 export type OutboxRelays = Pick<OutboxRelay, 'start' | 'notify' | 'drain' | 'stop'>;
 
+/**
+ * The composition root: the one place that reads the configuration to pick adapters and wire
+ * modules. Embedded adapters by default (SQLite, in-process LRU and pub/sub, SQLite queue); PostgreSQL,
+ * Redis and RabbitMQ when DATABASE_URL, REDIS_URL and AMQP_URL name them.
+ */
 export async function createContainer(config: Config, options: ContainerOptions): Promise<Container> {
   const { role } = options;
   // The main thread logs a line per request: buffered. A worker thread logs little: line by line.
