@@ -1,44 +1,36 @@
 import { parseArgs } from 'node:util';
-import { loadConfig, type Config } from '../config/index.js';
+import { loadConfig } from '../config/index.js';
 import { feedShardStatus, reshardFeed, type FeedShardSpec } from '../modules/feed/index.js';
 import { PostgresDatabase } from '../platform/sql/postgres/index.js';
 import type { ReshardProgress } from '../platform/sharding/index.js';
 
-function open(config: Config): { main: PostgresDatabase; spec: FeedShardSpec; close: () => Promise<void> } {
-  if (config.DATABASE_URL === undefined || config.feedShards.length === 0) throw new UsageError('set DATABASE_URL and FEED_SHARDS (the same as the API processes\')');
+/** Runs `work` on the main database and the configured shards (as the API processes see them), closed after. */
+async function withShards(work: (main: PostgresDatabase, spec: FeedShardSpec) => Promise<number>): Promise<number> {
+  const config = loadConfig();
+  if (config.DATABASE_URL === undefined || config.feedShards.length === 0) {
+    process.stderr.write("set DATABASE_URL and FEED_SHARDS (the same as the API processes')\n");
+    return 2;
+  }
   const at = (url: string, schema: string | undefined) => new PostgresDatabase({ connectionString: url, schema, poolSize: 4 });
   const main = at(config.DATABASE_URL, config.DATABASE_SCHEMA);
   const shards = new Map(config.feedShards.map((s) => [s.name, at(s.url, s.schema)] as const));
-  return {
-    main,
-    spec: { shards, vnodes: config.FEED_SHARD_VNODES },
-    close: async () => void (await Promise.allSettled([main, ...shards.values()].map((d) => d.close()))),
-  };
+  try {
+    return await work(main, { shards, vnodes: config.FEED_SHARD_VNODES });
+  } finally {
+    await Promise.allSettled([main, ...shards.values()].map((d) => d.close()));
+  }
 }
 
-class UsageError extends Error {}
-
 /** `blueprint shards`: the feed's ring and the rows on each configured shard. */
-export async function shardsCommand(): Promise<number> {
-  let opened;
-  try {
-    opened = open(loadConfig());
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`${error.message}\n`);
-    return 2;
-  }
-  const { main, spec, close } = opened;
-  try {
+export function shardsCommand(): Promise<number> {
+  return withShards(async (main, spec) => {
     const { ring, shards } = await feedShardStatus(main, spec);
     process.stdout.write(`ring ${ring === null ? 'none yet (start the API with FEED_SHARDS)' : `v${ring.version}: ${ring.shards.join(', ')} (${ring.vnodes ?? 160} points each)`}\n`);
     for (const s of shards) {
       process.stdout.write(`  ${s.name.padEnd(12)} ${s.routed ? 'routed  ' : 'unrouted'}  ring row v${s.ringVersion ?? '-'}  ${s.tweets} tweets  ${s.likes} likes\n`);
     }
     return 0;
-  } finally {
-    await close();
-  }
+  });
 }
 
 /**
@@ -52,14 +44,7 @@ export async function reshardCommand(argv: string[]): Promise<number> {
   if (values.add === undefined) return usage('--add NAME is required: the shard (configured in FEED_SHARDS) to put on the ring');
   if (!Number.isInteger(delay) || delay < 0 || delay > 600_000) return usage('--cleanup-delay-ms must be an integer from 0 to 600000');
   if (!Number.isInteger(batch) || batch < 1 || batch > 10_000) return usage('--batch must be an integer from 1 to 10000');
-  let opened;
-  try {
-    opened = open(loadConfig());
-  } catch (error) {
-    if (error instanceof UsageError) return usage(error.message);
-    throw error;
-  }
-  const { main, spec, close } = opened;
+  const shard = values.add;
   let last = { at: 0, step: '' };
   const progress = (p: ReshardProgress) => {
     // A line when a step (phase, table, shard) starts, else at most one a second.
@@ -69,16 +54,14 @@ export async function reshardCommand(argv: string[]): Promise<number> {
     last = { at: now, step };
     process.stderr.write(`${p.phase.padEnd(9)} ${p.table.padEnd(6)} shard ${p.shard}: ${p.rows} rows${p.keys > 0 ? `, ${p.keys} authors` : ''}\n`);
   };
-  try {
+  return withShards(async (main, spec) => {
     const started = performance.now();
-    process.stderr.write(`adding shard ${values.add}; writes of the old shards pause only for the catch-up\n`);
-    const report = await reshardFeed(main, spec, { shard: values.add, cleanupDelayMs: delay, batchSize: batch, onProgress: progress });
+    process.stderr.write(`adding shard ${shard}; writes of the old shards pause only for the catch-up\n`);
+    const report = await reshardFeed(main, spec, { shard, cleanupDelayMs: delay, batchSize: batch, onProgress: progress });
     process.stdout.write(`${JSON.stringify({ ...report, seconds: Number(((performance.now() - started) / 1000).toFixed(2)) })}\n`);
     process.stderr.write(`ring v${report.to.version}: ${report.to.shards.join(', ')}; writes were held ${report.fencedMs.toFixed(0)} ms\n`);
     return 0;
-  } finally {
-    await close();
-  }
+  });
 }
 
 function usage(message: string): number {
