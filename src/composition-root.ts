@@ -23,7 +23,7 @@ import { createLinks, linksMigrations, type KeyGenerator, type LinksService } fr
 
 import { analyticsMigrationsFor, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
 import { accountsMigrations, createAccounts, createUserDirectory, type Accounts } from './modules/accounts/index.js';
-import { createFeed, feedMigrations, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, openFeedShards, type Feed, type FeedShards } from './modules/feed/index.js';
+import { createFeed, feedMigrations, FEED_EVENT_GROUPS, openFeedShards, type Feed, type FeedShards } from './modules/feed/index.js';
 import { createSearch, searchMigrations, type Search } from './modules/search/index.js';
 import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
 import { createStream, type Stream } from './modules/stream/index.js';
@@ -232,20 +232,6 @@ export async function createContainer(config: Config, options: ContainerOptions)
   const feedShards = shardDatabases.size === 0 ? undefined : await openFeedShards(sql, { shards: shardDatabases, vnodes: config.FEED_SHARD_VNODES });
   // Processes follow a reshard through the main database's ring (writes also find it on their shard).
   const ringTimer = feedShards && setInterval(() => feedShards.shards.refresh().catch((err: unknown) => logger.warn({ err }, 'feed ring refresh failed')), 1_000).unref();
-  const relays =
-    role === 'api'
-      ? [sql, ...shardDatabases.values()].map((db) => new OutboxRelay(db, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS }, onError: (err) => logger.warn({ err }, 'outbox relay failed') }))
-      : [];
-  const outbox: OutboxRelays | undefined =
-    relays.length === 0
-      ? undefined
-      : {
-          start: () => relays.forEach((r) => r.start()),
-          notify: () => relays.forEach((r) => r.notify()),
-          drain: async () => void (await Promise.all(relays.map((r) => r.drain()))),
-          stop: async () => void (await Promise.all(relays.map((r) => r.stop()))),
-        };
-
   let clicks: ClickRecorder | undefined;
   let rateLimits: RateLimitStore | undefined;
   let accounts: Accounts | undefined;
@@ -286,9 +272,24 @@ export async function createContainer(config: Config, options: ContainerOptions)
     celebrityThreshold: config.FEED_CELEBRITY_THRESHOLD,
     inactiveDays: config.FEED_INACTIVE_DAYS,
     fanoutBatch: config.FEED_FANOUT_BATCH,
-    outbox: outbox ?? { notify() {} },
+    // The relays below need the feed's routes; a write notifies whichever exist by then.
+    outbox: { notify: () => outbox?.notify() },
     onTimelineError: (err) => logger.warn({ err }, 'timeline store failed; reading from the database'),
   });
+  // Each database with an outbox (the main one, every feed shard) has a relay; the api role runs them.
+  const relays =
+    role === 'api'
+      ? [['main', sql] as const, ...shardDatabases].map(([name, db]) => new OutboxRelay(db, queue, { routes: feed.relayRoutes, key: `outbox:${name}`, onError: (err) => logger.warn({ err }, 'outbox relay failed') }))
+      : [];
+  const outbox: OutboxRelays | undefined =
+    relays.length === 0
+      ? undefined
+      : {
+          start: () => relays.forEach((r) => r.start()),
+          notify: () => relays.forEach((r) => r.notify()),
+          drain: async () => void (await Promise.all(relays.map((r) => r.drain()))),
+          stop: async () => void (await Promise.all(relays.map((r) => r.stop()))),
+        };
   const search = createSearch({ sql, users });
   const notifications = createNotifications({ sql, users, pubsub, clock, ids, onError: (err) => logger.warn({ err }, 'live notification failed') });
   const stream =

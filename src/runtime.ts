@@ -24,7 +24,11 @@ export async function startRuntime(config: Config, options: Omit<ContainerOption
   let draining = false;
   const load = new LoadSignal();
   const stopLoad = load.publishFromThisThread();
-  const fanout = startFanout(container, metrics.registry);
+  // Inline fan-out delivers from the follower graph in memory: loaded before the first request.
+  const loading = Date.now();
+  await container.feed.start({ onLoading: (follows) => logger.debug({ follows }, 'loading the follower graph') });
+  if (container.feed.fanoutMode === 'inline') logger.info({ ms: Date.now() - loading }, 'follower graph loaded');
+  const fanout = await startFanout(container, metrics.registry);
   let workerAlive = () => true;
   let stopWorkers = async () => {};
   if (!config.roles.has('worker')) {

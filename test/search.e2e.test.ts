@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FeedEvent, TweetView } from '../src/modules/feed/index.js';
+import { eventsOf } from '../src/platform/outbox/index.js';
 import type { PublishInput } from '../src/platform/queue/index.js';
 import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 import { bearer, signUp } from './helpers/users.js';
@@ -84,12 +85,17 @@ const idsOf = (items: Record<string, unknown>[]) => items.map((i) => i.id);
 function holdSearchPosts() {
   const queue = t.runtime.container.queue;
   const publish = queue.publish.bind(queue);
-  const held: PublishInput<FeedEvent>[] = [];
+  const held: PublishInput<FeedEvent[]>[] = [];
   const spy = vi.spyOn(queue, 'publish').mockImplementation(async (topic, messages) => {
     if (topic !== 'feed.search') return publish(topic, messages);
-    const pass: PublishInput<FeedEvent>[] = [];
-    for (const m of messages as readonly PublishInput<FeedEvent>[]) (m.payload.type === 'tweet_posted' ? held : pass).push(m);
-    if (pass.length > 0) await publish(topic, pass);
+    // The relay publishes batches of events: hold the posts back, let the rest through.
+    for (const m of messages as readonly PublishInput<FeedEvent | FeedEvent[]>[]) {
+      const events = eventsOf(m.payload);
+      const posts = events.filter((e) => e.type === 'tweet_posted');
+      const others = events.filter((e) => e.type !== 'tweet_posted');
+      if (posts.length > 0) held.push({ ...m, payload: posts });
+      if (others.length > 0) await publish(topic, [{ ...m, payload: others }]);
+    }
   });
   return {
     held,
@@ -249,7 +255,7 @@ describe('GET /api/v1/search?type=tweets', () => {
     } finally {
       await hold.release();
     }
-    expect(hold.held.map((m) => (m.payload as { tweetId: string }).tweetId)).toContain(early);
+    expect(hold.held.flatMap((m) => m.payload.map((e) => (e as { tweetId: string }).tweetId))).toContain(early);
     await indexed();
     expect((await search({ q: 'zeppelin' })).body.items).toEqual([]);
     expect(await inIndex('zeppelin')).toEqual([]);

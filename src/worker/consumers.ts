@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import { Counter, Histogram } from 'prom-client';
 import { publishToUser } from '../modules/stream/index.js';
+import type { TimelineChange } from '../modules/feed/index.js';
 import type { Container } from '../composition-root.js';
 import { yieldToApi, type LoadSignal } from '../lib/load-signal.js';
 import { outageGate, type HandlerWrapper, type Subscription } from '../platform/queue/index.js';
@@ -51,11 +52,13 @@ export function startConsumers(container: Container, registry: Registry, load?: 
 }
 
 /**
- * Starts the feed's fan-out consumer where the home timelines are: with the in-process store that
- * is the API thread (the only one that reads them). Changes go live to followers with an open
- * stream on this instance; the others read them from their timeline.
+ * Wires the feed's fan-out where the home timelines are. Inline (timelines in this process): the
+ * writes deliver as they commit, and this only listens, for metrics and the live stream. Queued
+ * (timelines in Redis): starts the consumer of `feed.fanout`, after it loaded its follower graph.
+ * Changes go live to followers with an open stream on this instance; the others read them from
+ * their timeline.
  */
-export function startFanout(container: Container, registry: Registry): Subscription {
+export async function startFanout(container: Container, registry: Registry): Promise<Subscription> {
   const { feed, queue, stream, pubsub, logger, config } = container;
   const deliveries = new Counter({ name: 'feed_fanout_deliveries_total', help: 'Tweet ids pushed into home timelines by fan-out.', registers: [registry] });
   const lag = new Histogram({
@@ -64,19 +67,15 @@ export function startFanout(container: Container, registry: Registry): Subscript
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [registry],
   });
-  return feed.startFanout(queue, {
-    around: tracedHandler(container.tracing),
-    // Well inside the visibility timeout, so a waiting message is never redelivered meanwhile.
-    outageWaitMs: Math.floor(config.QUEUE_VISIBILITY_TIMEOUT_MS / 3),
-    onOutage: (err) => logger.warn({ err }, 'fan-out waits for the timeline store or the database to come back'),
-    onDelivered(count, postedAt) {
+  const listeners = {
+    onDelivered(count: number, postedAt: number) {
       deliveries.inc(count);
       lag.observe(Math.max(0, Date.now() - postedAt) / 1000);
     },
     onChanged:
       stream === undefined
         ? undefined
-        : (users, change) => {
+        : (users: readonly bigint[], change: TimelineChange) => {
             const data = { id: change.tweetId.toString(), authorId: change.authorId.toString() };
             for (const user of users) {
               const id = user.toString();
@@ -85,7 +84,21 @@ export function startFanout(container: Container, registry: Registry): Subscript
               }
             }
           },
+  };
+  if (feed.fanoutMode === 'inline') {
+    feed.listen(listeners);
+    return { stop: async () => feed.listen({ onDelivered: undefined, onChanged: undefined }) };
+  }
+  const started = Date.now();
+  const subscription = await feed.startFanout(queue, {
+    ...listeners,
+    around: tracedHandler(container.tracing),
+    // Well inside the visibility timeout, so a waiting message is never redelivered meanwhile.
+    outageWaitMs: Math.floor(config.QUEUE_VISIBILITY_TIMEOUT_MS / 3),
+    onOutage: (err) => logger.warn({ err }, 'fan-out waits for the timeline store or the database to come back'),
   });
+  logger.info({ ms: Date.now() - started }, 'fan-out consumer started (follower graph loaded)');
+  return subscription;
 }
 
 /**

@@ -1,6 +1,51 @@
 import { sql } from 'kysely';
+import { param, Precompiled } from '../../platform/sql/index.js';
 import { idText } from './feed.ids.js';
+import type { FollowerGraph } from './follower-graph.js';
 import type { FeedDb } from './tweets.repository.js';
+
+// The statements every follow, post and read runs: built and compiled once (see Precompiled).
+const followStatement = new Precompiled<{ follower: bigint; followee: bigint; at: number }>((db: FeedDb) =>
+  db
+    .insertInto('follows')
+    .values({ follower_id: param('follower'), followee_id: param('followee'), created_at: param('at') })
+    .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing())
+    .returning('created_at'),
+);
+const unfollowStatement = new Precompiled<{ follower: bigint; followee: bigint }>((db: FeedDb) =>
+  db.deleteFrom('follows').where('follower_id', '=', param('follower')).where('followee_id', '=', param('followee')).returning('created_at'),
+);
+const isFollowingStatement = new Precompiled<{ follower: bigint; followee: bigint }>((db: FeedDb) =>
+  db.selectFrom('follows').select('created_at').where('follower_id', '=', param('follower')).where('followee_id', '=', param('followee')),
+);
+/** Deltas, and the values a new row starts from (a delta that cannot go below zero). */
+type CountsArgs = { user: bigint; followers: number; following: number; tweets: number; followers0: number; following0: number; tweets0: number; pulled: number };
+const changeCountsStatement = new Precompiled<CountsArgs>((db: FeedDb) =>
+  db
+    .insertInto('feed_users')
+    .values({ user_id: param('user'), followers: param('followers0'), following: param('following0'), tweets: param('tweets0'), pulled: param('pulled') })
+    .onConflict((oc) =>
+      oc.column('user_id').doUpdateSet((eb) => ({
+        followers: eb(eb.ref('feed_users.followers'), '+', eb.val(param('followers'))),
+        following: eb(eb.ref('feed_users.following'), '+', eb.val(param('following'))),
+        tweets: eb(eb.ref('feed_users.tweets'), '+', eb.val(param('tweets'))),
+        // Sticky: once pulled, always pulled.
+        pulled: sql<number>`case when ${eb.ref('excluded.pulled')} = 1 then 1 else ${eb.ref('feed_users.pulled')} end`,
+      })),
+    ),
+);
+const countsStatement = new Precompiled<{ user: bigint }, { followers: number; following: number; tweets: number; last_read_at: number | null; pulled: number }>((db: FeedDb) =>
+  db.selectFrom('feed_users').select(['followers', 'following', 'tweets', 'last_read_at', 'pulled']).where('user_id', '=', param('user')),
+);
+const markReadStatement = new Precompiled<{ user: bigint; at: number }>((db: FeedDb) =>
+  db
+    .insertInto('feed_users')
+    .values({ user_id: param('user'), last_read_at: param('at') })
+    .onConflict((oc) => oc.column('user_id').doUpdateSet((eb) => ({ last_read_at: eb.ref('excluded.last_read_at') }))),
+);
+
+/** Rows read per statement while loading the follower graph. */
+const LOAD_PAGE = 50_000;
 
 /** A user's numbers as the feed keeps them. */
 export interface UserCounts {
@@ -36,25 +81,70 @@ export class FollowsRepository {
 
   /** Adds a follow; false when it already existed (the primary key decides). */
   async follow(db: FeedDb, followerId: bigint, followeeId: bigint, at: number): Promise<boolean> {
-    const row = await db
-      .insertInto('follows')
-      .values({ follower_id: followerId, followee_id: followeeId, created_at: at })
-      .onConflict((oc) => oc.columns(['follower_id', 'followee_id']).doNothing())
-      .returning('created_at')
-      .executeTakeFirst();
-    return row !== undefined;
+    return (await followStatement.first(db, { follower: followerId, followee: followeeId, at })) !== undefined;
   }
 
   /** Removes a follow; false when there was none. */
   async unfollow(db: FeedDb, followerId: bigint, followeeId: bigint): Promise<boolean> {
-    const row = await db.deleteFrom('follows').where('follower_id', '=', followerId).where('followee_id', '=', followeeId).returning('created_at').executeTakeFirst();
-    return row !== undefined;
+    return (await unfollowStatement.first(db, { follower: followerId, followee: followeeId })) !== undefined;
   }
 
   /** Whether the follow exists now (consumers check before acting on an old event). */
   async isFollowing(followerId: bigint, followeeId: bigint): Promise<boolean> {
-    const row = await this.#db.selectFrom('follows').select('created_at').where('follower_id', '=', followerId).where('followee_id', '=', followeeId).executeTakeFirst();
-    return row !== undefined;
+    return (await isFollowingStatement.first(this.#db, { follower: followerId, followee: followeeId })) !== undefined;
+  }
+
+  /** Which of these (follower, followee) pairs are follows now, as `follower>followee` keys. */
+  async existing(pairs: readonly (readonly [bigint, bigint])[]): Promise<Set<string>> {
+    if (pairs.length === 0) return new Set();
+    const rows = await this.#db
+      .selectFrom('follows')
+      .select([idText('follows.follower_id').as('follower'), idText('follows.followee_id').as('followee')])
+      .where((eb) => eb.or(pairs.map(([a, b]) => eb.and([eb('follower_id', '=', a), eb('followee_id', '=', b)]))))
+      .execute();
+    return new Set(rows.map((r) => `${r.follower}>${r.followee}`));
+  }
+
+  /**
+   * Loads every follow, read time and pull mark into `graph` (at start, before serving), in
+   * primary-key order (the order the graph appends cheapest), a page per statement.
+   */
+  async loadGraph(graph: FollowerGraph, onProgress?: (follows: number) => void): Promise<void> {
+    let after: [bigint, bigint] | undefined;
+    for (;;) {
+      let query = this.#db
+        .selectFrom('follows')
+        .select([idText('follows.follower_id').as('follower'), idText('follows.followee_id').as('followee')])
+        .orderBy('follower_id')
+        .orderBy('followee_id')
+        .limit(LOAD_PAGE);
+      if (after !== undefined) query = query.where(sql<boolean>`(follower_id, followee_id) > (${after[0]}, ${after[1]})`);
+      const rows = await query.execute();
+      for (const row of rows) graph.add(BigInt(row.follower), BigInt(row.followee));
+      onProgress?.(graph.size);
+      if (rows.length < LOAD_PAGE) break;
+      const last = rows[rows.length - 1]!;
+      after = [BigInt(last.follower), BigInt(last.followee)];
+    }
+    let afterUser: bigint | undefined;
+    for (;;) {
+      let query = this.#db
+        .selectFrom('feed_users')
+        .select([idText('feed_users.user_id').as('user'), 'last_read_at', 'pulled'])
+        .where((eb) => eb.or([eb('last_read_at', 'is not', null), eb('pulled', '=', 1)]))
+        .orderBy('user_id')
+        .limit(LOAD_PAGE);
+      if (afterUser !== undefined) query = query.where('user_id', '>', afterUser);
+      const rows = await query.execute();
+      for (const row of rows) {
+        const user = BigInt(row.user);
+        if (row.last_read_at !== null) graph.markRead(user, Number(row.last_read_at));
+        if (Number(row.pulled) === 1) graph.setPulled(user);
+      }
+      if (rows.length < LOAD_PAGE) break;
+      afterUser = BigInt(rows[rows.length - 1]!.user);
+    }
+    graph.trim();
   }
 
   /** Applies counter changes, creating the user's row on first need (one upsert). */
@@ -62,23 +152,21 @@ export class FollowsRepository {
     const followers = change.followers ?? 0;
     const following = change.following ?? 0;
     const tweets = change.tweets ?? 0;
-    await db
-      .insertInto('feed_users')
-      .values({ user_id: userId, followers: Math.max(0, followers), following: Math.max(0, following), tweets: Math.max(0, tweets), pulled: change.pulled ? 1 : 0 })
-      .onConflict((oc) =>
-        oc.column('user_id').doUpdateSet((eb) => ({
-          followers: eb(eb.ref('feed_users.followers'), '+', followers),
-          following: eb(eb.ref('feed_users.following'), '+', following),
-          tweets: eb(eb.ref('feed_users.tweets'), '+', tweets),
-          ...(change.pulled ? { pulled: 1 } : {}),
-        })),
-      )
-      .execute();
+    await changeCountsStatement.execute(db, {
+      user: userId,
+      followers,
+      following,
+      tweets,
+      followers0: Math.max(0, followers),
+      following0: Math.max(0, following),
+      tweets0: Math.max(0, tweets),
+      pulled: change.pulled ? 1 : 0,
+    });
   }
 
   /** A user's numbers (zeros before the row exists). */
   async counts(userId: bigint, db: FeedDb = this.#db): Promise<UserCounts> {
-    const row = await db.selectFrom('feed_users').select(['followers', 'following', 'tweets', 'last_read_at', 'pulled']).where('user_id', '=', userId).executeTakeFirst();
+    const row = await countsStatement.first(db, { user: userId });
     if (row === undefined) return { followers: 0, following: 0, tweets: 0, lastReadAt: null, pulled: false };
     return {
       followers: Number(row.followers),
@@ -91,11 +179,7 @@ export class FollowsRepository {
 
   /** Records a home-timeline read (the caller throttles). */
   async markRead(db: FeedDb, userId: bigint, at: number): Promise<void> {
-    await db
-      .insertInto('feed_users')
-      .values({ user_id: userId, last_read_at: at })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ last_read_at: at }))
-      .execute();
+    await markReadStatement.execute(db, { user: userId, at });
   }
 
   /** Every author the user follows, with the pull mark (primary key range, one probe each). */

@@ -1,18 +1,20 @@
 import type { Clock } from '../../platform/clock/index.js';
 import type { GroupCommit } from '../../platform/sql/index.js';
-import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { PublicUser, UserDirectory } from '../accounts/index.js';
 import { FeedUserNotFoundError, TweetInputError } from './feed.errors.js';
 import { userIdOf } from './feed.ids.js';
 import type { Page, Profile, UserSummary } from './feed.model.js';
 import type { FeedTables } from './feed.tables.js';
 import type { FollowsRepository } from './follows.repository.js';
-import { emit, type Actor } from './tweets.service.js';
+import { emit } from './feed.outbox.js';
+import type { Actor } from './tweets.service.js';
+import type { Fanout } from './fanout.js';
 
 export interface FollowsServiceDeps {
   follows: FollowsRepository;
   writes: GroupCommit<FeedTables>;
-  timelines: TimelineStore;
+  /** What reaches home timelines after a commit. */
+  fanout: Fanout;
   clock: Clock;
   users: Pick<UserDirectory, 'byUsername' | 'byIds'>;
   outbox: { notify(): void };
@@ -35,11 +37,10 @@ export class FollowsService {
 
   /**
    * Follows a user, idempotently. A new follow counts on both sides and emits `user_followed`; the
-   * follower's cached home timeline is dropped (here at once, and again by fan-out) so that the next
-   * read rebuilds it with the new author's tweets in their place.
+   * new author's tweets then reach the follower's cached home timeline (see HomeFeeds.followed).
    */
   async follow(actor: Actor, username: string): Promise<boolean> {
-    const { follows, writes, clock, outbox, timelines } = this.#deps;
+    const { follows, writes, clock, outbox, fanout } = this.#deps;
     const followee = await this.user(username);
     if (followee.id === actor.userId) throw new TweetInputError('cannot_follow_self', 'You cannot follow yourself', '/username');
     const [me, them] = [userIdOf(actor.userId), userIdOf(followee.id)];
@@ -53,17 +54,17 @@ export class FollowsService {
     });
     if (added) {
       outbox.notify();
-      await timelines.drop(me).catch(() => undefined);
+      await fanout.followed(me, them);
     }
     return true;
   }
 
   /**
    * Unfollows, idempotently. The author's tweets leave the home timeline at once (reads check the
-   * followed set); fan-out then removes them from the cache.
+   * followed set), and the cache (see HomeFeeds.unfollowed).
    */
   async unfollow(actor: Actor, username: string): Promise<boolean> {
-    const { follows, writes, clock, outbox } = this.#deps;
+    const { follows, writes, clock, outbox, fanout } = this.#deps;
     const followee = await this.user(username);
     const [me, them] = [userIdOf(actor.userId), userIdOf(followee.id)];
     const now = clock.now();
@@ -74,7 +75,10 @@ export class FollowsService {
       await emit(trx, { type: 'user_unfollowed', followerId: actor.userId, followeeId: followee.id, at: now }, actor.userId, now);
       return true;
     });
-    if (removed) outbox.notify();
+    if (removed) {
+      outbox.notify();
+      await fanout.unfollowed(me, them);
+    }
     return false;
   }
 

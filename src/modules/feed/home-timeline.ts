@@ -7,15 +7,14 @@ import { mergeAuthors, mergeNewestFirst, take, type FetchSlices } from './feed.m
 import type { FeedTables } from './feed.tables.js';
 import type { FollowsRepository } from './follows.repository.js';
 import type { TweetReads } from './feed.shards.js';
+import type { Reader, Readers } from './feed.readers.js';
+import type { Fanout } from './fanout.js';
+import type { HomeFeeds } from './home-feeds.js';
+import { FEED_READS_TOPIC } from './feed.events.js';
+import { emit } from './feed.outbox.js';
 
-const DAY_MS = 86_400_000;
 /** `last_read_at` is written at most this often per reader: a read is not a write. */
 export const READ_MARK_EVERY_MS = 10 * 60_000;
-/**
- * A reader counts as inactive (timeline rebuilt) this much sooner than fan-out skips them, so that
- * a fan-out running on a clock slightly ahead never skips someone whose timeline is then trusted.
- */
-const INACTIVE_SLACK_MS = 60 * 60_000;
 /** Longest expected gap between a tweet id being taken and its commit (group commit, a slow writer). */
 const COMMIT_MARGIN_MS = 60_000;
 /** At most this many tweets committed during a rebuild are added to it afterwards. */
@@ -26,21 +25,17 @@ const CACHE_SLACK = 20;
 export interface HomeTimelineDeps {
   tweets: Pick<TweetReads, 'liveByIds' | 'latestOfAuthors'>;
   follows: FollowsRepository;
+  /** Who reads and whom they follow (the graph in memory, or SQL). */
+  readers: Readers;
+  /** The rules of home timelines (who may have been skipped by fan-out). */
+  home: HomeFeeds;
+  /** Told of recorded reads (the graph keeps them too). */
+  fanout: Pick<Fanout, 'markedRead'>;
   timelines: TimelineStore;
   writes: GroupCommit<FeedTables>;
   clock: Clock;
-  inactiveDays: number;
   /** Told when the timeline store fails a read or a rebuild (the read goes on from the database). */
   onError?: ((error: unknown) => void) | undefined;
-}
-
-/** Who reads, and what they may see. */
-interface Reader {
-  id: bigint;
-  /** Followed authors and the reader: only their tweets belong here. */
-  authors: Set<bigint>;
-  /** Of those, the ones whose unpushed tweets are pulled at read time. */
-  pulled: bigint[];
 }
 
 /**
@@ -69,19 +64,19 @@ export class HomeTimeline {
 
   /** One page of the reader's home timeline, as live tweets (hydrated from the database). */
   async page(readerId: bigint, limit: number, cursor?: bigint): Promise<Page<Tweet>> {
-    const { follows, writes, clock, inactiveDays } = this.#deps;
+    const { follows, writes, clock, home, fanout } = this.#deps;
     const now = clock.now();
-    const [counts, following] = await Promise.all([follows.counts(readerId), follows.followingOf(readerId)]);
-    const reader: Reader = {
-      id: readerId,
-      authors: new Set([readerId, ...following.map((f) => f.id)]),
-      pulled: [...(counts.pulled ? [readerId] : []), ...following.filter((f) => f.pulled).map((f) => f.id)],
-    };
+    const reader = await this.#deps.readers(readerId);
     // Marked before any rebuild: a fan-out that starts after this sees the reader as active.
-    if (counts.lastReadAt === null || now - counts.lastReadAt >= READ_MARK_EVERY_MS) {
-      await writes.run((trx) => follows.markRead(trx, readerId, now));
+    if (reader.lastReadAt === null || now - reader.lastReadAt >= READ_MARK_EVERY_MS) {
+      await writes.run(async (trx) => {
+        await follows.markRead(trx, readerId, now);
+        // The queued fan-out's follower graph learns of the read from this event.
+        await emit(trx, { type: 'user_read', userId: readerId.toString(), at: now }, readerId.toString(), now, FEED_READS_TOPIC);
+      });
+      fanout.markedRead(readerId, now);
     }
-    const inactive = counts.lastReadAt === null || counts.lastReadAt < now - inactiveDays * DAY_MS + INACTIVE_SLACK_MS;
+    const inactive = home.mayHaveBeenSkipped(reader.lastReadAt, now);
 
     const candidates = mergeNewestFirst([
       this.#cachedThenStored(reader, limit, cursor, inactive),
@@ -98,13 +93,13 @@ export class HomeTimeline {
             exhausted = true;
             break;
           }
-          if (reader.authors.has(next.value.authorId)) batch.push(next.value);
+          if (reader.sees(next.value.authorId)) batch.push(next.value);
         }
         const live = new Map((await this.#deps.tweets.liveByIds(batch.map((e) => e.tweetId))).map((t) => [t.id, t]));
         for (const entry of batch) {
           const tweet = live.get(entry.tweetId.toString());
           // The row's author, not the cache's, decides.
-          if (tweet !== undefined && reader.authors.has(BigInt(tweet.authorId))) items.push(tweet);
+          if (tweet !== undefined && reader.sees(BigInt(tweet.authorId))) items.push(tweet);
         }
       }
     } finally {
@@ -141,7 +136,7 @@ export class HomeTimeline {
    */
   async *#cachedThenStored(reader: Reader, limit: number, cursor: bigint | undefined, inactive: boolean): AsyncGenerator<TimelineEntry> {
     const { timelines } = this.#deps;
-    const authors = [...reader.authors];
+    const { authors } = reader;
     const pageSize = Math.min(timelines.capacity, limit + CACHE_SLACK);
     let before = cursor;
     let rebuilt = false;

@@ -1,20 +1,25 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
+import { eventsOf } from '../../platform/outbox/index.js';
 import { outageGate, type HandlerWrapper, type QueuePort, type Subscription } from '../../platform/queue/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { UserDirectory } from '../accounts/index.js';
-import { fanoutHandler, type TimelineChange } from './fanout.consumer.js';
+import { fanoutHandler } from './fanout.consumer.js';
+import { inlineFanout, queuedFanout, type Fanout } from './fanout.js';
 import { invalidCursor } from './feed.errors.js';
-import type { FeedEvent } from './feed.events.js';
+import { FANOUT_TOPIC, feedRelayRoutes, type FeedEvent } from './feed.events.js';
 import { parseId, userIdOf } from './feed.ids.js';
 import type { Page, Tweet, TweetView } from './feed.model.js';
+import { graphReaders, sqlReaders } from './feed.readers.js';
 import { feedRoutes, renderTweets } from './feed.routes.js';
 import { FeedShards } from './feed.shards.js';
 import type { FeedTables } from './feed.tables.js';
+import { FollowerGraph } from './follower-graph.js';
 import { FollowsRepository } from './follows.repository.js';
 import { FollowsService } from './follows.service.js';
+import { HomeFeeds, type TimelineChange } from './home-feeds.js';
 import { HomeTimeline } from './home-timeline.js';
 import { TweetsRepository } from './tweets.repository.js';
 import { TweetsService } from './tweets.service.js';
@@ -22,12 +27,9 @@ import { TweetsService } from './tweets.service.js';
 export { feedMigrations } from './feed.migrations.js';
 export { FEED_SHARDED_TABLES, FeedShards } from './feed.shards.js';
 export { feedShardStatus, openFeedShards, reshardFeed, type FeedShardSpec, type FeedShardStatus } from './feed.sharding.js';
-export { FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, type FeedEvent, type FeedEventGroup } from './feed.events.js';
+export { FANOUT_TOPIC, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, FEED_READS_TOPIC, type FeedEvent, type FeedEventGroup } from './feed.events.js';
 export type { Page, Tweet, TweetView } from './feed.model.js';
-export type { TimelineChange } from './fanout.consumer.js';
-
-/** The queue topic the fan-out consumes (one of FEED_EVENT_GROUPS). */
-export const FANOUT_TOPIC = 'feed.fanout';
+export type { TimelineChange } from './home-feeds.js';
 
 export interface FeedDeps {
   /** The main database: follows and counters, and tweets unless `shards` says otherwise. */
@@ -52,12 +54,16 @@ export interface FeedDeps {
   onTimelineError?: ((error: unknown) => void) | undefined;
 }
 
-export interface FanoutOptions {
-  /** After each store call that delivered a tweet: timelines reached, and the tweet's posting time (epoch ms). */
+/** Who hears about deliveries (metrics, the live stream); set with `Feed.listen`. */
+export interface FeedListeners {
+  /** After each delivery of a tweet: timelines reached, and the tweet's posting time (epoch ms). */
   onDelivered?: ((count: number, postedAt: number) => void) | undefined;
   /** Which timelines each push or removal reached (the live stream's source). */
   onChanged?: ((users: readonly bigint[], change: TimelineChange) => void) | undefined;
-  /** Messages handled at once (default 4: the work is mostly waiting on the store). */
+}
+
+export interface FanoutOptions extends FeedListeners {
+  /** Messages handled at once (default 1: a message is a batch of events, in order). */
   concurrency?: number | undefined;
   /**
    * While the timeline store or the database is down, a delivery waits up to this long for it to
@@ -68,19 +74,31 @@ export interface FanoutOptions {
   onOutage?: ((error: unknown) => void) | undefined;
   /** Wraps the handler (tracing). */
   around?: HandlerWrapper | undefined;
+  /** Progress of loading the follower graph (follows loaded so far). */
+  onLoading?: ((follows: number) => void) | undefined;
 }
 
 export interface Feed {
+  /**
+   * `inline`: the timelines are in this process, and every change reaches them right after its
+   * commit; `queued`: they are in Redis, and the fan-out consumer (startFanout) applies the changes.
+   */
+  readonly fanoutMode: 'inline' | 'queued';
+  /** Where the outbox relay sends the feed's outbox topics (the fan-out topic only when queued). */
+  readonly relayRoutes: Readonly<Record<string, readonly string[]>>;
+  /** Loads what the feed keeps in memory (the follower graph, when inline); call before serving. */
+  start(options?: { onLoading?: (follows: number) => void }): Promise<void>;
+  /** Sets who hears about deliveries made inline (metrics, the live stream). */
+  listen(listeners: FeedListeners): void;
   /** Every feed route; needs `users` and the app's authentication hook (`request.principal`). */
   routes: FastifyPluginAsync;
   /**
-   * Starts the fan-out consumer of `feed.fanout`. It must push into the store the API reads: with
-   * the in-process store that means the API's own process and thread (not the worker thread);
-   * with the Redis store, anywhere.
+   * Starts the fan-out consumer of `feed.fanout` (queued mode: the timelines are in Redis, so it
+   * may run in any process): it loads its own copy of the follower graph first, then consumes.
    */
-  startFanout(queue: QueuePort, options?: FanoutOptions): Subscription;
-  /** Handles one feed event as the fan-out consumer would (tests, replays). */
-  fanout(event: FeedEvent, options?: Pick<FanoutOptions, 'onDelivered' | 'onChanged'>): Promise<void>;
+  startFanout(queue: QueuePort, options?: FanoutOptions): Promise<Subscription>;
+  /** Handles feed events as the fan-out consumer would (tests, replays), on a graph loaded on first use. */
+  fanout(events: readonly FeedEvent[]): Promise<void>;
   /**
    * Tweet views for ids, in the order given, deleted and unknown ones left out; `likedByMe` when
    * `viewerId` is given. The search module's `hydrateTweets`.
@@ -105,36 +123,63 @@ export function createFeed(deps: FeedDeps): Feed {
   // Every feed write is small and hot: writes arriving together share one commit.
   const writes = shards.mainWrites;
   const { clock, timelines, outbox } = deps;
-  const home = new HomeTimeline({ tweets: shards, follows, timelines, writes, clock, inactiveDays: deps.inactiveDays, onError: deps.onTimelineError });
+  const listeners: FeedListeners = {};
+  const homeFeedsOn = (graph: FollowerGraph, hooks: FeedListeners) =>
+    new HomeFeeds({ graph, timelines, tweets: shards, clock, celebrityThreshold: deps.celebrityThreshold, inactiveDays: deps.inactiveDays, batch: deps.fanoutBatch, ...hooks });
+  // Inline when the timelines live in this process: the graph shares their numbering of users.
+  const local = timelines.local;
+  const graph = local === undefined ? undefined : new FollowerGraph(local.slots);
+  const home = homeFeedsOn(graph ?? new FollowerGraph(), {
+    onDelivered: (count, postedAt) => listeners.onDelivered?.(count, postedAt),
+    onChanged: (users, change) => listeners.onChanged?.(users, change),
+  });
+  const fanout: Fanout = graph === undefined ? queuedFanout(follows, timelines) : inlineFanout(home, graph);
+  const readers = graph === undefined ? sqlReaders(follows) : graphReaders(graph);
+  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, home, fanout, timelines, writes, clock, onError: deps.onTimelineError });
   const noUsers = (): never => {
     throw new Error('the feed needs the users directory for this (API role)');
   };
   const users: UserDirectory = deps.users ?? { byUsername: noUsers, byIds: noUsers, search: noUsers };
-  const tweetsService = new TweetsService({ tweets, shards, follows, writes, timelines, clock, ids: deps.ids, users, celebrityThreshold: deps.celebrityThreshold, outbox });
-  const followsService = new FollowsService({ follows, writes, timelines, clock, users, outbox });
-  const handler = (options: Pick<FanoutOptions, 'onDelivered' | 'onChanged'> = {}) =>
-    fanoutHandler({ tweets: shards, follows, timelines, clock, inactiveDays: deps.inactiveDays, batch: deps.fanoutBatch, ...options });
-  const plainFanout = handler();
+  const tweetsService = new TweetsService({ tweets, shards, follows, writes, home, fanout, clock, ids: deps.ids, users, outbox });
+  const followsService = new FollowsService({ follows, writes, fanout, clock, users, outbox });
+  /** A fan-out consumer's own graph and rules (queued mode), loaded before it handles anything. */
+  const consumerOf = async (hooks: FeedListeners, onLoading?: (follows: number) => void) => {
+    const own = new FollowerGraph();
+    await follows.loadGraph(own, onLoading);
+    return fanoutHandler({ home: homeFeedsOn(own, hooks), follows, tweets: shards });
+  };
+  let plainFanout: Promise<(events: readonly FeedEvent[]) => Promise<void>> | undefined;
 
   return {
-    routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home }),
-    startFanout(queue, options = {}) {
-      const handle = handler(options);
+    fanoutMode: fanout.mode,
+    relayRoutes: feedRelayRoutes(fanout.mode),
+    async start(options = {}) {
+      if (graph !== undefined) await follows.loadGraph(graph, options.onLoading);
+    },
+    listen(next) {
+      Object.assign(listeners, next);
+    },
+    routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home: homeTimeline }),
+    async startFanout(queue, options = {}) {
+      const handle = await consumerOf(options, options.onLoading);
       // A lost push would leave a stored timeline without the tweet: an outage pauses deliveries, never drops them.
-      const handleThroughOutages = outageGate<FeedEvent>((message) => handle(message.payload), {
+      const handleThroughOutages = outageGate<FeedEvent | FeedEvent[]>((message) => handle(eventsOf(message.payload)), {
         ping: async () => {
           await Promise.all([timelines.ping(), deps.sql.ping()]);
         },
         maxWaitMs: options.outageWaitMs ?? 10_000,
         onWait: options.onOutage,
       });
-      return queue.consume<FeedEvent>(
+      return queue.consume<FeedEvent | FeedEvent[]>(
         FANOUT_TOPIC,
         options.around === undefined ? handleThroughOutages : options.around(handleThroughOutages),
-        { concurrency: options.concurrency ?? 4 },
+        { concurrency: options.concurrency ?? 1 },
       );
     },
-    fanout: (event, options) => (options === undefined ? plainFanout(event) : handler(options)(event)),
+    async fanout(events) {
+      plainFanout ??= consumerOf({});
+      await (await plainFanout)(events);
+    },
     async hydrateTweets(ids, viewerId) {
       return renderTweets(tweetsService, await tweetsService.byIds(ids), viewerId);
     },
@@ -147,7 +192,7 @@ export function createFeed(deps: FeedDeps): Feed {
     homeTimeline: (userId, options) => {
       const cursor = options.cursor === undefined ? undefined : parseId(options.cursor);
       if (cursor === null) return Promise.reject(invalidCursor());
-      return home.page(userIdOf(userId), options.limit, cursor);
+      return homeTimeline.page(userIdOf(userId), options.limit, cursor);
     },
   };
 }

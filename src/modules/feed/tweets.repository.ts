@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { param, Precompiled } from '../../platform/sql/index.js';
 import type { TimelineEntry } from '../../platform/timelines/index.js';
 import { idText } from './feed.ids.js';
 import type { Tweet } from './feed.model.js';
@@ -82,6 +83,27 @@ function toTweet(row: TweetRow): Tweet {
   };
 }
 
+// The statements every post runs: built and compiled once (see Precompiled).
+const insertStatement = new Precompiled<{ id: bigint; author: bigint; username: string; text: string; replyTo: bigint | null; pushed: number; at: number }>((db: FeedDb) =>
+  db.insertInto('tweets').values({
+    id: param('id'),
+    author_id: param('author'),
+    author_username: param('username'),
+    text: param('text'),
+    reply_to: param('replyTo'),
+    pushed: param('pushed'),
+    created_at: param('at'),
+  }),
+);
+const addReplyStatement = new Precompiled<{ parent: bigint }, { author: string }>((db: FeedDb) =>
+  db
+    .updateTable('tweets')
+    .set((eb) => ({ reply_count: eb('reply_count', '+', 1) }))
+    .where('id', '=', param('parent'))
+    .where('deleted_at', 'is', null)
+    .returning(idText('tweets.author_id').as('author')),
+);
+
 /** The only code that queries `tweets` and `likes`. Writers pass their transaction as `db`. */
 export class TweetsRepository {
   readonly #db: FeedDb;
@@ -91,29 +113,20 @@ export class TweetsRepository {
   }
 
   async insert(db: FeedDb, tweet: NewTweet): Promise<void> {
-    await db
-      .insertInto('tweets')
-      .values({
-        id: tweet.id,
-        author_id: tweet.authorId,
-        author_username: tweet.authorUsername,
-        text: tweet.text,
-        reply_to: tweet.replyTo,
-        pushed: tweet.pushed ? 1 : 0,
-        created_at: tweet.createdAt,
-      })
-      .execute();
+    await insertStatement.execute(db, {
+      id: tweet.id,
+      author: tweet.authorId,
+      username: tweet.authorUsername,
+      text: tweet.text,
+      replyTo: tweet.replyTo,
+      pushed: tweet.pushed ? 1 : 0,
+      at: tweet.createdAt,
+    });
   }
 
   /** Counts a new reply on a live tweet; returns its author, or null when it is missing or deleted. */
   async addReply(db: FeedDb, parentId: bigint): Promise<bigint | null> {
-    const row = await db
-      .updateTable('tweets')
-      .set((eb) => ({ reply_count: eb('reply_count', '+', 1) }))
-      .where('id', '=', parentId)
-      .where('deleted_at', 'is', null)
-      .returning(idText('tweets.author_id').as('author'))
-      .executeTakeFirst();
+    const row = await addReplyStatement.first(db, { parent: parentId });
     return row === undefined ? null : BigInt(row.author);
   }
 

@@ -1,18 +1,19 @@
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
-import { addToOutbox } from '../../platform/outbox/index.js';
 import type { GroupCommit } from '../../platform/sql/index.js';
-import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { UserDirectory } from '../accounts/index.js';
 import { NotTweetAuthorError, TweetInputError, TweetNotFoundError } from './feed.errors.js';
-import { FEED_EVENTS_TOPIC, type FeedEvent } from './feed.events.js';
+import type { FeedEvent } from './feed.events.js';
+import { emit } from './feed.outbox.js';
+import type { Fanout } from './fanout.js';
+import type { HomeFeeds } from './home-feeds.js';
 import { parseId, userIdOf } from './feed.ids.js';
 import type { Page, Tweet } from './feed.model.js';
 import type { FeedTables } from './feed.tables.js';
 import { hashtagsOf, mentionedNames, normalizeTweetText } from './feed.text.js';
 import type { FollowsRepository } from './follows.repository.js';
 import type { FeedShards } from './feed.shards.js';
-import type { FeedDb, NewTweet, TweetsRepository } from './tweets.repository.js';
+import type { NewTweet, TweetsRepository } from './tweets.repository.js';
 
 /** Who acts: the signed-in user. */
 export interface Actor {
@@ -28,18 +29,15 @@ export interface TweetsServiceDeps {
   follows: FollowsRepository;
   /** The main database's group commit (follows and counters). */
   writes: GroupCommit<FeedTables>;
-  timelines: TimelineStore;
+  /** The rules of home timelines (the celebrity threshold). */
+  home: HomeFeeds;
+  /** What reaches home timelines after a commit. */
+  fanout: Fanout;
   clock: Clock;
   ids: IdGenerator;
   /** Name lookups for mentions (the accounts directory). */
   users: Pick<UserDirectory, 'byUsername'>;
-  celebrityThreshold: number;
   outbox: { notify(): void };
-}
-
-/** The outbox row of a feed event; the key orders the events of one author (or follower). */
-export async function emit(trx: FeedDb, event: FeedEvent, key: string, now: number): Promise<void> {
-  await addToOutbox(trx, [{ topic: FEED_EVENTS_TOPIC, key, payload: event }], now);
 }
 
 /** Posting, reading, deleting and liking tweets. Every write commits its event with it. */
@@ -59,13 +57,15 @@ export class TweetsService {
    * {@link #postOnShards}).
    */
   async post(actor: Actor, input: { text: string; replyTo?: string | undefined }): Promise<Tweet> {
-    const { tweets, follows, shards, clock, ids, users, celebrityThreshold, outbox } = this.#deps;
+    const { tweets, follows, shards, clock, ids, users, home, fanout, outbox } = this.#deps;
     const text = normalizeTweetText(input.text);
     const replyTo = input.replyTo === undefined ? null : parseId(input.replyTo);
     if (input.replyTo !== undefined && replyTo === null) throw replyRefused(input.replyTo);
     const authorId = userIdOf(actor.userId);
-    const mentioned = await Promise.all(mentionedNames(text).map((name) => users.byUsername(name)));
+    const names = mentionedNames(text);
+    const mentioned = names.length === 0 ? [] : await Promise.all(names.map((name) => users.byUsername(name)));
     const mentions = [...new Set(mentioned.flatMap((u) => (u === null || u.id === actor.userId ? [] : [u.id])))];
+    const pushed = home.pushes(await fanout.followerCount(authorId));
     const id = ids.next();
     const now = clock.now();
     const eventOf = (replyToAuthorId: bigint | null): FeedEvent => ({
@@ -78,28 +78,28 @@ export class TweetsService {
       mentions,
       hashtags: hashtagsOf(text),
       createdAt: now,
+      pushed,
     });
-    const row = (pushed: boolean) => ({ id, authorId, authorUsername: actor.username, text, replyTo, pushed, createdAt: now });
+    const row: NewTweet = { id, authorId, authorUsername: actor.username, text, replyTo, pushed, createdAt: now };
 
-    const outcome = shards.sharded
-      ? await this.#postOnShards(authorId, replyTo, row, eventOf, now)
+    const posted = shards.sharded
+      ? await this.#postOnShards(row, eventOf, now)
       : await shards.write(authorId, async (trx) => {
           let replyToAuthorId: bigint | null = null;
           if (replyTo !== null) {
             replyToAuthorId = await tweets.addReply(trx, replyTo);
             // An answer, not a throw: a throw would abort the transaction shared with other writers.
-            if (replyToAuthorId === null) return null;
+            if (replyToAuthorId === null) return false;
           }
-          const pushed = (await follows.counts(authorId, trx)).followers <= celebrityThreshold;
-          await tweets.insert(trx, row(pushed));
+          await tweets.insert(trx, row);
           await follows.changeCounts(trx, authorId, pushed ? { tweets: 1 } : { tweets: 1, pulled: true });
           await emit(trx, eventOf(replyToAuthorId), actor.userId, now);
-          return { pushed };
+          return true;
         });
-    if (outcome === null) throw replyRefused(input.replyTo!);
+    if (!posted) throw replyRefused(input.replyTo!);
     outbox.notify();
-    // Read-your-writes: the author sees the tweet at once. Best effort: fan-out does it durably.
-    if (outcome.pushed) await this.#deps.timelines.push([authorId], { tweetId: id, authorId }).catch(() => undefined);
+    if (!pushed) fanout.pulled(authorId);
+    await fanout.posted({ tweetId: id, authorId, createdAt: now }, pushed);
     return { id: id.toString(), authorId: actor.userId, author: actor.username, text, replyTo: replyTo?.toString() ?? null, likeCount: 0, replyCount: 0, createdAt: now };
   }
 
@@ -111,19 +111,19 @@ export class TweetsService {
    * count (main) after it. A crash between two of these leaves a count one off, never a tweet
    * lost or unseen (cross-shard counters are eventually right, not transactional).
    */
-  async #postOnShards(authorId: bigint, replyTo: bigint | null, row: (pushed: boolean) => NewTweet, eventOf: (replyToAuthorId: bigint | null) => FeedEvent, now: number): Promise<{ pushed: boolean } | null> {
-    const { tweets, follows, shards, writes, celebrityThreshold } = this.#deps;
-    const pushed = (await follows.counts(authorId)).followers <= celebrityThreshold;
+  async #postOnShards(row: NewTweet, eventOf: (replyToAuthorId: bigint | null) => FeedEvent, now: number): Promise<boolean> {
+    const { tweets, follows, shards, writes } = this.#deps;
+    const { authorId, replyTo, pushed } = row;
     if (!pushed) await writes.run((trx) => follows.changeCounts(trx, authorId, { pulled: true }));
     let replyToAuthorId: bigint | null = null;
     if (replyTo !== null) {
       replyToAuthorId = await shards.writeOnTweet(replyTo, (trx) => tweets.addReply(trx, replyTo));
-      if (replyToAuthorId === null) return null;
+      if (replyToAuthorId === null) return false;
     }
     const event = eventOf(replyToAuthorId);
     try {
       await shards.write(authorId, async (trx) => {
-        await tweets.insert(trx, row(pushed));
+        await tweets.insert(trx, row);
         await emit(trx, event, authorId.toString(), now);
       });
     } catch (error) {
@@ -131,7 +131,7 @@ export class TweetsService {
       throw error;
     }
     await writes.run((trx) => follows.changeCounts(trx, authorId, { tweets: 1 })).catch(() => undefined);
-    return { pushed };
+    return true;
   }
 
   /** A live tweet. */
@@ -144,7 +144,7 @@ export class TweetsService {
 
   /** Deletes a tweet of the actor's (soft): it never shows again; fan-out retracts it from timelines. */
   async delete(actor: Actor, id: string): Promise<void> {
-    const { tweets, follows, shards, writes, clock, outbox } = this.#deps;
+    const { tweets, follows, shards, writes, clock, outbox, fanout } = this.#deps;
     const tweetId = parseId(id);
     const facts = tweetId === null ? null : await shards.facts(tweetId);
     if (facts === null || facts.deletedAt !== null) throw new TweetNotFoundError(id);
@@ -156,7 +156,7 @@ export class TweetsService {
         await follows.changeCounts(trx, facts.authorId, { tweets: -1 });
         if (facts.replyTo !== null) await tweets.removeReply(trx, facts.replyTo);
       }
-      await emit(trx, { type: 'tweet_deleted', tweetId: facts.id.toString(), authorId: actor.userId, at: now }, actor.userId, now);
+      await emit(trx, { type: 'tweet_deleted', tweetId: facts.id.toString(), authorId: actor.userId, at: now, pushed: facts.pushed }, actor.userId, now);
       return true;
     });
     // Deleted meanwhile by another request of the author's.
@@ -167,6 +167,7 @@ export class TweetsService {
       if (facts.replyTo !== null) await shards.writeOnTweet(facts.replyTo, (trx) => tweets.removeReply(trx, facts.replyTo!)).catch(() => undefined);
     }
     outbox.notify();
+    await fanout.deleted(facts.id, facts.authorId, facts.pushed);
   }
 
   /** Likes a live tweet, idempotently; answers the exact count. */

@@ -87,7 +87,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
         onError,
         ...(counter === undefined ? {} : { onCreated: (n: number) => counter.inc(n) }),
       });
-      return queue.consume<FeedEvent>(
+      return queue.consume<FeedEvent | FeedEvent[]>(
         NOTIFICATIONS_TOPIC,
         options.around === undefined ? handler : options.around(handler),
         { concurrency: options.concurrency ?? 1 },

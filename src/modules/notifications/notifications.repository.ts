@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import type { Kysely, Selectable } from 'kysely';
 import type { SqlDatabase } from '../../platform/sql/index.js';
 import { dedupeKey } from './notification-rules.js';
 import { idKey, idOf, type Notification, type NotificationKind, type PlannedNotification } from './notifications.model.js';
@@ -23,13 +23,23 @@ export class NotificationsRepository {
     this.#sql = sql;
   }
 
+  /** Runs `work` in one transaction (a consumer's batch of events); pass its `trx` to the writes. */
+  transaction<T>(work: (trx: Kysely<NotificationsTables>) => Promise<T>): Promise<T> {
+    return this.#sql.db.transaction().execute(work);
+  }
+
+  /** `work` in `trx` when given, else in a transaction of its own. */
+  #in<T>(trx: Kysely<NotificationsTables> | undefined, work: (trx: Kysely<NotificationsTables>) => Promise<T>): Promise<T> {
+    return trx === undefined ? this.transaction(work) : work(trx);
+  }
+
   /**
    * Stores the planned notifications that do not exist yet, in one transaction; returns those it
    * created. Notifications about a deleted tweet are not created.
    */
-  async insert(planned: readonly PlannedNotification[], nextId: () => string): Promise<Notification[]> {
+  async insert(planned: readonly PlannedNotification[], nextId: () => string, db?: Kysely<NotificationsTables>): Promise<Notification[]> {
     if (planned.length === 0) return [];
-    return this.#sql.db.transaction().execute(async (trx) => {
+    return this.#in(db, async (trx) => {
       const tweetIds = [...new Set(planned.map((p) => p.tweetId).filter((t): t is string => t !== null))];
       if (tweetIds.length > 0) {
         const deleted = await trx.selectFrom('notification_deleted_tweets').select('tweet_id').where('tweet_id', 'in', tweetIds).executeTakeFirst();
@@ -52,8 +62,8 @@ export class NotificationsRepository {
   }
 
   /** Removes a deleted tweet's notifications and remembers the deletion; returns how many went. */
-  async removeForTweet(tweetId: string, at: number): Promise<number> {
-    return this.#sql.db.transaction().execute(async (trx) => {
+  async removeForTweet(tweetId: string, at: number, db?: Kysely<NotificationsTables>): Promise<number> {
+    return this.#in(db, async (trx) => {
       await trx.insertInto('notification_deleted_tweets').values({ tweet_id: tweetId, deleted_at: at }).onConflict((oc) => oc.column('tweet_id').doNothing()).execute();
       const result = await trx.deleteFrom('notifications').where('tweet_id', '=', tweetId).executeTakeFirst();
       return Number(result.numDeletedRows);

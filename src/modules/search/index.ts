@@ -67,7 +67,7 @@ export function createSearch(deps: SearchDeps): Search {
           : new Counter({ name: 'search_events_total', help: 'Feed events handled by the search indexer, by outcome.', labelNames: ['outcome'], registers: [options.registry] });
       const clock = deps.clock ?? systemClock;
       const handler = searchConsumer({ repository, now: () => clock.now(), onOutcome: counter === undefined ? undefined : (outcome) => counter.inc({ outcome }) });
-      return queue.consume<FeedEvent>(
+      return queue.consume<FeedEvent | FeedEvent[]>(
         SEARCH_TOPIC,
         options.around === undefined ? handler : options.around(handler),
         { concurrency: options.concurrency ?? 1 },

@@ -1,3 +1,4 @@
+import { batchHandler } from '../../platform/outbox/index.js';
 import type { MessageHandler } from '../../platform/queue/index.js';
 import type { FeedEvent } from './feed-event.js';
 import type { SearchRepository } from './search.repository.js';
@@ -31,25 +32,35 @@ export interface SearchConsumerDeps {
  * (redeliveries and a delete arriving first change nothing more); other events are not about
  * search. A malformed event throws, so that it ends up dead-lettered, visible.
  */
-export function searchConsumer({ repository, now, onOutcome }: SearchConsumerDeps): MessageHandler<FeedEvent> {
-  return async (message) => {
-    const event = message.payload;
-    let outcome: SearchConsumerOutcome = 'ignored';
-    if (event.type === 'tweet_posted') {
-      check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && typeof event.text === 'string' && Number.isFinite(event.createdAt), event);
-      const tags = Array.isArray(event.hashtags) ? event.hashtags : [];
-      const hashtags = [...new Set(tags.filter((t): t is string => typeof t === 'string').map((t) => t.normalize('NFC').toLowerCase().replace(/^#/, '')))]
-        .filter((t) => t.length > 0 && t.length <= MAX_TAG_LENGTH)
-        .slice(0, MAX_TAGS);
-      const fresh = await repository.index({ tweetId: event.tweetId, authorId: event.authorId, text: event.text.normalize('NFC'), hashtags, createdAt: event.createdAt });
-      if (fresh) outcome = 'indexed';
-    } else if (event.type === 'tweet_deleted') {
-      check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && Number.isFinite(event.at), event);
-      if (await repository.remove(event.tweetId, event.authorId, event.at, now())) outcome = 'removed';
-    }
-    onOutcome?.(outcome);
-    await repository.purge(now() - TOMBSTONE_PURGE_DELAY_MS, PURGE_BATCH);
-  };
+export function searchConsumer({ repository, now, onOutcome }: SearchConsumerDeps): MessageHandler<FeedEvent | FeedEvent[]> {
+  // A batch of events in one transaction: one commit (one fsync) for hundreds of tweets.
+  return batchHandler<FeedEvent>(async (events) => {
+    const outcomes = await repository.transaction(async (trx) => {
+      const done: SearchConsumerOutcome[] = [];
+      let removed = 0;
+      for (const event of events) {
+        let outcome: SearchConsumerOutcome = 'ignored';
+        if (event.type === 'tweet_posted') {
+          check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && typeof event.text === 'string' && Number.isFinite(event.createdAt), event);
+          const tags = Array.isArray(event.hashtags) ? event.hashtags : [];
+          const hashtags = [...new Set(tags.filter((t): t is string => typeof t === 'string').map((t) => t.normalize('NFC').toLowerCase().replace(/^#/, '')))]
+            .filter((t) => t.length > 0 && t.length <= MAX_TAG_LENGTH)
+            .slice(0, MAX_TAGS);
+          const fresh = await repository.index({ tweetId: event.tweetId, authorId: event.authorId, text: event.text.normalize('NFC'), hashtags, createdAt: event.createdAt }, trx);
+          if (fresh) outcome = 'indexed';
+        } else if (event.type === 'tweet_deleted') {
+          check(typeof event.tweetId === 'string' && typeof event.authorId === 'string' && Number.isFinite(event.at), event);
+          if (await repository.remove(event.tweetId, event.authorId, event.at, now(), trx)) outcome = 'removed';
+          removed++;
+        }
+        done.push(outcome);
+      }
+      // At least as many purged as this batch queued, so the purge queue never grows behind deletes.
+      await repository.purge(now() - TOMBSTONE_PURGE_DELAY_MS, Math.max(PURGE_BATCH, removed), trx);
+      return done;
+    });
+    if (onOutcome !== undefined) for (const outcome of outcomes) onOutcome(outcome);
+  });
 }
 
 function check(ok: boolean, event: { type: string }): void {

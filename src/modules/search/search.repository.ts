@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { SqlDatabase } from '../../platform/sql/index.js';
 import type { FullTextEngine, RankCursor, RankedHit } from './search.engine.js';
 import type { SearchTables } from './search.tables.js';
@@ -25,12 +26,22 @@ export class SearchRepository {
     this.#engine = engine;
   }
 
+  /** Runs `work` in one transaction (a consumer's batch of events); pass its `trx` to the writes. */
+  transaction<T>(work: (trx: Kysely<SearchTables>) => Promise<T>): Promise<T> {
+    return this.#sql.db.transaction().execute(work);
+  }
+
+  /** `work` in `trx` when given, else in a transaction of its own. */
+  #in<T>(trx: Kysely<SearchTables> | undefined, work: (trx: Kysely<SearchTables>) => Promise<T>): Promise<T> {
+    return trx === undefined ? this.transaction(work) : work(trx);
+  }
+
   /**
    * Indexes a tweet once: false when it is indexed already or was deleted first (its tombstone
    * wins), so redelivered and out-of-order events change nothing.
    */
-  async index(tweet: IndexedTweet): Promise<boolean> {
-    return this.#sql.db.transaction().execute(async (trx) => {
+  async index(tweet: IndexedTweet, db?: Kysely<SearchTables>): Promise<boolean> {
+    return this.#in(db, async (trx) => {
       const known = await trx.selectFrom('search_tweets').select('doc_id').where('tweet_id', '=', tweet.tweetId).executeTakeFirst();
       if (known !== undefined) return false;
       const inserted = await trx
@@ -54,8 +65,8 @@ export class SearchRepository {
    * bm25's corpus statistics under open searches, and lose the score their cursor resumes from.
    * A tombstone without text is left for a tweet not indexed yet. False when nothing live was removed.
    */
-  async remove(tweetId: string, authorId: string, at: number, now: number): Promise<boolean> {
-    return this.#sql.db.transaction().execute(async (trx) => {
+  async remove(tweetId: string, authorId: string, at: number, now: number, db?: Kysely<SearchTables>): Promise<boolean> {
+    return this.#in(db, async (trx) => {
       const row = await trx.selectFrom('search_tweets').select(['doc_id', 'deleted_at']).where('tweet_id', '=', tweetId).executeTakeFirst();
       if (row === undefined) {
         await trx.insertInto('search_tweets').values({ tweet_id: tweetId, author_id: authorId, text: '', created_at: at, deleted_at: at }).execute();
@@ -75,10 +86,10 @@ export class SearchRepository {
    * write lock; a tombstone is purged only by whoever took it off the queue (never twice: the
    * engine must not remove a document it no longer holds).
    */
-  async purge(before: number, limit: number): Promise<number> {
-    const due = await this.#sql.db.selectFrom('search_purge_queue').select('doc_id').where('queued_at', '<=', before).orderBy('queued_at').limit(limit).execute();
+  async purge(before: number, limit: number, db?: Kysely<SearchTables>): Promise<number> {
+    const due = await (db ?? this.#sql.db).selectFrom('search_purge_queue').select('doc_id').where('queued_at', '<=', before).orderBy('queued_at').limit(limit).execute();
     if (due.length === 0) return 0;
-    return this.#sql.db.transaction().execute(async (trx) => {
+    return this.#in(db, async (trx) => {
       const taken = await trx.deleteFrom('search_purge_queue').where('doc_id', 'in', due.map((d) => d.doc_id)).returning('doc_id').execute();
       if (taken.length === 0) return 0;
       const docIds = taken.map((d) => d.doc_id);

@@ -1,1 +1,1 @@
-export { addToOutbox, OutboxRelay, outboxMigrations, outboxMigrationsFor, type OutboxEvent, type OutboxRelayOptions } from './outbox.js';
+export { addToOutbox, batchHandler, eventsOf, OutboxRelay, outboxMigrations, outboxMigrationsFor, type OutboxEvent, type OutboxRelayOptions } from './outbox.js';

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { SqlDatabase } from '../sql/index.js';
 import { describeEachDialect } from '../sql/testing/test-databases.js';
 import { SqliteQueue } from '../queue/sqlite/sqlite-queue.js';
-import { addToOutbox, OutboxRelay, outboxMigrationsFor } from './outbox.js';
+import { addToOutbox, eventsOf, OutboxRelay, outboxMigrationsFor } from './outbox.js';
 
 // The outbox lives in the module's database, whichever it is; the queue here is the embedded one.
 describeEachDialect('transactional outbox', (dialect) => {
@@ -27,24 +27,33 @@ describeEachDialect('transactional outbox', (dialect) => {
       if (fail) throw new Error('rolled back');
     });
 
-  it('relays only what committed, to every routed topic, in order, and empties the outbox', async () => {
+  it('relays only what committed, to every routed topic, in order, a batch per message, and empties the outbox', async () => {
     await write('a', false);
     await expect(write('ghost', true)).rejects.toThrow('rolled back');
-    await write('b', false);
-    const relay = new OutboxRelay(sql, queue, { routes: { things: ['g1', 'g2'] } });
+    for (const name of ['b', 'c', 'd', 'e']) await write(name, false);
+    const relay = new OutboxRelay(sql, queue, { routes: { things: ['g1', 'g2'] }, batch: 3, key: 'main' });
     await relay.drain();
     for (const topic of ['g1', 'g2']) {
       expect((await queue.stats(topic)).ready).toBe(2);
     }
-    const seen: unknown[] = [];
+    const seen: { key: string | null; payload: unknown }[] = [];
     const sub = queue.consume('g1', async (m) => {
-      seen.push(m.payload);
+      seen.push({ key: m.key, payload: m.payload });
     });
     const deadline = Date.now() + 5_000;
     while (seen.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     await sub.stop();
-    expect(seen).toEqual([{ name: 'a' }, { name: 'b' }]);
+    expect(seen).toEqual([
+      { key: 'main', payload: [{ name: 'a' }, { name: 'b' }, { name: 'c' }] },
+      { key: 'main', payload: [{ name: 'd' }, { name: 'e' }] },
+    ]);
+    expect(seen.flatMap((m) => eventsOf(m.payload))).toHaveLength(5);
     expect(await sql.db.selectFrom('outbox' as never).selectAll().execute()).toEqual([]);
+  });
+
+  it('reads the events of a batch message and of an older single-event message alike', () => {
+    expect(eventsOf([{ n: 1 }, { n: 2 }])).toEqual([{ n: 1 }, { n: 2 }]);
+    expect(eventsOf({ n: 3 })).toEqual([{ n: 3 }]);
   });
 
   it('relays in the background when notified, and flushes on stop', async () => {

@@ -1,7 +1,8 @@
 import type { Kysely, Migration } from 'kysely';
 import { currentTraceparent } from '../../observability/trace-context.js';
-import type { QueuePort } from '../queue/queue.port.js';
+import type { MessageHandler, QueuePort } from '../queue/queue.port.js';
 import { identityColumn } from '../sql/identity-column.js';
+import { param, Precompiled } from '../sql/precompiled.js';
 import type { SqlDatabase, SqlDialectName } from '../sql/sql.port.js';
 
 /** The outbox table: events written in the same transaction as the data they describe. */
@@ -54,6 +55,11 @@ export interface OutboxEvent {
   payload: unknown;
 }
 
+// The common case, one event per write, compiled once.
+const insertOne = new Precompiled<{ topic: string; key: string | null; payload: string; now: number; traceparent: string | null }>((db: Kysely<OutboxTables>) =>
+  db.insertInto('outbox').values({ topic: param('topic'), key: param('key'), payload: param('payload'), created_at: param('now'), traceparent: param('traceparent') }),
+);
+
 /**
  * Adds events to the outbox inside the caller's transaction (`trx`): they exist if and only if the
  * data they describe was committed — the transactional outbox pattern.
@@ -61,6 +67,11 @@ export interface OutboxEvent {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any module's transaction
 export async function addToOutbox(trx: Kysely<any>, events: readonly OutboxEvent[], now: number): Promise<void> {
   if (events.length === 0) return;
+  if (events.length === 1) {
+    const [e] = events;
+    await insertOne.execute(trx, { topic: e!.topic, key: e!.key ?? null, payload: JSON.stringify(e!.payload), now, traceparent: currentTraceparent() ?? null });
+    return;
+  }
   await (trx as unknown as Kysely<OutboxTables>)
     .insertInto('outbox')
     .values(events.map((e) => ({ topic: e.topic, key: e.key ?? null, payload: JSON.stringify(e.payload), created_at: now, traceparent: currentTraceparent() ?? null })))
@@ -72,14 +83,23 @@ export interface OutboxRelayOptions {
   routes: Readonly<Record<string, readonly string[]>>;
   /** Idle polling interval (a write in this process wakes the relay at once through `notify`). */
   pollMs?: number;
+  /** Outbox rows per pass, and so events per message at most (default 500). */
   batch?: number;
+  /**
+   * The ordering key of every message this relay publishes (default `outbox`): the queue hands a
+   * key's messages out one at a time, in order, so consumers see this outbox's events in order.
+   */
+  key?: string;
   onError?: (error: unknown) => void;
 }
 
 /**
- * Moves committed outbox rows to the queue, oldest first, then deletes them. A crash between the two
- * republishes them (at least once; consumers are idempotent); nothing committed is ever lost, and
- * nothing is published that was not committed.
+ * Moves committed outbox rows to the queue, oldest first, then deletes them: each pass takes up to
+ * `batch` rows and publishes ONE message per destination topic whose payload is the array of their
+ * events (in outbox order), so that a queue's claims, acknowledgements and fsyncs, and a
+ * consumer's transactions, are per batch of events rather than per event. A crash between the
+ * publish and the delete republishes them (at least once; consumers are idempotent); nothing
+ * committed is ever lost, and nothing is published that was not committed.
  */
 export class OutboxRelay {
   readonly #sql: SqlDatabase<OutboxTables>;
@@ -93,7 +113,7 @@ export class OutboxRelay {
   constructor(sql: SqlDatabase<unknown>, queue: QueuePort, options: OutboxRelayOptions) {
     this.#sql = sql as SqlDatabase<OutboxTables>;
     this.#queue = queue;
-    this.#options = { pollMs: 200, batch: 500, ...options };
+    this.#options = { pollMs: 200, batch: 500, key: 'outbox', ...options };
   }
 
   /** Starts polling. */
@@ -137,22 +157,56 @@ export class OutboxRelay {
     this.#timer.unref();
   }
 
-  /** One batch; true when it moved something. */
+  /** One batch; true when it moved a full one (more may be waiting). */
   async #pass(): Promise<boolean> {
     const rows = await this.#sql.db.selectFrom('outbox').selectAll().orderBy('id').limit(this.#options.batch).execute();
     if (rows.length === 0) return false;
-    const byTopic = new Map<string, { key: string | null; payload: unknown; traceparent: string | null }[]>();
+    const byTopic = new Map<string, unknown[]>();
+    let traceparent: string | null = null;
     for (const row of rows) {
       const payload = JSON.parse(row.payload) as unknown;
+      traceparent ??= row.traceparent;
       for (const topic of this.#options.routes[row.topic] ?? [row.topic]) {
         let list = byTopic.get(topic);
         if (list === undefined) byTopic.set(topic, (list = []));
-        list.push({ key: row.key, payload, traceparent: row.traceparent });
+        list.push(payload);
       }
     }
-    for (const [topic, messages] of byTopic) await this.#queue.publish(topic, messages);
+    // One trace per batch: the first traced write's (a batch serves many requests).
+    for (const [topic, events] of byTopic) await this.#queue.publish(topic, [{ key: this.#options.key, payload: events, traceparent }]);
     // By id, not "up to the last id": with concurrent writers a lower id can commit later.
     await this.#sql.db.deleteFrom('outbox').where('id', 'in', rows.map((r) => r.id!)).execute();
     return rows.length === this.#options.batch;
   }
+}
+
+/** The events of a message the relay published (an array), or of an older single-event message. */
+export function eventsOf<T>(payload: T | readonly T[]): readonly T[] {
+  return Array.isArray(payload) ? (payload as readonly T[]) : [payload as T];
+}
+
+/**
+ * The handler of relayed messages for a consumer that handles a batch of events at once (one
+ * transaction for them all). A batch that failed is retried one event at a time, so that one bad
+ * event neither blocks the others nor takes them to the dead letters unapplied: they are applied,
+ * and the message fails (then dead-letters) with the first error (consumers are idempotent, so
+ * the events applied twice by a retry or a replay change nothing).
+ */
+export function batchHandler<T>(handle: (events: readonly T[]) => Promise<void>): MessageHandler<T | T[]> {
+  return async (message) => {
+    const events = eventsOf(message.payload);
+    if (message.attempt === 1 || events.length <= 1) {
+      await handle(events);
+      return;
+    }
+    let failure: { error: unknown } | undefined;
+    for (const event of events) {
+      try {
+        await handle([event]);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+    if (failure !== undefined) throw failure.error;
+  };
 }

@@ -3,3 +3,4 @@ export { tablesOf } from './sql.port.js';
 export { BulkInsert } from './bulk-insert.js';
 export { GroupCommit } from './group-commit.js';
 export { identityColumn } from './identity-column.js';
+export { param, Precompiled } from './precompiled.js';

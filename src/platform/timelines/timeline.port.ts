@@ -5,6 +5,7 @@
  * service then rebuilds it from the database with `replace`. This port is the one owner of a
  * timeline's shape and cap: callers never sort, dedup or trim.
  */
+import type { UserSlots } from './user-slots.js';
 
 /** One entry of a home timeline. Ids are 64-bit snowflakes: time-sortable, so newer = larger. */
 export interface TimelineEntry {
@@ -14,10 +15,29 @@ export interface TimelineEntry {
   authorId: bigint;
 }
 
+/**
+ * The synchronous face of a store that lives in this process: fan-out can push into it inline,
+ * right after the commit, addressing timelines by slot (see UserSlots) in a tight loop.
+ */
+export interface LocalTimelines {
+  /** The numbering of users that the store's slots follow; share it with whatever lists users by slot. */
+  readonly slots: UserSlots;
+  /**
+   * Adds an entry to the timeline at `slot` if it exists: `push` for one user, without the checks
+   * (validate the entry once per fan-out with `checkEntry`). Returns whether it was added.
+   */
+  pushSlot(slot: number, tweetId: bigint, authorId: bigint): boolean;
+  /** The oldest tweet id of the timeline at `slot` when it is full; null when it is not full; undefined when it does not exist. */
+  fullFloor(slot: number): bigint | null | undefined;
+}
+
 /** The home timelines of every user, bounded per timeline; the in-process and Redis adapters pass one contract. */
 export interface TimelineStore {
   /** Entries kept per timeline; older ones fall off. */
   readonly capacity: number;
+
+  /** Present when the store lives in this process (the in-process store): fan-out then runs inline. */
+  readonly local?: LocalTimelines | undefined;
 
   /**
    * Adds `entry` to each of `userIds`' timelines in ONE store call (a batch of followers): ordered

@@ -2,13 +2,14 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerErrorHandlers } from '../../../http/error-handler.js';
 import { ManualClock } from '../../../platform/clock/index.js';
 import { SnowflakeIdGenerator } from '../../../platform/ids/index.js';
-import { OutboxRelay, outboxMigrationsFor } from '../../../platform/outbox/index.js';
+import { eventsOf, OutboxRelay, outboxMigrationsFor } from '../../../platform/outbox/index.js';
 import type { PublishInput, QueuePort } from '../../../platform/queue/index.js';
 import type { SqlDatabase } from '../../../platform/sql/index.js';
 import { SqliteDatabase } from '../../../platform/sql/sqlite/sqlite-database.js';
 import type { TimelineStore } from '../../../platform/timelines/index.js';
 import type { PublicUser, UserDirectory } from '../../accounts/index.js';
-import { createFeed, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, feedMigrations, type Feed, type FeedEvent } from '../index.js';
+import type { FEED_EVENT_GROUPS} from '../index.js';
+import { createFeed, FANOUT_TOPIC, feedMigrations, type Feed, type FeedEvent } from '../index.js';
 
 /** A user of the harness. */
 export interface HarnessUser extends PublicUser {
@@ -16,20 +17,24 @@ export interface HarnessUser extends PublicUser {
   headers: Record<string, string>;
 }
 
-/** The feed on a database of its own, its routes on a bare Fastify app, fan-out run by hand. */
+/**
+ * The feed on a database of its own, its routes on a bare Fastify app. With an in-process store the
+ * fan-out is inline (done by the requests themselves); with another store (Redis, a spy) it is
+ * queued, and `drain` runs it by hand.
+ */
 export interface FeedHarness {
   app: FastifyInstance;
   feed: Feed;
   sql: SqlDatabase;
   clock: ManualClock;
   timelines: TimelineStore;
-  /** Registers a user in the fake directory. */
-  addUser(username: string): HarnessUser;
+  /** Registers a user in the fake directory (with a new id, or the one of a user of another harness). */
+  addUser(username: string, existing?: PublicUser): HarnessUser;
   /**
-   * Relays the outbox and runs the fan-out over every event, in order; `twice(event)` true runs an
-   * event a second time at once (a redelivery). Returns the events handled.
+   * Relays the outbox and, when the fan-out is queued, runs it over every batch, in order;
+   * `twice(events)` true runs a batch a second time at once (a redelivery). Returns the events relayed.
    */
-  drain(twice?: (event: FeedEvent) => boolean): Promise<FeedEvent[]>;
+  drain(twice?: (events: readonly FeedEvent[]) => boolean): Promise<FeedEvent[]>;
   /** Events published to a consumer group's topic so far (all drains). */
   published(group: (typeof FEED_EVENT_GROUPS)[number]): FeedEvent[];
   close(): Promise<void>;
@@ -43,6 +48,8 @@ export interface FeedHarnessOptions {
   inactiveDays?: number;
   fanoutBatch?: number;
   onTimelineError?: (error: unknown) => void;
+  /** Leave `sql` open on close (a second harness on the same database: a restart). */
+  keepSql?: boolean;
 }
 
 /** Builds a harness; close it after the test. */
@@ -58,18 +65,20 @@ export async function createFeedHarness(options: FeedHarnessOptions): Promise<Fe
     search: async () => [],
   };
   const topics = new Map<string, FeedEvent[]>();
-  const unread: FeedEvent[] = [];
+  const relayed: FeedEvent[] = [];
+  const unread: FeedEvent[][] = [];
   const queue = {
     async publish<T>(topic: string, messages: readonly PublishInput<T>[]) {
       const list = topics.get(topic) ?? [];
       topics.set(topic, list);
       for (const m of messages) {
-        list.push(m.payload as FeedEvent);
-        if (topic === 'feed.fanout') unread.push(m.payload as FeedEvent);
+        const events = eventsOf(m.payload as FeedEvent | FeedEvent[]);
+        list.push(...events);
+        if (topic === FANOUT_TOPIC) unread.push([...events]);
+        else if (topic === 'feed.search') relayed.push(...events);
       }
     },
   } as unknown as QueuePort;
-  const relay = new OutboxRelay(sql, queue, { routes: { [FEED_EVENTS_TOPIC]: FEED_EVENT_GROUPS } });
   const feed = createFeed({
     sql,
     clock,
@@ -82,6 +91,8 @@ export async function createFeedHarness(options: FeedHarnessOptions): Promise<Fe
     outbox: { notify: () => undefined },
     onTimelineError: options.onTimelineError,
   });
+  await feed.start();
+  const relay = new OutboxRelay(sql, queue, { routes: feed.relayRoutes });
 
   const app = Fastify();
   const principals = new Map<string, PublicUser>();
@@ -100,26 +111,25 @@ export async function createFeedHarness(options: FeedHarnessOptions): Promise<Fe
     sql,
     clock,
     timelines: options.timelines,
-    addUser(username) {
-      const user: PublicUser = { id: userIds.next().toString(), username, createdAt: clock.now() };
+    addUser(username, existing) {
+      const user: PublicUser = existing ?? { id: userIds.next().toString(), username, createdAt: clock.now() };
       byName.set(username, user);
       principals.set(user.id, user);
       return { ...user, headers: { 'x-test-user': user.id } };
     },
     async drain(twice = () => false) {
       await relay.drain();
-      const events = unread.splice(0);
-      for (const event of events) {
-        await feed.fanout(event);
-        if (twice(event)) await feed.fanout(event);
+      for (const events of unread.splice(0)) {
+        await feed.fanout(events);
+        if (twice(events)) await feed.fanout(events);
       }
-      return events;
+      return relayed.splice(0);
     },
     published: (group) => [...(topics.get(group) ?? [])],
     async close() {
       await app.close();
       await options.timelines.close();
-      await sql.close();
+      if (!options.keepSql) await sql.close();
     },
   };
 }

@@ -38,6 +38,11 @@ export class RingTimeline {
     return this.#length;
   }
 
+  /** The oldest tweet id held (undefined when empty). */
+  oldest(): bigint | undefined {
+    return this.#length === 0 ? undefined : this.#ids[this.#head];
+  }
+
   /** The physical slot of logical index `i` (0 = oldest). */
   #slot(i: number): number {
     const s = this.#head + i;

@@ -1,0 +1,199 @@
+import type { Clock } from '../../platform/clock/index.js';
+import { checkEntry, type TimelineStore } from '../../platform/timelines/index.js';
+import type { FollowerGraph } from './follower-graph.js';
+import type { TweetReads } from './feed.shards.js';
+
+const DAY_MS = 86_400_000;
+/**
+ * A reader counts as inactive (timeline rebuilt) this much sooner than fan-out skips them, so that
+ * a fan-out running on a clock slightly ahead never skips someone whose timeline is then trusted.
+ */
+const INACTIVE_SLACK_MS = 60 * 60_000;
+
+/** A change fan-out made to home timelines. */
+export interface TimelineChange {
+  type: 'tweet' | 'delete';
+  tweetId: bigint;
+  authorId: bigint;
+}
+
+/** A tweet to deliver: decided at posting to be pushed (its author was at or under the threshold). */
+export interface Delivery {
+  tweetId: bigint;
+  authorId: bigint;
+  /** Posting time, epoch ms (for the post-to-visible figure). */
+  createdAt: number;
+}
+
+export interface HomeFeedsDeps {
+  /** Who follows whom: the fan-out reads its follower lists from it (never SQL per tweet). */
+  graph: FollowerGraph;
+  timelines: TimelineStore;
+  tweets: Pick<TweetReads, 'latestOfAuthors'>;
+  clock: Clock;
+  /** Authors with more followers are pulled at read time (FEED_CELEBRITY_THRESHOLD). */
+  celebrityThreshold: number;
+  /** Followers who have not read for this long are skipped (FEED_INACTIVE_DAYS). */
+  inactiveDays: number;
+  /** Followers per store call of a store that is not in this process (FEED_FANOUT_BATCH). */
+  batch: number;
+  /** After each delivery of a tweet: how many timelines took it, and when it was posted. */
+  onDelivered?: ((count: number, postedAt: number) => void) | undefined;
+  /** Which timelines a tweet was pushed to or removed from (the live stream's source). */
+  onChanged?: ((users: readonly bigint[], change: TimelineChange) => void) | undefined;
+}
+
+/**
+ * The one owner of home timelines, as Mastodon's FeedManager is: who receives which tweet (the
+ * author and every follower who read within FEED_INACTIVE_DAYS; nobody for tweets of authors over
+ * FEED_CELEBRITY_THRESHOLD, which readers pull), what a delete and an unfollow take back, what a
+ * follow adds, and when a reader's cached timeline cannot be trusted. Callers tell it what was
+ * committed; it acts on the follower graph and the timeline store.
+ *
+ * With the in-process store (`timelines.local`), a delivery is a loop over the follower graph's
+ * slots into the store's rings: ~50 ns per follower, inline after the commit. With a store in
+ * another server (Redis), the same loop gathers ids and pushes them `batch` per call.
+ */
+export class HomeFeeds {
+  readonly #deps: HomeFeedsDeps;
+
+  constructor(deps: HomeFeedsDeps) {
+    this.#deps = deps;
+  }
+
+  get graph(): FollowerGraph {
+    return this.#deps.graph;
+  }
+
+  /** Whether a tweet the author posts now is pushed (fanned out on write) rather than pulled at read time. */
+  pushes(followerCount: number): boolean {
+    return followerCount <= this.#deps.celebrityThreshold;
+  }
+
+  /** Fan-out skips followers whose last read is older than this (epoch ms). */
+  activeSince(now = this.#deps.clock.now()): number {
+    return now - this.#deps.inactiveDays * DAY_MS;
+  }
+
+  /** Whether a reader whose last read was at `lastReadAt` may have been skipped by fan-out (rebuild before trusting the cache). */
+  mayHaveBeenSkipped(lastReadAt: number | null, now: number): boolean {
+    return lastReadAt === null || lastReadAt === 0 || lastReadAt < this.activeSince(now) + INACTIVE_SLACK_MS;
+  }
+
+  /**
+   * Pushes committed tweets into the timelines of their authors and active followers. Idempotent
+   * (the store keeps one entry per tweet id), so redelivery is harmless. Returns how many entries
+   * the store took.
+   */
+  async deliver(tweets: readonly Delivery[]): Promise<number> {
+    const local = this.#deps.timelines.local;
+    if (local !== undefined) return this.deliverLocal(tweets);
+    let total = 0;
+    for (const tweet of tweets) {
+      const entry = checkEntry({ tweetId: tweet.tweetId, authorId: tweet.authorId });
+      await this.#inBatches(tweet.authorId, async (users) => {
+        await this.#deps.timelines.push(users, entry);
+        total += users.length;
+        this.#deps.onDelivered?.(users.length, tweet.createdAt);
+        this.#deps.onChanged?.(users, { type: 'tweet', ...entry });
+      });
+    }
+    return total;
+  }
+
+  /** `deliver` into the in-process store, synchronously. */
+  deliverLocal(tweets: readonly Delivery[]): number {
+    const { graph, timelines, onDelivered, onChanged } = this.#deps;
+    const local = timelines.local!;
+    const since = this.activeSince();
+    let total = 0;
+    for (const tweet of tweets) {
+      const { tweetId, authorId } = checkEntry({ tweetId: tweet.tweetId, authorId: tweet.authorId });
+      const author = graph.slots.slotOf(authorId);
+      const followers = graph.followersOf(author);
+      const lastRead = graph.lastReadTimes;
+      let added = local.pushSlot(author, tweetId, authorId) ? 1 : 0;
+      const reached: number[] | undefined = onChanged === undefined ? undefined : added === 1 ? [author] : [];
+      for (let i = 0; i < followers.length; i++) {
+        const f = followers[i]!;
+        if (lastRead[f]! >= since && local.pushSlot(f, tweetId, authorId)) {
+          added++;
+          reached?.push(f);
+        }
+      }
+      total += added;
+      onDelivered?.(added, tweet.createdAt);
+      if (reached !== undefined && reached.length > 0) onChanged!(reached.map((s) => graph.slots.idOf(s)), { type: 'tweet', tweetId, authorId });
+    }
+    return total;
+  }
+
+  /** Takes a deleted tweet out of the timelines it was delivered to (it never shows again anyway: reads check). */
+  async retract(tweetId: bigint, authorId: bigint): Promise<void> {
+    await this.#inBatches(authorId, async (users) => {
+      await this.#deps.timelines.removeTweet(users, tweetId);
+      this.#deps.onChanged?.(users, { type: 'delete', tweetId, authorId });
+    });
+  }
+
+  /**
+   * After a follow (committed, and in the graph): the new author's tweets belong in the
+   * follower's cached timeline. A full timeline gets the author's live tweets newer than its
+   * oldest entry merged in (it then again holds every followed tweet from its oldest entry up); a
+   * partial one is dropped, to be rebuilt by the next read's database merge, which reads fewer
+   * rows than materialising up to `capacity` tweets of the author here.
+   */
+  async followed(followerId: bigint, followeeId: bigint): Promise<void> {
+    const { timelines } = this.#deps;
+    const oldest = await this.#fullFloor(followerId);
+    if (oldest === undefined) return;
+    if (oldest === null) {
+      await timelines.drop(followerId);
+      return;
+    }
+    const found = await this.#deps.tweets.latestOfAuthors([{ authorId: followeeId, before: undefined, after: oldest, limit: timelines.capacity }], false);
+    for (const entry of found.get(followeeId) ?? []) await timelines.push([followerId], entry);
+  }
+
+  /** Forgets a cached timeline (best effort): the next read rebuilds it from the database. */
+  async forget(userId: bigint): Promise<void> {
+    await this.#deps.timelines.drop(userId).catch(() => undefined);
+  }
+
+  /** After an unfollow (committed, and out of the graph): the author's tweets leave the follower's timeline. */
+  async unfollowed(followerId: bigint, followeeId: bigint): Promise<void> {
+    await this.#deps.timelines.removeAuthor(followerId, followeeId);
+  }
+
+  /**
+   * The oldest id of a full cached timeline; null for a partial one; undefined when there is none
+   * (nothing to keep current).
+   */
+  async #fullFloor(userId: bigint): Promise<bigint | null | undefined> {
+    const { timelines, graph } = this.#deps;
+    if (timelines.local !== undefined) return timelines.local.fullFloor(graph.slots.slotOf(userId));
+    const all = await timelines.range(userId, timelines.capacity);
+    if (all === null) return undefined;
+    return all.length < timelines.capacity ? null : all[all.length - 1]!.tweetId;
+  }
+
+  /** Calls `act` with the author and their active followers, `batch` users per call. */
+  async #inBatches(authorId: bigint, act: (users: bigint[]) => Promise<void>): Promise<void> {
+    const { graph, batch } = this.#deps;
+    const since = this.activeSince();
+    // A copy: the graph may change while a batch is out (an unfollow moves a follower in the list).
+    const followers = graph.followersOf(graph.slots.slotOf(authorId)).slice();
+    const lastRead = graph.lastReadTimes;
+    let users: bigint[] = [authorId];
+    for (let i = 0; i < followers.length; i++) {
+      const f = followers[i]!;
+      if (lastRead[f]! < since) continue;
+      users.push(graph.slots.idOf(f));
+      if (users.length >= batch) {
+        await act(users);
+        users = [];
+      }
+    }
+    if (users.length > 0) await act(users);
+  }
+}
