@@ -30,7 +30,7 @@ import { seededRandom } from '../src/lib/seeded-random.js';
 import { SERVICES } from '../test/helpers/services.js';
 import { deleteKeys } from '../test/helpers/redis-keys.js';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
-import { fmt, processCpuMs, startNode, type Child } from './bench.lib.js';
+import { fmt, processCpuMs, startNode } from './bench.lib.js';
 import { haveWrk, luaPacing, runWrk, type WrkResult } from './wrk.js';
 
 const env = process.env;
