@@ -19,7 +19,8 @@
  * post→visible p50/p99, the backlog over time, and the CPU of the server, of wrk and of this driver.
  * Options: BENCH_USERS (1000), BENCH_FOLLOWS (200), BENCH_RATE (5800), BENCH_SECONDS (60),
  * BENCH_WARM_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_CAPACITY_SECONDS (10; 0 skips step 3),
- * BENCH_PROBES (4 concurrent), BENCH_ENV (JSON, more server environment).
+ * BENCH_PROBES (4 concurrent), BENCH_ENV (JSON, more server environment), BENCH_PROFILE_DIR (CPU
+ * profiles of the server's threads go there).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ import { seededRandom } from '../src/lib/seeded-random.js';
 import { SERVICES } from '../test/helpers/services.js';
 import { deleteKeys } from '../test/helpers/redis-keys.js';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
-import { fmt, processCpuMs, startNode } from './bench.lib.js';
+import { fmt, mainThreadCpuMs, processCpuMs, startNode } from './bench.lib.js';
 import { haveWrk, luaPacing, runWrk, type WrkResult } from './wrk.js';
 
 const env = process.env;
@@ -77,7 +78,7 @@ async function signUpAll(base: string): Promise<User[]> {
     Array.from({ length: USERS }, (_, i) => i),
     16,
     async (i) => {
-      const name = `u${i}`;
+      const name = `user_${i}`;
       const res = await fetch(`${base}/api/v1/auth/signup`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: name, email: `${name}@bench.example`, password: `a long bench password ${i}` }) });
       if (res.status !== 201) throw new Error(`signup ${name}: ${res.status} ${await res.text()}`);
       const body = (await res.json()) as { user: { id: string }; accessToken: string };
@@ -119,20 +120,26 @@ function luaLines(name: string, lines: readonly string[]): string {
 /** PUT .../follow for every planned pair, once each, with wrk; the threads stop after the last. */
 async function followAll(base: string, users: User[], pairs: [number, number][]): Promise<WrkResult> {
   const script = `${luaLines('follows.txt', pairs.map(([a, b]) => `${users[a]!.token} ${users[b]!.name}`))}
-local i = 0
+-- wrk calls request() once before the run to check what it returns (script_verify_request): that
+-- first call gets a throwaway, so that no follow of the list is lost to it.
+local i = -1
 local answered = 0
 request = function()
   i = i + 1
-  if i > #lines then return wrk.format("GET", "/healthz") end
+  -- Past the list (while the last follows are in flight): a cheap 404, not counted.
+  if i < 1 or i > #lines then return wrk.format("GET", "/bench-done") end
   local token, name = lines[i]:match("^(%S+) (%S+)$")
   return wrk.format("PUT", "/api/v1/users/" .. name .. "/follow", { ["authorization"] = "Bearer " .. token })
 end
 response = function(status)
-  answered = answered + 1
-  if answered >= #lines then wrk.thread:stop() end
+  if status ~= 404 then answered = answered + 1 end
+  if answered == #lines then
+    io.write("BP-DONE\\n")
+    io.flush()
+  end
 end
 `;
-  return runWrk({ url: base, script, connections: CONNECTIONS, seconds: 600, scriptFile: join(dir, 'follows.lua') });
+  return runWrk({ url: base, script, connections: CONNECTIONS, seconds: 600, scriptFile: join(dir, 'follows.lua'), untilDone: true });
 }
 
 /** The posting script: tokens in turn, a body per request; paced when `rate` is given. */
@@ -156,6 +163,7 @@ interface Sample {
   backlog: number;
   fanoutQueued: number;
   serverCpuMs: number;
+  mainCpuMs: number;
 }
 
 async function sample(base: string, pid: number): Promise<Sample> {
@@ -167,6 +175,7 @@ async function sample(base: string, pid: number): Promise<Sample> {
     backlog: value(/^queue_messages\{topic="feed\.(?:search|notifications)",state="(?:ready|in_flight|delayed)"\} (\S+)$/gm),
     fanoutQueued: value(/^queue_messages\{topic="feed\.fanout",state="(?:ready|in_flight|delayed)"\} (\S+)$/gm),
     serverCpuMs: processCpuMs(pid),
+    mainCpuMs: mainThreadCpuMs(pid),
   };
 }
 
@@ -192,7 +201,9 @@ async function probe(base: string, users: User[], pairs: [number, number][], unt
     }
     const { id } = (await res.json()) as { id: string };
     for (;;) {
-      const page = (await (await fetch(`${base}/api/v1/timeline/home?limit=20`, { headers: { authorization: `Bearer ${reader.token}` } })).json()) as { items?: { id: string }[] };
+      // The page that starts at the probe's id (the cursor is exclusive): under thousands of tweets
+      // a second, the probe leaves the first page of the timeline within milliseconds.
+      const page = (await (await fetch(`${base}/api/v1/timeline/home?limit=1&cursor=${BigInt(id) + 1n}`, { headers: { authorization: `Bearer ${reader.token}` } })).json()) as { items?: { id: string }[] };
       if (page.items?.some((t) => t.id === id)) {
         out.push(performance.now() - started);
         break;
@@ -260,25 +271,33 @@ async function main(): Promise<void> {
     RATE_LIMIT_CREATE: 'off',
     RATE_LIMIT_PROBE: 'off',
     ACCESS_TOKEN_TTL_SECONDS: '86400',
+    // Tokens stay valid across a restart on another port (BENCH_PROFILE_DIR).
+    JWT_ISSUER: 'http://bench.local',
     // Sign-up speed is not what is measured here: the cheapest argon2id the configuration allows.
     PASSWORD_HASH_MEMORY_KIB: '8192',
     PASSWORD_HASH_ITERATIONS: '1',
     ...(SCALED ? scaledEnv() : {}),
     ...EXTRA_ENV,
   };
-  const server = await startNode('src/server.ts', [], serverEnv, join(dir, 'server.log'));
+  // BENCH_PROFILE_DIR: CPU profiles of every thread of the server from just before the sustained
+  // run to the end, written when it stops (the server is restarted on the same data to start them there).
+  const profileDir = env.BENCH_PROFILE_DIR;
+  let server = await startNode('src/server.ts', [], serverEnv, join(dir, 'server.log'));
   const bare = await startNode('bench/servers/bare-tweet.server.ts', [], {}, join(dir, 'bare.log'));
   const driverCpu0 = process.cpuUsage();
   try {
-    const base = server.baseUrl;
-    const pid = server.child.pid!;
+    let base = server.baseUrl;
     const users = await signUpAll(base);
 
     const pairs = planFollows();
     log(`follows: ${fmt(pairs.length)} over HTTP (PUT /api/v1/users/{name}/follow), ${CONNECTIONS} connections...`);
     const followed = await followAll(base, users, pairs);
     const follows = { rate: ok(followed) / followed.seconds, result: followed };
-    log(`  ${fmt(ok(followed))} accepted in ${followed.seconds.toFixed(1)} s = ${fmt(follows.rate)} follows/s (goal ≥ 10,000); p50 ${ms(followed.p50)}, p99 ${ms(followed.p99)}; ${statusText(followed)}; ${generator(followed)}`);
+    log(`  ${fmt(ok(followed))} accepted in ${followed.seconds.toFixed(1)} s = ${fmt(follows.rate)} follows/s (goal ≥ 10,000); p50 ${ms(followed.p50)}, p99 ${ms(followed.p99)}; ${statusText(followed)} (404s: requests past the list); ${generator(followed)}`);
+    if (ok(followed) !== pairs.length) throw new Error(`${pairs.length - ok(followed)} follows were not accepted`);
+    const profile = (await (await fetch(`${base}/api/v1/users/${users[0]!.name}`)).json()) as { following: number };
+    if (profile.following !== Math.min(FOLLOWS, USERS - 1)) throw new Error(`${users[0]!.name} follows ${profile.following}, not ${FOLLOWS}`);
+    let pid = server.child.pid!;
 
     const readStart = performance.now();
     await pool(users, 32, async (u) => {
@@ -301,6 +320,14 @@ async function main(): Promise<void> {
       }
     }
 
+    if (profileDir !== undefined) {
+      await server.stop();
+      server = await startNode('src/server.ts', [], serverEnv, join(dir, 'server-profiled.log'), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+      [base, pid] = [server.baseUrl, server.child.pid!];
+      log(`restarted the server with CPU profiles into ${profileDir}`);
+      // Each user's timeline is cached again (the restart lost them), as before the sustained run.
+      await pool(users, 32, async (u) => void (await (await fetch(`${base}/api/v1/timeline/home`, { headers: { authorization: `Bearer ${u.token}` } })).arrayBuffer()));
+    }
     log(`sustained: ${fmt(RATE)} tweets/s offered for ${SECONDS} s; steady-state window from ${WARM} s`);
     const samples: Sample[] = [];
     const started = performance.now();
@@ -312,7 +339,7 @@ async function main(): Promise<void> {
         const s = samples[samples.length - 1]!;
         const prev = samples[samples.length - 2];
         if (prev !== undefined && samples.length % 5 === 0) {
-          log(`  ${((s.at - started) / 1000).toFixed(0).padStart(4)} s: ${fmt(((s.deliveries - prev.deliveries) * 1000) / (s.at - prev.at))} deliveries/s, server CPU ${(((s.serverCpuMs - prev.serverCpuMs) / (s.at - prev.at)) * 100).toFixed(0)}%, search/notifications backlog ${fmt(s.backlog)}${SCALED ? `, fan-out queue ${fmt(s.fanoutQueued)}` : ''}`);
+          log(`  ${((s.at - started) / 1000).toFixed(0).padStart(4)} s: ${fmt(((s.deliveries - prev.deliveries) * 1000) / (s.at - prev.at))} deliveries/s, server CPU ${(((s.serverCpuMs - prev.serverCpuMs) / (s.at - prev.at)) * 100).toFixed(0)}% (main thread ${(((s.mainCpuMs - prev.mainCpuMs) / (s.at - prev.at)) * 100).toFixed(0)}%), search/notifications backlog ${fmt(s.backlog)}${SCALED ? `, fan-out queue ${fmt(s.fanoutQueued)}` : ''}`);
         }
         await new Promise((r) => setTimeout(r, 1_000));
       }
@@ -328,11 +355,12 @@ async function main(): Promise<void> {
     const windowSeconds = (last.at - first.at) / 1000;
     const deliveriesRate = (last.deliveries - first.deliveries) / windowSeconds;
     const serverCores = (last.serverCpuMs - first.serverCpuMs) / 1000 / windowSeconds;
+    const mainCores = (last.mainCpuMs - first.mainCpuMs) / 1000 / windowSeconds;
     const accepted = ok(sustained) / sustained.seconds;
     const fiveXX = Object.entries(sustained.statuses).reduce((n, [c, k]) => (c.startsWith('5') ? n + k : n), 0);
     const maxBacklog = Math.max(...window.map((s) => s.backlog));
     log(`  wrk: ${fmt(sustained.requests)} posts in ${sustained.seconds.toFixed(1)} s = ${fmt(accepted)} accepted/s (offered ${fmt(RATE)}); p50 ${ms(sustained.p50)}, p99 ${ms(sustained.p99)}; ${statusText(sustained)}; ${generator(sustained)}`);
-    log(`  steady state (${windowSeconds.toFixed(0)} s): ${fmt(deliveriesRate)} deliveries/s = ${(deliveriesRate / NEED).toFixed(2)}× the 1.16M/s need; server CPU ${(serverCores * 100).toFixed(0)}% (${((serverCores * 1e6) / Math.max(1, accepted)).toFixed(0)} µs per tweet accepted, all threads)`);
+    log(`  steady state (${windowSeconds.toFixed(0)} s): ${fmt(deliveriesRate)} deliveries/s = ${(deliveriesRate / NEED).toFixed(2)}× the 1.16M/s need; server CPU ${(serverCores * 100).toFixed(0)}% (${((serverCores * 1e6) / Math.max(1, accepted)).toFixed(0)} µs per tweet accepted, all threads), main thread ${(mainCores * 100).toFixed(0)}% (${((mainCores * 1e6) / Math.max(1, accepted)).toFixed(0)} µs per tweet)`);
     const finite = latencies.filter(Number.isFinite);
     log(`  post → visible in a follower's home: ${finite.length} probes, p50 ${ms(quantile(finite, 0.5))}, p99 ${ms(quantile(finite, 0.99))}, max ${ms(Math.max(...finite))}${latencies.length > finite.length ? `; ${latencies.length - finite.length} NOT visible within 30 s` : ''}`);
     log(`  search/notifications backlog: max ${fmt(maxBacklog)} messages in the window, ${fmt(last.backlog)} at its end`);
@@ -358,7 +386,7 @@ async function main(): Promise<void> {
     log(`| deliveries/s, steady state | ${fmt(deliveriesRate)} | ≥ 1,160,000 |`);
     log(`| post → visible p50 / p99 | ${ms(quantile(finite, 0.5))} / ${ms(quantile(finite, 0.99))} | p99 ≤ 2 s |`);
     log(`| POST latency p50 / p99 | ${ms(sustained.p50)} / ${ms(sustained.p99)} | — |`);
-    log(`| server CPU, steady state | ${(serverCores * 100).toFixed(0)}% of a core | — |`);
+    log(`| server CPU, steady state (its main thread) | ${(serverCores * 100).toFixed(0)}% (${(mainCores * 100).toFixed(0)}%) of a core | — |`);
     log(`| load generator CPU (wrk; this driver's probes and sampling) | ${(sustained.generatorCores * 100).toFixed(0)}%; ${(((driver.user + driver.system) / 1000 / (performance.now() - started)) * 100).toFixed(0)}% | — |`);
     log('');
     log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);

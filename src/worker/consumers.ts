@@ -68,6 +68,7 @@ export async function startFanout(container: Container, registry: Registry): Pro
     registers: [registry],
   });
   const listeners = {
+    watching: stream === undefined ? undefined : () => stream.watching(),
     onDelivered(count: number, postedAt: number) {
       deliveries.inc(count);
       lag.observe(Math.max(0, Date.now() - postedAt) / 1000);
@@ -87,7 +88,7 @@ export async function startFanout(container: Container, registry: Registry): Pro
   };
   if (feed.fanoutMode === 'inline') {
     feed.listen(listeners);
-    return { stop: async () => feed.listen({ onDelivered: undefined, onChanged: undefined }) };
+    return { stop: async () => feed.listen({ onDelivered: undefined, onChanged: undefined, watching: undefined }) };
   }
   const started = Date.now();
   const subscription = await feed.startFanout(queue, {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { decodeProtectedHeader } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock/index.js';
-import { AccessTokens } from './access-tokens.js';
+import { AccessTokens, AccessTokenVerifier } from './access-tokens.js';
 import { SigningKeys, rotateSigningKeys } from './signing-keys.js';
 import { forgeEdDsa, forgeHs256, forgeNone, payloadOf, tamperPayload } from './testing/forge.js';
 
@@ -85,6 +85,44 @@ describe('AccessTokens', () => {
     expect(await refusal(token)).toBe('accepted');
     clock.advance(2_000);
     expect(await refusal(token)).toBe('token_expired');
+  });
+
+  it('remembers a verified token for at most a minute, never past its expiry, and forgets one whose key went', async () => {
+    let lookups = 0;
+    let known = true;
+    const verifier = new AccessTokenVerifier({
+      findKey: async (kid) => {
+        lookups++;
+        return known ? (await keys.find(kid))?.publicKey : undefined;
+      },
+      clock,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    const token = await tokens.sign(subject);
+    await verifier.verify(token);
+    await verifier.verify(token);
+    expect(lookups).toBe(1);
+    // The key is gone (removed from the key file, or from the JWKS): within a minute, the token is refused.
+    known = false;
+    clock.advance(59_000);
+    expect((await verifier.verify(token)).userId).toBe(subject.userId);
+    clock.advance(2_000);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'invalid_token' });
+    known = true;
+    // Cached, then expired: the cache never outlives exp (plus the tolerance).
+    clock.advance(900_000 - 61_000 - 30_000);
+    await verifier.verify(token);
+    lookups = 0;
+    clock.advance(34_000);
+    expect((await verifier.verify(token)).userId).toBe(subject.userId);
+    expect(lookups).toBe(0);
+    clock.advance(2_000);
+    await expect(verifier.verify(token)).rejects.toMatchObject({ code: 'token_expired' });
+    // A forged token is never cached as valid.
+    const forged = tamperPayload(token, (p) => ({ ...p, sub: '1' }));
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'invalid_token' });
+    await expect(verifier.verify(forged)).rejects.toMatchObject({ code: 'invalid_token' });
   });
 
   it('refuses tokens not yet valid (nbf in the future)', async () => {

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { randomUUID } from 'node:crypto';
 import { SignJWT, errors, jwtVerify, type JWTHeaderParameters, type KeyObject } from 'jose';
 import type { Clock } from '../../platform/clock/index.js';
@@ -87,9 +88,23 @@ export interface AccessTokenVerifierOptions {
   audience: string;
 }
 
-/** Verifies access tokens with public keys only: what the API and the gateway both check. */
+/** Verified tokens remembered at most (a few hundred bytes each). */
+const CACHE_ENTRIES = 50_000;
+/**
+ * How long a verified token is trusted without checking its signature again (and never past its
+ * `exp`): a key removed from the key file or the JWKS stops verifying within this.
+ */
+const CACHE_MS = 60_000;
+
+/**
+ * Verifies access tokens with public keys only: what the API and the gateway both check. A token
+ * that verified is remembered (bounded LRU, at most {@link CACHE_MS} and never past its expiry):
+ * an Ed25519 verification costs ~80 µs of CPU, more than serving a cached timeline page, and a
+ * client sends the same token with every request for minutes.
+ */
 export class AccessTokenVerifier {
   readonly #o: AccessTokenVerifierOptions;
+  readonly #verified = new LRUCache<string, { token: VerifiedAccessToken; until: number }>({ max: CACHE_ENTRIES });
 
   constructor(options: AccessTokenVerifierOptions) {
     this.#o = options;
@@ -102,6 +117,20 @@ export class AccessTokenVerifier {
    * Throws InvalidTokenError (`token_expired` or `invalid_token`).
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
+    const now = this.#o.clock.now();
+    const known = this.#verified.get(token);
+    if (known !== undefined) {
+      if (now < known.until) return known.token;
+      this.#verified.delete(token);
+    }
+    const verified = await this.#verify(token);
+    // Past exp (with the tolerance) the full check answers token_expired; within it, the cache may.
+    const expiresAt = (verified.expiresAt + CLOCK_TOLERANCE_SECONDS) * 1000;
+    this.#verified.set(token, { token: verified, until: Math.min(expiresAt, now + CACHE_MS) });
+    return verified;
+  }
+
+  async #verify(token: string): Promise<VerifiedAccessToken> {
     const { findKey, clock, issuer, audience } = this.#o;
     if (token.length > MAX_TOKEN_LENGTH) throw invalid();
     let payload;

@@ -148,8 +148,13 @@ describeEachDialect('inline fan-out', (dialect) => {
     expect(await cached(followers[0]!)).toEqual([]);
     expect(delivered).toEqual([2]);
     expect(changed).toEqual([[author.id, followers[1]!.id]]);
+    // Nobody watching live (no stream open): deliveries are counted, their users not gathered.
+    h.feed.listen({ watching: () => false });
+    await post(author, 'unwatched');
+    expect(delivered).toEqual([2, 2]);
+    expect(changed).toHaveLength(1);
     // The inactive ones rebuild on their next read.
-    expect(await home(followers[0]!)).toEqual([id]);
+    expect((await home(followers[0]!))[1]).toEqual(id);
     expect(h.published('feed.fanout')).toEqual([]);
     await h.drain();
     expect(h.published('feed.search').map((e) => e.type)).toContain('tweet_posted');

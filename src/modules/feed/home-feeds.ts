@@ -41,6 +41,8 @@ export interface HomeFeedsDeps {
   onDelivered?: ((count: number, postedAt: number) => void) | undefined;
   /** Which timelines a tweet was pushed to or removed from (the live stream's source). */
   onChanged?: ((users: readonly bigint[], change: TimelineChange) => void) | undefined;
+  /** Whether `onChanged` wants the users of deliveries now (anyone watching live); default: when set. */
+  watching?: (() => boolean) | undefined;
 }
 
 /**
@@ -106,6 +108,8 @@ export class HomeFeeds {
     const { graph, timelines, onDelivered, onChanged } = this.#deps;
     const local = timelines.local!;
     const since = this.activeSince();
+    // Gathering who was reached costs more than the pushes themselves: only when someone watches.
+    const tracking = onChanged !== undefined && (this.#deps.watching?.() ?? true);
     let total = 0;
     for (const tweet of tweets) {
       const { tweetId, authorId } = checkEntry({ tweetId: tweet.tweetId, authorId: tweet.authorId });
@@ -113,7 +117,7 @@ export class HomeFeeds {
       const followers = graph.followersOf(author);
       const lastRead = graph.lastReadTimes;
       let added = local.pushSlot(author, tweetId, authorId) ? 1 : 0;
-      const reached: number[] | undefined = onChanged === undefined ? undefined : added === 1 ? [author] : [];
+      const reached: number[] | undefined = !tracking ? undefined : added === 1 ? [author] : [];
       for (let i = 0; i < followers.length; i++) {
         const f = followers[i]!;
         if (lastRead[f]! >= since && local.pushSlot(f, tweetId, authorId)) {

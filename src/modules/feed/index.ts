@@ -60,6 +60,8 @@ export interface FeedListeners {
   onDelivered?: ((count: number, postedAt: number) => void) | undefined;
   /** Which timelines each push or removal reached (the live stream's source). */
   onChanged?: ((users: readonly bigint[], change: TimelineChange) => void) | undefined;
+  /** Whether anyone watches changes now (open live streams): when not, deliveries skip gathering them. */
+  watching?: (() => boolean) | undefined;
 }
 
 export interface FanoutOptions extends FeedListeners {
@@ -132,6 +134,7 @@ export function createFeed(deps: FeedDeps): Feed {
   const home = homeFeedsOn(graph ?? new FollowerGraph(), {
     onDelivered: (count, postedAt) => listeners.onDelivered?.(count, postedAt),
     onChanged: (users, change) => listeners.onChanged?.(users, change),
+    watching: () => listeners.onChanged !== undefined && (listeners.watching?.() ?? true),
   });
   const fanout: Fanout = graph === undefined ? queuedFanout(follows, timelines) : inlineFanout(home, graph);
   const readers = graph === undefined ? sqlReaders(follows) : graphReaders(graph);

@@ -37,6 +37,8 @@ export interface Stream {
   stats(): StreamStats;
   /** Whether this instance has a stream or a replay log for the user (publishing for others is waste). */
   wants(userId: string): boolean;
+  /** Whether any user's live events would reach anyone now (an open stream, or a replay log kept). */
+  watching(): boolean;
   /** Ends every stream and unsubscribes (also done by the routes' close hooks); idempotent. */
   close(): Promise<void>;
 }
@@ -58,6 +60,7 @@ export function createStream(deps: StreamDeps): Stream {
     routes: streamRoutes({ hub, authenticate: deps.authenticate, closeGraceMs }),
     stats: () => hub.stats(),
     wants: (userId) => hub.wants(userId),
+    watching: () => hub.watching(),
     async close() {
       await hub.endAll(closeGraceMs);
       hub.close();

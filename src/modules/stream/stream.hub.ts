@@ -74,6 +74,11 @@ export class StreamHub {
     return this.#users.has(userId);
   }
 
+  /** Whether live events for anyone would reach anyone. */
+  watching(): boolean {
+    return this.#users.size > 0;
+  }
+
   stats(): StreamStats {
     let connections = 0;
     for (const state of this.#users.values()) connections += state.clients.size;

@@ -86,6 +86,11 @@ export interface OutboxRelayOptions {
   /** Outbox rows per pass, and so events per message at most (default 500). */
   batch?: number;
   /**
+   * After a write's `notify`, the pass waits this long (default 20 ms) for the writes that follow
+   * to join it: under load a message then carries hundreds of events instead of a few.
+   */
+  gatherMs?: number;
+  /**
    * The ordering key of every message this relay publishes (default `outbox`): the queue hands a
    * key's messages out one at a time, in order, so consumers see this outbox's events in order.
    */
@@ -107,13 +112,14 @@ export class OutboxRelay {
   readonly #options: Required<Omit<OutboxRelayOptions, 'onError'>> & Pick<OutboxRelayOptions, 'onError'>;
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  #dueAt = Number.POSITIVE_INFINITY;
   #again = false;
   #stopped = false;
 
   constructor(sql: SqlDatabase<unknown>, queue: QueuePort, options: OutboxRelayOptions) {
     this.#sql = sql as SqlDatabase<OutboxTables>;
     this.#queue = queue;
-    this.#options = { pollMs: 200, batch: 500, key: 'outbox', ...options };
+    this.#options = { pollMs: 200, batch: 500, gatherMs: 20, key: 'outbox', ...options };
   }
 
   /** Starts polling. */
@@ -121,11 +127,11 @@ export class OutboxRelay {
     this.#schedule(0);
   }
 
-  /** Asks for a pass now (after a write in this process). */
+  /** Asks for a pass soon (after a write in this process): within `gatherMs`. */
   notify(): void {
     if (this.#stopped) return;
     if (this.#running !== undefined) this.#again = true;
-    else this.#schedule(0);
+    else if (this.#dueAt > Date.now() + this.#options.gatherMs) this.#schedule(this.#options.gatherMs);
   }
 
   /** Relays everything committed so far; resolves when the outbox is empty. */
@@ -143,7 +149,9 @@ export class OutboxRelay {
 
   #schedule(ms: number): void {
     clearTimeout(this.#timer);
+    this.#dueAt = Date.now() + ms;
     this.#timer = setTimeout(() => {
+      this.#dueAt = Number.POSITIVE_INFINITY;
       this.#running = this.drain()
         .catch((error: unknown) => this.#options.onError?.(error))
         .finally(() => {
@@ -151,7 +159,7 @@ export class OutboxRelay {
           if (this.#stopped) return;
           const again = this.#again;
           this.#again = false;
-          this.#schedule(again ? 0 : this.#options.pollMs);
+          this.#schedule(again ? this.#options.gatherMs : this.#options.pollMs);
         });
     }, ms);
     this.#timer.unref();
