@@ -20,7 +20,7 @@
  * Options: BENCH_USERS (1000), BENCH_FOLLOWS (200), BENCH_RATE (5800), BENCH_SECONDS (60),
  * BENCH_WARM_SECONDS (10), BENCH_CONNECTIONS (64), BENCH_CAPACITY_SECONDS (10; 0 skips step 3),
  * BENCH_PROBES (4 concurrent), BENCH_ENV (JSON, more server environment), BENCH_PROFILE_DIR (CPU
- * profiles of the server's threads go there).
+ * profiles of the server's threads go there) and BENCH_PROFILE_PHASE (`posts` or `follows`).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -279,10 +279,15 @@ async function main(): Promise<void> {
     ...(SCALED ? scaledEnv() : {}),
     ...EXTRA_ENV,
   };
-  // BENCH_PROFILE_DIR: CPU profiles of every thread of the server from just before the sustained
-  // run to the end, written when it stops (the server is restarted on the same data to start them there).
+  // BENCH_PROFILE_DIR: CPU profiles of every thread of the server during one phase
+  // (BENCH_PROFILE_PHASE: `posts`, from just before the sustained run to the end, or `follows`),
+  // written when it stops: the server is restarted on the same data around the phase.
   const profileDir = env.BENCH_PROFILE_DIR;
-  let server = await startNode('src/server.ts', [], serverEnv, join(dir, 'server.log'));
+  const profilePhase = env.BENCH_PROFILE_PHASE ?? 'posts';
+  let starts = 0;
+  const start = (profile: boolean) =>
+    startNode('src/server.ts', [], serverEnv, join(dir, `server-${++starts}.log`), profile && profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []);
+  let server = await start(false);
   const bare = await startNode('bench/servers/bare-tweet.server.ts', [], {}, join(dir, 'bare.log'));
   const driverCpu0 = process.cpuUsage();
   try {
@@ -290,6 +295,11 @@ async function main(): Promise<void> {
     const users = await signUpAll(base);
 
     const pairs = planFollows();
+    if (profilePhase === 'follows' && profileDir !== undefined) {
+      await server.stop();
+      server = await start(true);
+      base = server.baseUrl;
+    }
     log(`follows: ${fmt(pairs.length)} over HTTP (PUT /api/v1/users/{name}/follow), ${CONNECTIONS} connections...`);
     const followed = await followAll(base, users, pairs);
     const follows = { rate: ok(followed) / followed.seconds, result: followed };
@@ -297,6 +307,12 @@ async function main(): Promise<void> {
     if (ok(followed) !== pairs.length) throw new Error(`${pairs.length - ok(followed)} follows were not accepted`);
     const profile = (await (await fetch(`${base}/api/v1/users/${users[0]!.name}`)).json()) as { following: number };
     if (profile.following !== Math.min(FOLLOWS, USERS - 1)) throw new Error(`${users[0]!.name} follows ${profile.following}, not ${FOLLOWS}`);
+    if (profilePhase === 'follows' && profileDir !== undefined) {
+      await server.stop();
+      server = await start(false);
+      base = server.baseUrl;
+      log(`CPU profiles of the follows are in ${profileDir}`);
+    }
     let pid = server.child.pid!;
 
     const readStart = performance.now();
@@ -320,9 +336,9 @@ async function main(): Promise<void> {
       }
     }
 
-    if (profileDir !== undefined) {
+    if (profilePhase === 'posts' && profileDir !== undefined) {
       await server.stop();
-      server = await startNode('src/server.ts', [], serverEnv, join(dir, 'server-profiled.log'), ['--cpu-prof', `--cpu-prof-dir=${profileDir}`]);
+      server = await start(true);
       [base, pid] = [server.baseUrl, server.child.pid!];
       log(`restarted the server with CPU profiles into ${profileDir}`);
       // Each user's timeline is cached again (the restart lost them), as before the sustained run.

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock/index.js';
@@ -74,13 +75,25 @@ export interface Accounts {
   close(): Promise<void>;
 }
 
-/** Public profiles over the users table, without the rest of the module (the worker role has only this). */
+/**
+ * Public profiles over the users table, without the rest of the module (the worker role has only
+ * this). Lookups by name are remembered (bounded): a user's public fields never change (names are
+ * not editable and accounts are not deleted), and every follow and mention looks a name up.
+ * Unknown names are not remembered: the name may be taken a moment later.
+ */
 export function createUserDirectory(sqlDatabase: SqlDatabase<unknown>): UserDirectory {
   const users = new UsersRepository(tablesOf<AccountsTables>(sqlDatabase));
+  const byName = new LRUCache<string, PublicUser>({ max: 50_000 });
   return {
     async byUsername(username) {
-      const user = await users.findByUsername(username.toLowerCase());
-      return user === null ? null : { id: user.id, username: user.username, createdAt: user.createdAt };
+      const name = username.toLowerCase();
+      const known = byName.get(name);
+      if (known !== undefined) return known;
+      const user = await users.findByUsername(name);
+      if (user === null) return null;
+      const found = Object.freeze({ id: user.id, username: user.username, createdAt: user.createdAt });
+      byName.set(name, found);
+      return found;
     },
     async byIds(ids) {
       return new Map((await users.publicByIds(ids)).map((u) => [u.id, u]));

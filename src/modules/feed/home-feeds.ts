@@ -10,6 +10,9 @@ const DAY_MS = 86_400_000;
  */
 const INACTIVE_SLACK_MS = 60 * 60_000;
 
+/** Tweets whose pushes are in flight at once into a store in another server. */
+const PIPELINED_TWEETS = 32;
+
 /** A change fan-out made to home timelines. */
 export interface TimelineChange {
   type: 'tweet' | 'delete';
@@ -91,15 +94,22 @@ export class HomeFeeds {
     const local = this.#deps.timelines.local;
     if (local !== undefined) return this.deliverLocal(tweets);
     let total = 0;
-    for (const tweet of tweets) {
-      const entry = checkEntry({ tweetId: tweet.tweetId, authorId: tweet.authorId });
-      await this.#inBatches(tweet.authorId, async (users) => {
-        await this.#deps.timelines.push(users, entry);
-        total += users.length;
-        this.#deps.onDelivered?.(users.length, tweet.createdAt);
-        this.#deps.onChanged?.(users, { type: 'tweet', ...entry });
-      });
-    }
+    // Tweets go out together: the store's calls are pipelined (one round trip carries many), and
+    // the order does not matter (a timeline sorts what it is given).
+    let next = 0;
+    const worker = async () => {
+      while (next < tweets.length) {
+        const tweet = tweets[next++]!;
+        const entry = checkEntry({ tweetId: tweet.tweetId, authorId: tweet.authorId });
+        await this.#inBatches(tweet.authorId, async (users) => {
+          await this.#deps.timelines.push(users, entry);
+          total += users.length;
+          this.#deps.onDelivered?.(users.length, tweet.createdAt);
+          this.#deps.onChanged?.(users, { type: 'tweet', ...entry });
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PIPELINED_TWEETS, tweets.length) }, worker));
     return total;
   }
 

@@ -45,8 +45,8 @@ describe('SqliteDatabase (SQLite specifics)', () => {
     expect(openTemp().raw.pragma('journal_mode', { simple: true })).toBe('wal');
   });
 
-  it('sets synchronous from the option: FULL (2) or NORMAL (1, the default)', () => {
-    expect(openTemp({ synchronous: 'full' }).raw.pragma('synchronous', { simple: true })).toBe(2);
+  it('sets synchronous from the option: NORMAL (1, the default), also for full, which syncs off the thread (see below)', () => {
+    expect(openTemp({ synchronous: 'full' }).raw.pragma('synchronous', { simple: true })).toBe(1);
     expect(openTemp({ synchronous: 'normal' }).raw.pragma('synchronous', { simple: true })).toBe(1);
     expect(openTemp().raw.pragma('synchronous', { simple: true })).toBe(1);
   });
@@ -92,5 +92,40 @@ describe('SqliteDatabase (SQLite specifics)', () => {
     const database = openTemp();
     await database.close();
     expect(database.raw.open).toBe(false);
+  });
+});
+
+describe('SqliteDatabase synchronous: full', () => {
+  it('commits at NORMAL and syncs the log before a write is acknowledged: after each commit and each autocommit write, never for reads', async () => {
+    const database = openTemp<Numbers>({ synchronous: 'full' });
+    expect(database.raw.pragma('synchronous', { simple: true })).toBe(1);
+    await database.db.schema.createTable('nums').addColumn('n', 'integer', (c) => c.primaryKey()).execute();
+    const before = database.syncs;
+    await database.db.insertInto('nums').values({ n: 1 }).execute();
+    expect(database.syncs).toBe(before + 1);
+    await database.db.insertInto('nums').values({ n: 2 }).returning('n').execute();
+    expect(database.syncs).toBe(before + 2);
+    await database.db.transaction().execute(async (trx) => {
+      await trx.insertInto('nums').values({ n: 3 }).execute();
+      await trx.updateTable('nums').set({ n: 4 }).where('n', '=', 3).execute();
+    });
+    expect(database.syncs).toBe(before + 3);
+    await database.db.selectFrom('nums').selectAll().execute();
+    await expect(database.db.transaction().execute(async (trx) => {
+      await trx.insertInto('nums').values({ n: 5 }).execute();
+      throw new Error('rolled back');
+    })).rejects.toThrow('rolled back');
+    expect(database.syncs).toBe(before + 3);
+    expect((await database.db.selectFrom('nums').select('n').orderBy('n').execute()).map((r) => r.n)).toEqual([1, 2, 4]);
+  });
+
+  it('leaves syncing to SQLite at normal, and for a database in memory', async () => {
+    const normal = openTemp<Numbers>({ synchronous: 'normal' });
+    await normal.db.schema.createTable('nums').addColumn('n', 'integer').execute();
+    await normal.db.insertInto('nums').values({ n: 1 }).execute();
+    expect(normal.syncs).toBe(0);
+    const memory = new SqliteDatabase({ filename: ':memory:', synchronous: 'full' });
+    expect(memory.raw.pragma('synchronous', { simple: true })).toBe(2);
+    await memory.close();
   });
 });

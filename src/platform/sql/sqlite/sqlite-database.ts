@@ -1,15 +1,20 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { Kysely, SqliteDialect, type Migration, type SqliteDatabase as KyselySqliteHandle } from 'kysely';
+import { Kysely, SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type Migration, type SqliteDatabase as KyselySqliteHandle } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { SqlDatabase } from '../sql.port.js';
 import { runMigrations } from '../migrator.js';
+import { WalSync } from './wal-sync.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
   filename: string;
-  /** `full` survives power loss; `normal` survives a process crash, not an OS crash (WAL mode). */
+  /**
+   * `full`: a write survives power loss once it is acknowledged (its commit synced before its
+   * promise resolves, off the event loop: see WalSync); `normal`: it survives a process crash, not
+   * an OS crash (WAL mode). Connections made with `openSqlite` sync on the thread itself.
+   */
   synchronous?: 'normal' | 'full';
   /** Page cache per connection (default 32 MiB; SQLite's own default is 2 MiB). */
   cacheMiB?: number;
@@ -32,10 +37,12 @@ export function openSqlite(options: SqliteOptions): Database.Database {
  * Kysely prepares every query it runs; SQLite's prepare (parsing, planning) then costs more than
  * running a small statement. Statements are cached by their SQL text, which Kysely keeps stable
  * for the same query shape. A statement still busy (being iterated) is never handed out twice.
+ * `last` is the statement prepared last: the one Kysely is running.
  */
-function withStatementCache(raw: Database.Database, size: number): KyselySqliteHandle {
+function withStatementCache(raw: Database.Database, size: number): KyselySqliteHandle & { last: Database.Statement | undefined } {
   const cache = new LRUCache<string, Database.Statement>({ max: size });
-  return {
+  const handle = {
+    last: undefined as Database.Statement | undefined,
     close: () => raw.close(),
     prepare(sql: string) {
       let statement = cache.get(sql);
@@ -43,8 +50,72 @@ function withStatementCache(raw: Database.Database, size: number): KyselySqliteH
         statement = raw.prepare(sql);
         cache.set(sql, statement);
       }
+      handle.last = statement;
       return statement;
     },
+  };
+  return handle;
+}
+
+/**
+ * Kysely's SQLite driver, with every write made durable before it is acknowledged through
+ * `sync`: after a transaction's commit, and after a write outside a transaction (autocommit).
+ */
+class DurableSqliteDialect extends SqliteDialect {
+  readonly #create: () => Driver;
+
+  constructor(handle: ReturnType<typeof withStatementCache>, raw: Database.Database, sync: WalSync) {
+    super({ database: handle });
+    const base = () => super.createDriver();
+    this.#create = () => durable(base(), handle, raw, sync);
+  }
+
+  override createDriver(): Driver {
+    return this.#create();
+  }
+}
+
+/** Kysely's driver, delegated to, with writes synced before they are acknowledged. */
+function durable(driver: Driver, handle: ReturnType<typeof withStatementCache>, raw: Database.Database, sync: WalSync): Driver {
+  const wrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const wrap = (connection: DatabaseConnection): DatabaseConnection => {
+    let found = wrapped.get(connection);
+    if (found === undefined) {
+      found = {
+        async executeQuery<R>(query: CompiledQuery) {
+          const result = await connection.executeQuery<R>(query);
+          // A write that committed by itself (BEGIN and COMMIT count as read-only statements).
+          if (!raw.inTransaction && handle.last?.readonly === false) await sync.sync();
+          return result;
+        },
+        streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+      };
+      wrapped.set(connection, found);
+    }
+    return found;
+  };
+  // Kysely hands our wrapper back to the driver's own methods, which want their connection.
+  const unwrapped = new WeakMap<DatabaseConnection, DatabaseConnection>();
+  const own = (connection: DatabaseConnection) => unwrapped.get(connection) ?? connection;
+  return {
+    init: () => driver.init(),
+    async acquireConnection() {
+      const connection = await driver.acquireConnection();
+      const outer = wrap(connection);
+      unwrapped.set(outer, connection);
+      return outer;
+    },
+    beginTransaction: (connection, settings) => driver.beginTransaction(own(connection), settings),
+    async commitTransaction(connection) {
+      await driver.commitTransaction(own(connection));
+      await sync.sync();
+    },
+    rollbackTransaction: (connection) => driver.rollbackTransaction(own(connection)),
+    savepoint: (connection, name, compile) => driver.savepoint!(own(connection), name, compile),
+    rollbackToSavepoint: (connection, name, compile) => driver.rollbackToSavepoint!(own(connection), name, compile),
+    releaseSavepoint: (connection, name, compile) => driver.releaseSavepoint!(own(connection), name, compile),
+    releaseConnection: (connection) => driver.releaseConnection(own(connection)),
+    destroy: () => driver.destroy(),
   };
 }
 
@@ -55,9 +126,20 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
   /** The connection, for adapters in this folder that need synchronous statements. */
   readonly raw: Database.Database;
 
+  readonly #sync: WalSync | undefined;
+
   constructor(options: SqliteOptions) {
-    this.raw = openSqlite(options);
-    this.db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(this.raw, 500) }) });
+    // `full` on a file: SQLite commits at NORMAL and the driver syncs the log off the thread.
+    const offThread = options.synchronous === 'full' && options.filename !== ':memory:';
+    this.raw = openSqlite(offThread ? { ...options, synchronous: 'normal' } : options);
+    const handle = withStatementCache(this.raw, 500);
+    this.#sync = offThread ? new WalSync(options.filename) : undefined;
+    this.db = new Kysely<DB>({ dialect: this.#sync === undefined ? new SqliteDialect({ database: handle }) : new DurableSqliteDialect(handle, this.raw, this.#sync) });
+  }
+
+  /** Log syncs made for acknowledged writes (`synchronous: 'full'`); 0 otherwise. */
+  get syncs(): number {
+    return this.#sync?.syncs ?? 0;
   }
 
   isUniqueViolation(error: unknown): boolean {
@@ -77,5 +159,6 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
     // Kysely's destroy closes the handle only if Kysely ever used it.
     await this.db.destroy();
     if (this.raw.open) this.raw.close();
+    await this.#sync?.close();
   }
 }
