@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 
 export interface Child {
@@ -47,6 +47,21 @@ export function processCpuMs(pid: number): number {
 /** CPU time (ms) of a process's main thread alone (its event loop, for a Node process). */
 export function mainThreadCpuMs(pid: number): number {
   return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
+}
+
+/** CPU time (ms) used so far by every process whose command name is `comm` (e.g. postgres, redis-server, beam.smp). */
+export function commandCpuMs(comm: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) total += statCpuMs(`/proc/${entry}/stat`);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return total;
 }
 
 function statCpuMs(path: string): number {

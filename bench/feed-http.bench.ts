@@ -31,7 +31,7 @@ import { seededRandom } from '../src/lib/seeded-random.js';
 import { SERVICES } from '../test/helpers/services.js';
 import { deleteKeys } from '../test/helpers/redis-keys.js';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
-import { fmt, mainThreadCpuMs, processCpuMs, startNode } from './bench.lib.js';
+import { commandCpuMs, fmt, mainThreadCpuMs, processCpuMs, startNode } from './bench.lib.js';
 import { haveWrk, luaPacing, runWrk, type WrkResult } from './wrk.js';
 
 const env = process.env;
@@ -164,7 +164,11 @@ interface Sample {
   fanoutQueued: number;
   serverCpuMs: number;
   mainCpuMs: number;
+  /** The servers the scaled topology runs on (CPU ms of every process of each). */
+  services: Record<string, number>;
 }
+
+const SERVICE_COMMANDS = { PostgreSQL: 'postgres', Redis: 'redis-server', RabbitMQ: 'beam.smp' };
 
 async function sample(base: string, pid: number): Promise<Sample> {
   const text = await (await fetch(`${base}/metrics`)).text();
@@ -176,6 +180,7 @@ async function sample(base: string, pid: number): Promise<Sample> {
     fanoutQueued: value(/^queue_messages\{topic="feed\.fanout",state="(?:ready|in_flight|delayed)"\} (\S+)$/gm),
     serverCpuMs: processCpuMs(pid),
     mainCpuMs: mainThreadCpuMs(pid),
+    services: SCALED ? Object.fromEntries(Object.entries(SERVICE_COMMANDS).map(([name, comm]) => [name, commandCpuMs(comm)])) : {},
   };
 }
 
@@ -372,12 +377,14 @@ async function main(): Promise<void> {
     const deliveriesRate = (last.deliveries - first.deliveries) / windowSeconds;
     const serverCores = (last.serverCpuMs - first.serverCpuMs) / 1000 / windowSeconds;
     const mainCores = (last.mainCpuMs - first.mainCpuMs) / 1000 / windowSeconds;
+    const serviceCores = Object.keys(last.services).map((name) => `${name} ${(((last.services[name]! - first.services[name]!) / 1000 / windowSeconds) * 100).toFixed(0)}%`);
     const accepted = ok(sustained) / sustained.seconds;
     const fiveXX = Object.entries(sustained.statuses).reduce((n, [c, k]) => (c.startsWith('5') ? n + k : n), 0);
     const maxBacklog = Math.max(...window.map((s) => s.backlog));
     log(`  wrk: ${fmt(sustained.requests)} posts in ${sustained.seconds.toFixed(1)} s = ${fmt(accepted)} accepted/s (offered ${fmt(RATE)}); p50 ${ms(sustained.p50)}, p99 ${ms(sustained.p99)}; ${statusText(sustained)}; ${generator(sustained)}`);
     log(`  steady state (${windowSeconds.toFixed(0)} s): ${fmt(deliveriesRate)} deliveries/s = ${(deliveriesRate / NEED).toFixed(2)}× the 1.16M/s need; server CPU ${(serverCores * 100).toFixed(0)}% (${((serverCores * 1e6) / Math.max(1, accepted)).toFixed(0)} µs per tweet accepted, all threads), main thread ${(mainCores * 100).toFixed(0)}% (${((mainCores * 1e6) / Math.max(1, accepted)).toFixed(0)} µs per tweet)`);
     const finite = latencies.filter(Number.isFinite);
+    if (serviceCores.length > 0) log(`  the servers' CPU over the same window (of one core): ${serviceCores.join(', ')}`);
     log(`  post → visible in a follower's home: ${finite.length} probes, p50 ${ms(quantile(finite, 0.5))}, p99 ${ms(quantile(finite, 0.99))}, max ${ms(Math.max(...finite))}${latencies.length > finite.length ? `; ${latencies.length - finite.length} NOT visible within 30 s` : ''}`);
     log(`  search/notifications backlog: max ${fmt(maxBacklog)} messages in the window, ${fmt(last.backlog)} at its end`);
 

@@ -10,7 +10,7 @@ export class AuditRepository {
 
   constructor(sql: SqlDatabase<AccountsTables>) {
     this.#sql = sql;
-    this.#writes = new GroupCommit(sql.db);
+    this.#writes = GroupCommit.on(sql);
   }
 
   async insert(row: AuditEventsTable): Promise<void> {

@@ -34,7 +34,9 @@ describeEachDialect('queued fan-out', (dialect) => {
   it('pushes to the author and every active follower, one store call per batch', async () => {
     const { author, followers } = await setUp(5);
     const id = await post(author);
-    expect(store.take('push')).toEqual([[BigInt(author.id)]]); // the author's own read-your-writes push
+    // Nothing pushed by the post itself: the author reads their own tweets from the database at once.
+    expect(store.take('push')).toEqual([]);
+    expect(await home(author)).toEqual([id]);
     const [event] = await h.drain();
     const batches = [[author, followers[0]], [followers[1], followers[2]], [followers[3], followers[4]]].map((b) => b.map((u) => BigInt(u!.id)));
     expect(store.take('push')).toEqual(batches);
@@ -54,7 +56,7 @@ describeEachDialect('queued fan-out', (dialect) => {
     const id = await post(author, 'while you were away');
     await h.drain();
     // The author's own timeline was marked inactive too, but an author always gets their tweet.
-    expect(store.take('push')).toEqual([[BigInt(author.id)], [BigInt(author.id), BigInt(followers[1]!.id)]]);
+    expect(store.take('push')).toEqual([[BigInt(author.id), BigInt(followers[1]!.id)]]);
     expect(await home(followers[0]!)).toEqual([id]);
     expect(store.take('replace')).toEqual([[BigInt(followers[0]!.id)]]);
   });
@@ -94,9 +96,9 @@ describeEachDialect('queued fan-out', (dialect) => {
     const [unfollowed] = await h.drain();
     await h.app.inject({ method: 'PUT', url: '/api/v1/users/author/follow', headers: follower.headers });
     expect(store.take('drop')).toEqual([[BigInt(follower.id)]]);
-    // Dropped already (the follower's next read rebuilds it): the consumer has nothing to merge into.
+    // Dropped at once, and again by the consumer (a read that raced the follow may have rebuilt it without the author).
     const [followed] = await h.drain();
-    expect(store.take('drop')).toEqual([]);
+    expect(store.take('drop')).toEqual([[BigInt(follower.id)]]);
     await h.feed.fanout([unfollowed!]);
     expect(store.take('removeAuthor')).toEqual([]);
     await h.app.inject({ method: 'DELETE', url: '/api/v1/users/author/follow', headers: follower.headers });

@@ -29,19 +29,21 @@ export function fanoutHandler(deps: FanoutConsumerDeps): (events: readonly FeedE
     const now = await follows.existing(pairs);
     const deliveries: Delivery[] = [];
     const retractions: { tweetId: bigint; authorId: bigint }[] = [];
+    // Timeline changes of follows go out together (the store pipelines them); each once per pair.
+    const followChanges = new Map<string, () => Promise<void>>();
     for (const e of events) {
       switch (e.type) {
         case 'user_followed':
         case 'user_unfollowed': {
           const [follower, followee] = [userIdOf(e.followerId), userIdOf(e.followeeId)];
-          const follows = now.has(`${follower}>${followee}`);
+          const key = `${follower}>${followee}`;
           // The event says what happened; the database says what holds now, which is what counts.
-          if (follows) {
+          if (now.has(key)) {
             graph.add(follower, followee);
-            if (e.type === 'user_followed') await home.followed(follower, followee);
+            if (e.type === 'user_followed') followChanges.set(key, () => home.followed(follower, followee));
           } else {
             graph.remove(follower, followee);
-            if (e.type === 'user_unfollowed') await home.unfollowed(follower, followee);
+            if (e.type === 'user_unfollowed') followChanges.set(key, () => home.unfollowed(follower, followee));
           }
           break;
         }
@@ -62,7 +64,8 @@ export function fanoutHandler(deps: FanoutConsumerDeps): (events: readonly FeedE
           break;
       }
     }
+    await Promise.all([...followChanges.values()].map((change) => change()));
     await home.deliver(deliveries);
-    for (const r of retractions) await home.retract(r.tweetId, r.authorId);
+    await Promise.all(retractions.map((r) => home.retract(r.tweetId, r.authorId)));
   };
 }

@@ -57,17 +57,17 @@ export function inlineFanout(home: HomeFeeds, graph: FollowerGraph): Fanout {
 }
 
 /**
- * The scaled topology's fan-out: the consumer does the work from the queue. The API only gives
- * the author read-your-writes (best effort: the consumer does it durably) and drops a new
- * follower's timeline so that their next read rebuilds it with the new author in.
+ * The scaled topology's fan-out: the consumer does the work from the queue. The API drops a new
+ * follower's timeline so that their next read rebuilds it with the new author in. An author reads
+ * their own tweet at once without a push here: reads merge the reader's newest tweets from the
+ * database (a push here would land before the consumer's older deliveries to the same timeline,
+ * which then all arrive late, each a rewrite of the timeline's tail in Redis).
  */
 export function queuedFanout(follows: FollowsRepository, timelines: TimelineStore): Fanout {
   return {
     mode: 'queued',
     followerCount: async (authorId) => (await follows.counts(authorId)).followers,
-    async posted(tweet, pushed) {
-      if (pushed) await timelines.push([tweet.authorId], { tweetId: tweet.tweetId, authorId: tweet.authorId }).catch(() => undefined);
-    },
+    async posted() {},
     async deleted() {},
     async followed(followerId) {
       await timelines.drop(followerId).catch(() => undefined);

@@ -179,7 +179,7 @@ export class FeedShards implements TweetReads {
   }
 
   #open(name: string, database: SqlDatabase): Shard {
-    const db = tablesOf<FeedTables>(database).db;
-    return { name, database, repo: new TweetsRepository(db), writes: new GroupCommit(db) };
+    const tables = tablesOf<FeedTables>(database);
+    return { name, database, repo: new TweetsRepository(tables.db), writes: GroupCommit.on(tables) };
   }
 }

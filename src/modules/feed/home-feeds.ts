@@ -93,6 +93,10 @@ export class HomeFeeds {
   async deliver(tweets: readonly Delivery[]): Promise<number> {
     const local = this.#deps.timelines.local;
     if (local !== undefined) return this.deliverLocal(tweets);
+    // Oldest first: a timeline appends a tweet newer than all it holds at the cost of one write,
+    // and rewrites its tail for one that arrives late (commits side by side reach the outbox
+    // slightly out of id order).
+    tweets = [...tweets].sort((a, b) => (a.tweetId < b.tweetId ? -1 : a.tweetId > b.tweetId ? 1 : 0));
     let total = 0;
     // Tweets go out together: the store's calls are pipelined (one round trip carries many), and
     // the order does not matter (a timeline sorts what it is given).
@@ -152,13 +156,19 @@ export class HomeFeeds {
 
   /**
    * After a follow (committed, and in the graph): the new author's tweets belong in the
-   * follower's cached timeline. A full timeline gets the author's live tweets newer than its
-   * oldest entry merged in (it then again holds every followed tweet from its oldest entry up); a
-   * partial one is dropped, to be rebuilt by the next read's database merge, which reads fewer
-   * rows than materialising up to `capacity` tweets of the author here.
+   * follower's cached timeline. In this process's store, a full timeline gets the author's live
+   * tweets newer than its oldest entry merged in (it then again holds every followed tweet from
+   * its oldest entry up); a partial one is dropped, to be rebuilt by the next read's database
+   * merge, which reads fewer rows than materialising up to `capacity` tweets of the author here.
+   * In a store elsewhere (Redis), the timeline is dropped: one command, where a merge would be a
+   * read and a database query per follow, and a new follower reads soon anyway.
    */
   async followed(followerId: bigint, followeeId: bigint): Promise<void> {
     const { timelines } = this.#deps;
+    if (timelines.local === undefined) {
+      await timelines.drop(followerId);
+      return;
+    }
     const oldest = await this.#fullFloor(followerId);
     if (oldest === undefined) return;
     if (oldest === null) {
@@ -183,12 +193,9 @@ export class HomeFeeds {
    * The oldest id of a full cached timeline; null for a partial one; undefined when there is none
    * (nothing to keep current).
    */
-  async #fullFloor(userId: bigint): Promise<bigint | null | undefined> {
+  #fullFloor(userId: bigint): bigint | null | undefined {
     const { timelines, graph } = this.#deps;
-    if (timelines.local !== undefined) return timelines.local.fullFloor(graph.slots.slotOf(userId));
-    const all = await timelines.range(userId, timelines.capacity);
-    if (all === null) return undefined;
-    return all.length < timelines.capacity ? null : all[all.length - 1]!.tweetId;
+    return timelines.local!.fullFloor(graph.slots.slotOf(userId));
   }
 
   /** Calls `act` with the author and their active followers, `batch` users per call. */

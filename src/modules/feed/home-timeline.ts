@@ -34,6 +34,11 @@ export interface HomeTimelineDeps {
   timelines: TimelineStore;
   writes: GroupCommit<FeedTables>;
   clock: Clock;
+  /**
+   * Also merge the reader's own newest tweets from the database: with a queued fan-out their
+   * tweet reaches their cached timeline a moment after they posted it, and they read it at once.
+   */
+  ownFromDatabase?: boolean | undefined;
   /** Told when the timeline store fails a read or a rebuild (the read goes on from the database). */
   onError?: ((error: unknown) => void) | undefined;
 }
@@ -81,6 +86,7 @@ export class HomeTimeline {
     const candidates = mergeNewestFirst([
       this.#cachedThenStored(reader, limit, cursor, inactive),
       mergeAuthors(this.#fetchPulled, reader.pulled, cursor, limit),
+      ...(this.#deps.ownFromDatabase ? [mergeAuthors(this.#fetchAll, [readerId], cursor, limit)] : []),
     ]);
     const items: Tweet[] = [];
     try {

@@ -138,7 +138,7 @@ export function createFeed(deps: FeedDeps): Feed {
   });
   const fanout: Fanout = graph === undefined ? queuedFanout(follows, timelines) : inlineFanout(home, graph);
   const readers = graph === undefined ? sqlReaders(follows) : graphReaders(graph);
-  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, home, fanout, timelines, writes, clock, onError: deps.onTimelineError });
+  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, home, fanout, timelines, writes, clock, ownFromDatabase: fanout.mode === 'queued', onError: deps.onTimelineError });
   const noUsers = (): never => {
     throw new Error('the feed needs the users directory for this (API role)');
   };

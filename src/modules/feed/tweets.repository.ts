@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { param, Precompiled } from '../../platform/sql/index.js';
+import { BulkInsert, deferredWrites, param, Precompiled, type DeferredKind } from '../../platform/sql/index.js';
 import type { TimelineEntry } from '../../platform/timelines/index.js';
 import { idText } from './feed.ids.js';
 import type { Tweet } from './feed.model.js';
@@ -83,18 +83,10 @@ function toTweet(row: TweetRow): Tweet {
   };
 }
 
-// The statements every post runs: built and compiled once (see Precompiled).
-const insertStatement = new Precompiled<{ id: bigint; author: bigint; username: string; text: string; replyTo: bigint | null; pushed: number; at: number }>((db: FeedDb) =>
-  db.insertInto('tweets').values({
-    id: param('id'),
-    author_id: param('author'),
-    author_username: param('username'),
-    text: param('text'),
-    reply_to: param('replyTo'),
-    pushed: param('pushed'),
-    created_at: param('at'),
-  }),
-);
+// A group's new tweets go in one multi-row insert at the end of its transaction (see deferredWrites).
+const tweetColumnsIn = ['id', 'author_id', 'author_username', 'text', 'reply_to', 'pushed', 'created_at'] as const;
+const insertTweets = new BulkInsert<Record<(typeof tweetColumnsIn)[number], unknown>>('tweets', tweetColumnsIn, { chunk: 100 });
+const tweetsKind: DeferredKind<readonly unknown[]> = { name: 'tweets', order: 10, flush: (db, rows) => insertTweets.insert(db, rows) };
 const addReplyStatement = new Precompiled<{ parent: bigint }, { author: string }>((db: FeedDb) =>
   db
     .updateTable('tweets')
@@ -112,16 +104,10 @@ export class TweetsRepository {
     this.#db = db;
   }
 
+  /** Inserts a tweet; in a group commit's transaction, with the group's others at its end. */
   async insert(db: FeedDb, tweet: NewTweet): Promise<void> {
-    await insertStatement.execute(db, {
-      id: tweet.id,
-      author: tweet.authorId,
-      username: tweet.authorUsername,
-      text: tweet.text,
-      replyTo: tweet.replyTo,
-      pushed: tweet.pushed ? 1 : 0,
-      at: tweet.createdAt,
-    });
+    const row = [tweet.id, tweet.authorId, tweet.authorUsername, tweet.text, tweet.replyTo, tweet.pushed ? 1 : 0, tweet.createdAt];
+    if (!deferredWrites.defer(db, tweetsKind, row)) await insertTweets.insert(db, [row]);
   }
 
   /** Counts a new reply on a live tweet; returns its author, or null when it is missing or deleted. */

@@ -24,7 +24,7 @@ export class LinksRepository {
 
   constructor(sql: SqlDatabase<LinksTables>) {
     this.#sql = sql;
-    this.#writes = new GroupCommit(sql.db);
+    this.#writes = GroupCommit.on(sql);
   }
 
   /** Inserts a link durably; returns false when the code is taken. */

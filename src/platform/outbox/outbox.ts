@@ -2,7 +2,8 @@ import type { Kysely, Migration } from 'kysely';
 import { currentTraceparent } from '../../observability/trace-context.js';
 import type { MessageHandler, QueuePort } from '../queue/queue.port.js';
 import { identityColumn } from '../sql/identity-column.js';
-import { param, Precompiled } from '../sql/precompiled.js';
+import { BulkInsert } from '../sql/bulk-insert.js';
+import { deferredWrites, type DeferredKind } from '../sql/deferred-writes.js';
 import type { SqlDatabase, SqlDialectName } from '../sql/sql.port.js';
 
 /** The outbox table: events written in the same transaction as the data they describe. */
@@ -55,10 +56,10 @@ export interface OutboxEvent {
   payload: unknown;
 }
 
-// The common case, one event per write, compiled once.
-const insertOne = new Precompiled<{ topic: string; key: string | null; payload: string; now: number; traceparent: string | null }>((db: Kysely<OutboxTables>) =>
-  db.insertInto('outbox').values({ topic: param('topic'), key: param('key'), payload: param('payload'), created_at: param('now'), traceparent: param('traceparent') }),
-);
+// Rows in column order; a group commit's events go in one multi-row insert at the end of its
+// transaction, in the order they were added (which the relay keeps: ids follow VALUES order).
+const insertRows = new BulkInsert<Omit<OutboxTable, 'id'>>('outbox', ['topic', 'key', 'payload', 'created_at', 'traceparent'], { chunk: 200 });
+const outboxKind: DeferredKind<readonly unknown[]> = { name: 'outbox', order: 20, flush: (db, rows) => insertRows.insert(db, rows) };
 
 /**
  * Adds events to the outbox inside the caller's transaction (`trx`): they exist if and only if the
@@ -67,15 +68,11 @@ const insertOne = new Precompiled<{ topic: string; key: string | null; payload: 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any module's transaction
 export async function addToOutbox(trx: Kysely<any>, events: readonly OutboxEvent[], now: number): Promise<void> {
   if (events.length === 0) return;
-  if (events.length === 1) {
-    const [e] = events;
-    await insertOne.execute(trx, { topic: e!.topic, key: e!.key ?? null, payload: JSON.stringify(e!.payload), now, traceparent: currentTraceparent() ?? null });
-    return;
-  }
-  await (trx as unknown as Kysely<OutboxTables>)
-    .insertInto('outbox')
-    .values(events.map((e) => ({ topic: e.topic, key: e.key ?? null, payload: JSON.stringify(e.payload), created_at: now, traceparent: currentTraceparent() ?? null })))
-    .execute();
+  const traceparent = currentTraceparent() ?? null;
+  const rows = events.map((e) => [e.topic, e.key ?? null, JSON.stringify(e.payload), now, traceparent]);
+  let deferred = true;
+  for (const row of rows) deferred &&= deferredWrites.defer(trx, outboxKind, row);
+  if (!deferred) await insertRows.insert(trx, rows);
 }
 
 export interface OutboxRelayOptions {

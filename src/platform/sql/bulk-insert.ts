@@ -14,7 +14,8 @@ export class BulkInsert<Row extends object> {
   readonly #columns: readonly (keyof Row & string)[];
   readonly #chunk: number;
   readonly #modify: InsertModifier;
-  readonly #compiled = new Map<number, CompiledQuery>();
+  /** By dialect (its adapter), then by rows per statement. */
+  readonly #compiled = new Map<unknown, Map<number, CompiledQuery>>();
 
   constructor(table: string, columns: readonly (keyof Row & string)[], options: { chunk?: number; modify?: InsertModifier } = {}) {
     this.#table = table;
@@ -36,12 +37,15 @@ export class BulkInsert<Row extends object> {
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the table is named at run time
   #statement(db: Kysely<any>, n: number): CompiledQuery {
-    let compiled = this.#compiled.get(n);
+    const dialect = db.getExecutor().adapter.constructor;
+    let bySize = this.#compiled.get(dialect);
+    if (bySize === undefined) this.#compiled.set(dialect, (bySize = new Map()));
+    let compiled = bySize.get(n);
     if (compiled === undefined) {
       const placeholder = Object.fromEntries(this.#columns.map((c) => [c, null]));
       compiled = this.#modify(db.insertInto(this.#table).values(Array.from({ length: n }, () => placeholder))).compile();
       if (compiled.parameters.length !== n * this.#columns.length) throw new Error('BulkInsert: the modifier must not add parameters');
-      this.#compiled.set(n, compiled);
+      bySize.set(n, compiled);
     }
     return compiled;
   }

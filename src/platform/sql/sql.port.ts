@@ -11,6 +11,10 @@ export interface SqlDatabase<DB = unknown> {
   readonly db: Kysely<DB>;
   /** True when `error` is the engine's unique-constraint violation. */
   isUniqueViolation(error: unknown): boolean;
+  /** True when a transaction that failed with `error` may succeed if tried again (deadlock, serialization failure). */
+  isTransient(error: unknown): boolean;
+  /** Write transactions worth running at once (1 for one writer; several for a server's pool). */
+  readonly writeConcurrency: number;
   /** Applies the given migrations that have not run yet, in name order. */
   migrate(migrations: Record<string, Migration>): Promise<void>;
   /** Throws when the database does not answer. */

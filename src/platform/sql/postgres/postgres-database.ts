@@ -35,6 +35,8 @@ export interface PostgresOptions {
 
 /** SQLSTATE of unique_violation (a primary key or a unique index). */
 const UNIQUE_VIOLATION = '23505';
+const DEADLOCK_DETECTED = '40P01';
+const SERIALIZATION_FAILURE = '40001';
 /** Lower-case identifiers only: no quoting rules to get wrong in the startup options. */
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
@@ -47,6 +49,8 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
   readonly dialect = 'postgres' as const;
   readonly db: Kysely<DB>;
+  /** Half the pool: write transactions side by side, with connections left for reads. */
+  readonly writeConcurrency: number;
   readonly #pool: Pool;
   readonly #schema: string | undefined;
 
@@ -55,6 +59,7 @@ export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
       throw new RangeError(`schema must match ${SCHEMA_NAME}, got ${JSON.stringify(options.schema)}`);
     }
     this.#schema = options.schema;
+    this.writeConcurrency = Math.max(1, Math.floor((options.poolSize ?? 10) / 2));
     this.#pool = new Pool({
       connectionString: options.connectionString,
       max: options.poolSize ?? 10,
@@ -81,6 +86,11 @@ export class PostgresDatabase<DB = unknown> implements SqlDatabase<DB> {
 
   isUniqueViolation(error: unknown): boolean {
     return error instanceof Error && (error as { code?: unknown }).code === UNIQUE_VIOLATION;
+  }
+
+  isTransient(error: unknown): boolean {
+    const code = (error as { code?: unknown } | null)?.code;
+    return code === DEADLOCK_DETECTED || code === SERIALIZATION_FAILURE;
   }
 
   async migrate(migrations: Record<string, Migration>): Promise<void> {

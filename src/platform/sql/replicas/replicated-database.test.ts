@@ -17,6 +17,8 @@ function fake(name: string): Fake {
     dialect: 'postgres',
     db: { name } as unknown as Kysely<unknown>,
     isUniqueViolation: () => false,
+    isTransient: () => false,
+    writeConcurrency: 5,
     migrate: async () => {},
     ping: async () => {},
     async close() {

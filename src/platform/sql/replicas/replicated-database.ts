@@ -135,6 +135,8 @@ export class ReplicatedDatabase<DB = unknown> implements SqlDatabase<DB> {
         return reader().db;
       },
       isUniqueViolation: (error) => this.isUniqueViolation(error),
+      isTransient: (error) => this.isTransient(error),
+      writeConcurrency: this.writeConcurrency,
       migrate: () => Promise.reject(new Error('a read view does not migrate: run migrations on the primary')),
       ping: () => this.ping(),
       close: async () => {},
@@ -220,6 +222,14 @@ export class ReplicatedDatabase<DB = unknown> implements SqlDatabase<DB> {
 
   isUniqueViolation(error: unknown): boolean {
     return this.#primary.isUniqueViolation(error);
+  }
+
+  isTransient(error: unknown): boolean {
+    return this.#primary.isTransient(error);
+  }
+
+  get writeConcurrency(): number {
+    return this.#primary.writeConcurrency;
   }
 
   /** Migrates the primary; the replicas follow by replication. */

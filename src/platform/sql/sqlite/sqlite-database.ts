@@ -123,6 +123,8 @@ function durable(driver: Driver, handle: ReturnType<typeof withStatementCache>, 
 export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
   readonly dialect = 'sqlite' as const;
   readonly db: Kysely<DB>;
+  /** One connection: one write transaction at a time. */
+  readonly writeConcurrency = 1;
   /** The connection, for adapters in this folder that need synchronous statements. */
   readonly raw: Database.Database;
 
@@ -145,6 +147,11 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
   isUniqueViolation(error: unknown): boolean {
     const code = (error as { code?: unknown } | null)?.code;
     return code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+  }
+
+  /** One writer, and busy waits happen inside the busy timeout: nothing is worth trying again at once. */
+  isTransient(): boolean {
+    return false;
   }
 
   migrate(migrations: Record<string, Migration>): Promise<void> {
