@@ -158,7 +158,7 @@ interface PushTarget {
  * its work inside the call (the in-process store): the time is taken before the promise is awaited,
  * so that other microtasks do not count.
  */
-export function instrumentPushes(store: PushTarget, postedAt: (tweetId: bigint) => number, synchronous: boolean): { stats: () => PushStats; reset(): void } {
+export function instrumentPushes(store: PushTarget, postedAt: (tweetId: bigint) => number, synchronous: boolean): { stats: () => PushStats; reset(): void; delivered(count: number, postedAtMs: number): void } {
   let stats = fresh();
   function fresh(): PushStats {
     return { deliveries: 0, calls: 0, ownPushes: 0, storeMs: 0, firstAt: 0, lastAt: 0, latency: new LatencyHistogram(), completedAt: new Map() };
@@ -187,6 +187,15 @@ export function instrumentPushes(store: PushTarget, postedAt: (tweetId: bigint) 
     stats: () => stats,
     reset() {
       stats = fresh();
+    },
+    /** A delivery the feed made inline (the in-process store, not through `push`): the feed's own report. */
+    delivered(count, postedAtMs) {
+      const now = Date.now();
+      if (stats.firstAt === 0) stats.firstAt = now;
+      stats.lastAt = now;
+      stats.calls++;
+      stats.deliveries += count;
+      stats.latency.add(now - postedAtMs, count);
     },
   };
 }

@@ -22,6 +22,8 @@ if (timelines === undefined) throw new Error('this runtime does not wire the fee
 if (!(container.sql instanceof SqliteDatabase)) throw new Error('bench:feed measures the embedded SQLite topology');
 
 const pushes = instrumentPushes(timelines, snowflakeTime, timelines instanceof MemoryTimelineStore);
+// Inline fan-out (the in-process store) delivers without `push`: the feed reports its deliveries.
+if (container.feed.fanoutMode === 'inline') container.feed.listen({ onDelivered: (count, postedAt) => pushes.delivered(count, postedAt) });
 // Statements of the benchmark's own (the timeline preparation) are not timed.
 const untimed = container.sql.raw.prepare.bind(container.sql.raw);
 const statements = timeStatements(container.sql.raw);

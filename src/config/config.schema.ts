@@ -95,7 +95,7 @@ export const ConfigSchema = Type.Object({
   STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),
   STREAM_HEARTBEAT_SECONDS: Int(15, 1, 300, 'Seconds between heartbeat comments on the live stream.'),
 
-  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: a commit survives power loss; normal: faster, survives a process crash only.' }),
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait); normal: survives a process crash only.' }),
 
   KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),
   KEY_SCRAMBLE: Bool(false, 'counter: permute counter values with a keyed Feistel cipher so codes cannot be walked (7 characters).'),

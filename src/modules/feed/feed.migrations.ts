@@ -67,7 +67,7 @@ export function feedMigrations(dialect: SqlDialectName): Record<string, Migratio
           .addPrimaryKeyConstraint('follows_pk', ['follower_id', 'followee_id'])
           .modifyEnd(clustered)
           .execute();
-        // Fan-out follower scans (FollowsRepository.activeFollowers, paged by follower id) and the
+        // Follower scans (FollowsRepository.followersAfter, paged by follower id) and the
         // "followers" list: an author's followers in id order.
         await db.schema.createIndex('follows_followee_idx').on('follows').columns(['followee_id', 'follower_id']).execute();
 

@@ -254,23 +254,6 @@ export class FollowsRepository {
     return rows.map((r) => ({ id: BigInt(r.followee), pulled: Number(r.pulled ?? 0) === 1 }));
   }
 
-  /**
-   * One page of an author's followers who read their home timeline since `activeSince`, in id
-   * order after `after` (follows_followee_idx, then one primary-key probe of feed_users each).
-   */
-  async activeFollowers(followeeId: bigint, activeSince: number, limit: number, after?: bigint): Promise<bigint[]> {
-    let query = this.#db
-      .selectFrom('follows')
-      .innerJoin('feed_users', 'feed_users.user_id', 'follows.follower_id')
-      .select(idText('follows.follower_id').as('follower'))
-      .where('follows.followee_id', '=', followeeId)
-      .where('feed_users.last_read_at', '>=', activeSince)
-      .orderBy('follows.follower_id')
-      .limit(limit);
-    if (after !== undefined) query = query.where('follows.follower_id', '>', after);
-    return (await query.execute()).map((r) => BigInt(r.follower));
-  }
-
   /** A page of an author's followers in id order after `after` (follows_followee_idx, index-only). */
   async followersAfter(followeeId: bigint, limit: number, after?: bigint): Promise<bigint[]> {
     let query = this.#db

@@ -3,6 +3,9 @@
  * new entry pushed into a batch of BENCH_BATCH (1,000) timelines that are already full
  * (BENCH_ENTRIES = 800 entries each), on the memory store and the Redis store, against the feed
  * benchmark's need of 1.16M deliveries/s (printed as the baseline, with each figure's ratio).
+ * Then the realistic case: BENCH_TIMELINES (100,000) timelines of BENCH_RANDOM_ENTRIES (200)
+ * entries, each tweet pushed to BENCH_FOLLOWERS (200) followers drawn at random among them, so
+ * that nearly every delivery misses the CPU caches (the 1,000 hot timelines above stay in them).
  *
  * Memory: `pushSync` and the async `push`, one batch at a time, plus single-timeline inserts
  * (one entry into one timeline per call). Redis: one batch script in flight, then BENCH_IN_FLIGHT
@@ -20,6 +23,9 @@ const BATCH = Number(process.env.BENCH_BATCH ?? 1_000);
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 800);
 const IN_FLIGHT = Number(process.env.BENCH_IN_FLIGHT ?? 4);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const TIMELINES = Number(process.env.BENCH_TIMELINES ?? 100_000);
+const RANDOM_ENTRIES = Number(process.env.BENCH_RANDOM_ENTRIES ?? 200);
+const FOLLOWERS = Number(process.env.BENCH_FOLLOWERS ?? 200);
 const TARGET = 1_160_000;
 const log = (s: string) => process.stdout.write(`${s}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -131,7 +137,53 @@ async function benchRedis(): Promise<void> {
   }
 }
 
+/** The realistic case: random followers among many timelines (see the header). */
+async function benchRandom(): Promise<void> {
+  log(`random: ${fmt(TIMELINES)} timelines of ${RANDOM_ENTRIES} entries, each tweet to ${FOLLOWERS} followers drawn at random`);
+  const all = Array.from({ length: TIMELINES }, (_, i) => 20_000_000n + BigInt(i));
+  let seed = 42;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648) / 2_147_483_648);
+  // Follower lists drawn once (a fan-out reads its graph; drawing is not what is measured).
+  const lists = Array.from({ length: 512 }, () => Array.from({ length: FOLLOWERS }, () => Math.floor(random() * TIMELINES)));
+  const history = Array.from({ length: RANDOM_ENTRIES }, () => newest());
+  const memory = new MemoryTimelineStore({ capacity: 800, maxTimelines: TIMELINES });
+  for (const u of all) memory.replaceSync(u, history);
+  const slots = lists.map((list) => Int32Array.from(list, (i) => memory.slots.find(all[i]!)));
+  const ids = lists.map((list) => list.map((i) => all[i]!));
+  let k = 0;
+  report(`memory pushSlot loop (the inline fan-out), ${FOLLOWERS} random`, await measure(() => {
+    const { tweetId, authorId } = newest();
+    const list = slots[k++ % slots.length]!;
+    for (let i = 0; i < list.length; i++) memory.pushSlot(list[i]!, tweetId, authorId);
+  }, FOLLOWERS));
+  report(`memory pushSync by user id, ${FOLLOWERS} random`, await measure(() => memory.pushSync(ids[k++ % ids.length]!, newest()), FOLLOWERS));
+  await memory.close();
+
+  const prefix = `tl-bench-random:${process.pid}:`;
+  const redis = new RedisTimelineStore(REDIS_URL, { capacity: 800, prefix });
+  try {
+    await redis.ping();
+  } catch {
+    await redis.close();
+    return;
+  }
+  try {
+    for (let i = 0; i < all.length; i += 1_000) await Promise.all(all.slice(i, i + 1_000).map((u) => redis.replace(u, history)));
+    const before = await evalshaStats();
+    const rate = await measure(() => redis.push(ids[k++ % ids.length]!, newest()), FOLLOWERS, 32);
+    const after = await evalshaStats();
+    report(`redis push, ${FOLLOWERS} random timelines per call, 32 in flight`, rate);
+    const usPerCall = (after.usec - before.usec) / Math.max(1, after.calls - before.calls);
+    log(`  server time per script ${fmt(usPerCall)} µs = ${(usPerCall / FOLLOWERS).toFixed(2)} µs per delivery (Redis alone could do ${fmt((FOLLOWERS * 1e6) / usPerCall)}/s)`);
+  } finally {
+    for (let i = 0; i < all.length; i += 1_000) await Promise.all(all.slice(i, i + 1_000).map((u) => redis.drop(u)));
+    await redis.close();
+    await rawCommand(`DEL ${prefix}count`);
+  }
+}
+
 log(`timelines: one entry into batches of ${BATCH} timelines of ${ENTRIES} entries (capacity 800), ${SECONDS} s per cell`);
 log(`baseline: the feed benchmark needs ${fmt(TARGET)} deliveries/s`);
 await benchMemory();
 await benchRedis();
+await benchRandom();
