@@ -14,7 +14,7 @@ export interface Child {
  */
 export async function startNode(script: string, args: string[], env: Record<string, string>, logFile: string, nodeArgs: string[] = []): Promise<Child> {
   const out = openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', ...nodeArgs, script, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   let exited = false;
   child.once('exit', () => (exited = true));

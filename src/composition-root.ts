@@ -272,6 +272,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     celebrityThreshold: config.FEED_CELEBRITY_THRESHOLD,
     inactiveDays: config.FEED_INACTIVE_DAYS,
     fanoutBatch: config.FEED_FANOUT_BATCH,
+    bus: pubsub,
     // The relays below need the feed's routes; a write notifies whichever exist by then.
     outbox: { notify: () => outbox?.notify() },
     onTimelineError: (err) => logger.warn({ err }, 'timeline store failed; reading from the database'),

@@ -23,17 +23,17 @@ export function graphReaders(graph: FollowerGraph): Readers {
     const { slots } = graph;
     const slot = slots.slotOf(readerId);
     const following = graph.followingOf(slot);
-    const authors: bigint[] = [readerId];
     const pulled: bigint[] = graph.isPulled(slot) ? [readerId] : [];
-    for (let i = 0; i < following.length; i++) {
-      const id = slots.idOf(following[i]!);
-      authors.push(id);
-      if (graph.isPulled(following[i]!)) pulled.push(id);
-    }
+    if (graph.pulledFollowing(slot) > 0) for (let i = 0; i < following.length; i++) if (graph.isPulled(following[i]!)) pulled.push(slots.idOf(following[i]!));
     const lastReadAt = graph.lastReadAt(slot);
+    let authors: bigint[] | undefined;
     return {
       id: readerId,
-      authors,
+      // Only a read that goes past the cache needs the list (most read from the cache alone).
+      get authors() {
+        authors ??= [readerId, ...Array.from(following, (f) => slots.idOf(f))];
+        return authors;
+      },
       pulled,
       sees: (authorId) => authorId === readerId || graph.hasSlots(slot, slots.find(authorId)),
       lastReadAt: lastReadAt === 0 ? null : lastReadAt,

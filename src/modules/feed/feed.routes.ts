@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import { requirePrincipal } from '../accounts/index.js';
 import { invalidCursor } from './feed.errors.js';
 import { parseId, userIdOf } from './feed.ids.js';
-import { tweetView, type Tweet, type TweetView as TweetViewShape } from './feed.model.js';
+import { tweetView, type Page, type Tweet, type TweetView as TweetViewShape } from './feed.model.js';
+import type { TweetViews } from './tweet-views.js';
 import {
   CreateTweetBody,
   FollowView,
@@ -26,6 +27,7 @@ export interface FeedRoutesDeps {
   tweets: TweetsService;
   follows: FollowsService;
   home: HomeTimeline;
+  views: TweetViews;
 }
 
 /** A page's cursor as a tweet or user id. */
@@ -37,15 +39,20 @@ function cursorOf(query: PageQuery): bigint | undefined {
 }
 
 /** Renders tweets for a reader: `likedByMe` only when signed in. */
-export async function renderTweets(tweets: TweetsService, items: readonly Tweet[], viewerId: string | null): Promise<TweetViewShape[]> {
+export async function renderTweets(views: TweetViews, items: readonly Tweet[], viewerId: string | null): Promise<TweetViewShape[]> {
   if (viewerId === null) return items.map((t) => tweetView(t, undefined));
-  const liked = await tweets.likedBy(viewerId, items.map((t) => t.id));
+  const liked = await views.likedAmong(userIdOf(viewerId), items);
   return items.map((t) => tweetView(t, liked.has(t.id)));
+}
+
+/** A page answered as the JSON text built from cached tweets (the schema documents it; nothing re-serialises it). */
+async function sendPage(reply: FastifyReply, views: TweetViews, page: Page<Tweet>, viewerId: string | null): Promise<FastifyReply> {
+  return reply.type('application/json; charset=utf-8').send(await views.page(page, viewerId === null ? null : userIdOf(viewerId)));
 }
 
 /** `/api/v1/tweets*`, `/api/v1/users/{username}*`, `/api/v1/timeline/home`. */
 export function feedRoutes(deps: FeedRoutesDeps): FastifyPluginAsync {
-  const { tweets, follows, home } = deps;
+  const { tweets, follows, home, views } = deps;
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['feed'];
@@ -66,7 +73,7 @@ export function feedRoutes(deps: FeedRoutesDeps): FastifyPluginAsync {
       '/api/v1/tweets/:id',
       { schema: { tags, summary: 'A tweet (deleted ones are not found)', params: TweetIdParams, response: { 200: TweetView, 404: Problem } } },
       async (request) => {
-        const [view] = await renderTweets(tweets, [await tweets.get(request.params.id)], viewerOf(request));
+        const [view] = await renderTweets(views, [await tweets.get(request.params.id)], viewerOf(request));
         return view!;
       },
     );
@@ -126,11 +133,10 @@ export function feedRoutes(deps: FeedRoutesDeps): FastifyPluginAsync {
     app.get(
       '/api/v1/users/:username/tweets',
       { schema: { tags, summary: 'A user’s tweets and replies, newest first', params: UsernameParams, querystring: PageQuery, response: { 200: TweetPageView, 400: Problem, 404: Problem } } },
-      async (request) => {
+      async (request, reply) => {
         const cursor = cursorOf(request.query);
         const user = await follows.user(request.params.username);
-        const page = await tweets.byAuthor(user.id, request.query.limit, cursor);
-        return { items: await renderTweets(tweets, page.items, viewerOf(request)), nextCursor: page.nextCursor };
+        return sendPage(reply, views, await tweets.byAuthor(user.id, request.query.limit, cursor), viewerOf(request));
       },
     );
 
@@ -153,10 +159,9 @@ export function feedRoutes(deps: FeedRoutesDeps): FastifyPluginAsync {
           response: { 200: TweetPageView, 400: Problem, 401: Problem },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { userId } = requirePrincipal(request);
-        const page = await home.page(userIdOf(userId), request.query.limit, cursorOf(request.query));
-        return { items: await renderTweets(tweets, page.items, userId), nextCursor: page.nextCursor };
+        return sendPage(reply, views, await home.page(userIdOf(userId), request.query.limit, cursorOf(request.query)), userId);
       },
     );
   };

@@ -17,7 +17,7 @@ export const FEED_SHARDED_TABLES: readonly ShardedTable[] = [
 ];
 
 /** The reads the timelines and the fan-out make of tweets, wherever they are stored. */
-export type TweetReads = Pick<TweetsRepository, 'liveByIds' | 'likedBy' | 'byAuthor' | 'latestOfAuthors'> & {
+export type TweetReads = Pick<TweetsRepository, 'liveByIds' | 'likedBy' | 'likesOf' | 'byAuthor' | 'latestOfAuthors'> & {
   facts(id: bigint): Promise<TweetFacts | null>;
 };
 
@@ -128,6 +128,13 @@ export class FeedShards implements TweetReads {
     // A like on two shards (moved, not cleaned up yet) is the same tweet id: the set keeps one.
     const sets = await Promise.all(this.#routed().map((shard) => shard.repo.likedBy(userId, ids)));
     return new Set(sets.flatMap((s) => [...s]));
+  }
+
+  async likesOf(userId: bigint, limit: number): Promise<bigint[]> {
+    if (this.#ring === undefined) return this.#main.repo.likesOf(userId, limit);
+    // A like on two shards (moved, not cleaned up yet) is the same tweet id: kept once.
+    const lists = await Promise.all(this.#routed().map((shard) => shard.repo.likesOf(userId, limit)));
+    return [...new Set(lists.flat())].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)).slice(0, limit);
   }
 
   byAuthor(authorId: bigint, limit: number, before?: bigint): Promise<Tweet[]> {

@@ -35,6 +35,22 @@ describe('FollowerGraph', () => {
     );
   });
 
+  it('counts, per user, the followed users who are pulled, through follows, unfollows and new marks', () => {
+    const graph = new FollowerGraph();
+    graph.add(id(1), id(2));
+    graph.add(id(1), id(3));
+    graph.setPulled(id(2));
+    const one = graph.slots.find(id(1));
+    expect(graph.pulledFollowing(one)).toBe(1);
+    graph.setPulled(id(2));
+    graph.add(id(4), id(2));
+    expect(graph.pulledFollowing(graph.slots.find(id(4)))).toBe(1);
+    graph.remove(id(1), id(2));
+    expect(graph.pulledFollowing(one)).toBe(0);
+    graph.setPulled(id(3));
+    expect(graph.pulledFollowing(one)).toBe(1);
+  });
+
   it('keeps the latest read time and the sticky pulled mark per user', () => {
     const graph = new FollowerGraph();
     graph.markRead(id(1), 1_000);

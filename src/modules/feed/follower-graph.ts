@@ -22,6 +22,8 @@ export class FollowerGraph {
   #followingCount = new Int32Array(0);
   #lastReadAt = new Float64Array(0);
   #pulled = new Uint8Array(0);
+  /** Per user: how many of the users they follow are pulled (reads skip the pull when none is). */
+  #pulledFollowing = new Int32Array(0);
   #follows = 0;
 
   constructor(slots: UserSlots = new UserSlots()) {
@@ -45,6 +47,7 @@ export class FollowerGraph {
     list.copyWithin(at + 1, at, n);
     list[at] = followee;
     this.#followingCount[follower] = n + 1;
+    if (this.#pulled[followee] === 1) this.#pulledFollowing[follower]!++;
 
     const m = this.#followerCount[followee]!;
     let followers = this.#followers[followee] ?? EMPTY;
@@ -66,6 +69,7 @@ export class FollowerGraph {
     if (at === n || list[at] !== followee) return false;
     list.copyWithin(at, at + 1, n);
     this.#followingCount[follower] = n - 1;
+    if (this.#pulled[followee] === 1) this.#pulledFollowing[follower]!--;
     // Followers are unordered: the last takes the removed one's place.
     const m = this.#followerCount[followee]! - 1;
     const followers = this.#followers[followee]!;
@@ -133,7 +137,16 @@ export class FollowerGraph {
 
   /** Marks the user as pulled at read time (sticky, as `feed_users.pulled`). */
   setPulled(userId: bigint): void {
-    this.#pulled[this.#slot(userId)] = 1;
+    const slot = this.#slot(userId);
+    if (this.#pulled[slot] === 1) return;
+    this.#pulled[slot] = 1;
+    const followers = this.followersOf(slot);
+    for (let i = 0; i < followers.length; i++) this.#pulledFollowing[followers[i]!]!++;
+  }
+
+  /** How many of the users this one follows are pulled at read time. */
+  pulledFollowing(userSlot: number): number {
+    return this.#pulledFollowing[userSlot] ?? 0;
   }
 
   /** Frees the growth slack of every list (after a bulk load). */
@@ -157,6 +170,7 @@ export class FollowerGraph {
       this.#followingCount = resized(this.#followingCount, size);
       this.#lastReadAt = resized(this.#lastReadAt, size);
       this.#pulled = resized(this.#pulled, size);
+      this.#pulledFollowing = resized(this.#pulledFollowing, size);
     }
     return slot;
   }

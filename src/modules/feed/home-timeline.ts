@@ -10,6 +10,7 @@ import type { TweetReads } from './feed.shards.js';
 import type { Reader, Readers } from './feed.readers.js';
 import type { Fanout } from './fanout.js';
 import type { HomeFeeds } from './home-feeds.js';
+import type { TweetViews } from './tweet-views.js';
 import { FEED_READS_TOPIC } from './feed.events.js';
 import { emit } from './feed.outbox.js';
 
@@ -27,6 +28,8 @@ export interface HomeTimelineDeps {
   follows: FollowsRepository;
   /** Who reads and whom they follow (the graph in memory, or SQL). */
   readers: Readers;
+  /** Tweets as readers get them (cached). */
+  views: Pick<TweetViews, 'live' | 'cached'>;
   /** The rules of home timelines (who may have been skipped by fan-out). */
   home: HomeFeeds;
   /** Told of recorded reads (the graph keeps them too). */
@@ -82,6 +85,10 @@ export class HomeTimeline {
       fanout.markedRead(readerId, now);
     }
     const inactive = home.mayHaveBeenSkipped(reader.lastReadAt, now);
+    if (!inactive && reader.pulled.length === 0 && !this.#deps.ownFromDatabase) {
+      const fast = this.#fromMemory(reader, limit, cursor);
+      if (fast !== null) return fast;
+    }
 
     const candidates = mergeNewestFirst([
       this.#cachedThenStored(reader, limit, cursor, inactive),
@@ -101,7 +108,7 @@ export class HomeTimeline {
           }
           if (reader.sees(next.value.authorId)) batch.push(next.value);
         }
-        const live = new Map((await this.#deps.tweets.liveByIds(batch.map((e) => e.tweetId))).map((t) => [t.id, t]));
+        const live = new Map((await this.#deps.views.live(batch.map((e) => e.tweetId))).map((t) => [t.id, t]));
         for (const entry of batch) {
           const tweet = live.get(entry.tweetId.toString());
           // The row's author, not the cache's, decides.
@@ -112,6 +119,32 @@ export class HomeTimeline {
       await candidates.return(undefined);
     }
     return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
+  }
+
+  /**
+   * A page from memory alone, synchronously: the cached ids below the cursor that belong to the
+   * reader's timeline, each tweet from the view cache. Null when memory cannot answer alone (a
+   * store elsewhere, no cached timeline, a tweet not held, or a timeline that ends before the page
+   * fills): the general path then reads what it lacks.
+   */
+  #fromMemory(reader: Reader, limit: number, cursor: bigint | undefined): Page<Tweet> | null {
+    const local = this.#deps.timelines.local;
+    if (local === undefined) return null;
+    const { views } = this.#deps;
+    const items: Tweet[] = [];
+    let missed = false;
+    const whole = local.scan(reader.id, cursor, (tweetId, authorId) => {
+      if (!reader.sees(authorId)) return true;
+      const tweet = views.cached(tweetId);
+      if (tweet === undefined) {
+        missed = true;
+        return false;
+      }
+      items.push(tweet);
+      return items.length < limit;
+    });
+    if (whole === undefined || missed || items.length < limit) return null;
+    return { items, nextCursor: items[items.length - 1]!.id };
   }
 
   /**

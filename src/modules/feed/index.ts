@@ -4,6 +4,7 @@ import type { IdGenerator } from '../../platform/ids/index.js';
 import { eventsOf } from '../../platform/outbox/index.js';
 import { outageGate, type HandlerWrapper, type QueuePort, type Subscription } from '../../platform/queue/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
 import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { UserDirectory } from '../accounts/index.js';
 import { fanoutHandler } from './fanout.consumer.js';
@@ -23,6 +24,7 @@ import { HomeFeeds, type TimelineChange } from './home-feeds.js';
 import { HomeTimeline } from './home-timeline.js';
 import { TweetsRepository } from './tweets.repository.js';
 import { TweetsService } from './tweets.service.js';
+import { TweetViews } from './tweet-views.js';
 
 export { feedMigrations } from './feed.migrations.js';
 export { FEED_SHARDED_TABLES, FeedShards } from './feed.shards.js';
@@ -50,6 +52,11 @@ export interface FeedDeps {
   fanoutBatch: number;
   /** The outbox relay, woken after every commit that added events. */
   outbox: { notify(): void };
+  /**
+   * Where processes tell each other what cached tweets and likes to forget (the live pub/sub; with
+   * several API processes, Redis). Absent: this process is the only writer.
+   */
+  bus?: PubSubPort | undefined;
   /** Told when the timeline store fails during a read, which then goes on from the database (log it). */
   onTimelineError?: ((error: unknown) => void) | undefined;
 }
@@ -138,12 +145,13 @@ export function createFeed(deps: FeedDeps): Feed {
   });
   const fanout: Fanout = graph === undefined ? queuedFanout(follows, timelines) : inlineFanout(home, graph);
   const readers = graph === undefined ? sqlReaders(follows) : graphReaders(graph);
-  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, home, fanout, timelines, writes, clock, ownFromDatabase: fanout.mode === 'queued', onError: deps.onTimelineError });
+  const views = new TweetViews({ tweets: shards, bus: deps.bus });
+  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, views, home, fanout, timelines, writes, clock, ownFromDatabase: fanout.mode === 'queued', onError: deps.onTimelineError });
   const noUsers = (): never => {
     throw new Error('the feed needs the users directory for this (API role)');
   };
   const users: UserDirectory = deps.users ?? { byUsername: noUsers, byIds: noUsers, search: noUsers };
-  const tweetsService = new TweetsService({ tweets, shards, follows, writes, home, fanout, clock, ids: deps.ids, users, outbox });
+  const tweetsService = new TweetsService({ tweets, shards, follows, writes, home, fanout, views, clock, ids: deps.ids, users, outbox });
   const followsService = new FollowsService({ follows, writes, fanout, clock, users, outbox });
   /** A fan-out consumer's own graph and rules (queued mode), loaded before it handles anything. */
   const consumerOf = async (hooks: FeedListeners, onLoading?: (follows: number) => void) => {
@@ -162,7 +170,7 @@ export function createFeed(deps: FeedDeps): Feed {
     listen(next) {
       Object.assign(listeners, next);
     },
-    routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home: homeTimeline }),
+    routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home: homeTimeline, views }),
     async startFanout(queue, options = {}) {
       const handle = await consumerOf(options, options.onLoading);
       // A lost push would leave a stored timeline without the tweet: an outage pauses deliveries, never drops them.
@@ -184,7 +192,7 @@ export function createFeed(deps: FeedDeps): Feed {
       await (await plainFanout)(events);
     },
     async hydrateTweets(ids, viewerId) {
-      return renderTweets(tweetsService, await tweetsService.byIds(ids), viewerId);
+      return renderTweets(views, await tweetsService.byIds(ids), viewerId);
     },
     tweetsByIds: (ids) => tweetsService.byIds(ids),
     async followersOf(userId, options) {

@@ -87,13 +87,13 @@ function toTweet(row: TweetRow): Tweet {
 const tweetColumnsIn = ['id', 'author_id', 'author_username', 'text', 'reply_to', 'pushed', 'created_at'] as const;
 const insertTweets = new BulkInsert<Record<(typeof tweetColumnsIn)[number], unknown>>('tweets', tweetColumnsIn, { chunk: 100 });
 const tweetsKind: DeferredKind<readonly unknown[]> = { name: 'tweets', order: 10, flush: (db, rows) => insertTweets.insert(db, rows) };
-const addReplyStatement = new Precompiled<{ parent: bigint }, { author: string }>((db: FeedDb) =>
+const addReplyStatement = new Precompiled<{ parent: bigint }, { author: string; reply_count: number }>((db: FeedDb) =>
   db
     .updateTable('tweets')
     .set((eb) => ({ reply_count: eb('reply_count', '+', 1) }))
     .where('id', '=', param('parent'))
     .where('deleted_at', 'is', null)
-    .returning(idText('tweets.author_id').as('author')),
+    .returning([idText('tweets.author_id').as('author'), 'reply_count']),
 );
 
 /** The only code that queries `tweets` and `likes`. Writers pass their transaction as `db`. */
@@ -191,6 +191,12 @@ export class TweetsRepository {
     if (ids.length === 0) return [];
     const rows = await this.#db.selectFrom('tweets').select(tweetColumns).where('id', 'in', [...ids]).where('deleted_at', 'is', null).execute();
     return rows.map(toTweet);
+  }
+
+  /** The user's likes, the newest tweets first, at most `limit` (the likes primary key, index-only). */
+  async likesOf(userId: bigint, limit: number): Promise<bigint[]> {
+    const rows = await this.#db.selectFrom('likes').select(idText('likes.tweet_id').as('tweet')).where('user_id', '=', userId).orderBy('tweet_id', 'desc').limit(limit).execute();
+    return rows.map((r) => BigInt(r.tweet));
   }
 
   /** Which of `ids` the user likes (decimal ids). */

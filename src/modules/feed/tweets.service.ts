@@ -7,6 +7,7 @@ import type { FeedEvent } from './feed.events.js';
 import { emit } from './feed.outbox.js';
 import type { Fanout } from './fanout.js';
 import type { HomeFeeds } from './home-feeds.js';
+import type { TweetViews } from './tweet-views.js';
 import { parseId, userIdOf } from './feed.ids.js';
 import type { Page, Tweet } from './feed.model.js';
 import type { FeedTables } from './feed.tables.js';
@@ -33,6 +34,8 @@ export interface TweetsServiceDeps {
   home: HomeFeeds;
   /** What reaches home timelines after a commit. */
   fanout: Fanout;
+  /** Tweets as readers get them, kept current by every write here. */
+  views: TweetViews;
   clock: Clock;
   ids: IdGenerator;
   /** Name lookups for mentions (the accounts directory). */
@@ -98,9 +101,12 @@ export class TweetsService {
         });
     if (!posted) throw replyRefused(input.replyTo!);
     outbox.notify();
+    const tweet: Tweet = { id: id.toString(), authorId: actor.userId, author: actor.username, text, replyTo: replyTo?.toString() ?? null, likeCount: 0, replyCount: 0, createdAt: now };
+    this.#deps.views.posted(tweet);
+    if (replyTo !== null) this.#deps.views.forget(replyTo);
     if (!pushed) fanout.pulled(authorId);
     await fanout.posted({ tweetId: id, authorId, createdAt: now }, pushed);
-    return { id: id.toString(), authorId: actor.userId, author: actor.username, text, replyTo: replyTo?.toString() ?? null, likeCount: 0, replyCount: 0, createdAt: now };
+    return tweet;
   }
 
   /**
@@ -137,7 +143,7 @@ export class TweetsService {
   /** A live tweet. */
   async get(id: string): Promise<Tweet> {
     const tweetId = parseId(id);
-    const [tweet] = tweetId === null ? [] : await this.#deps.shards.liveByIds([tweetId]);
+    const [tweet] = tweetId === null ? [] : await this.#deps.views.live([tweetId]);
     if (tweet === undefined) throw new TweetNotFoundError(id);
     return tweet;
   }
@@ -167,6 +173,8 @@ export class TweetsService {
       if (facts.replyTo !== null) await shards.writeOnTweet(facts.replyTo, (trx) => tweets.removeReply(trx, facts.replyTo!)).catch(() => undefined);
     }
     outbox.notify();
+    this.#deps.views.forget(facts.id);
+    if (facts.replyTo !== null) this.#deps.views.forget(facts.replyTo);
     await fanout.deleted(facts.id, facts.authorId, facts.pushed);
   }
 
@@ -186,7 +194,10 @@ export class TweetsService {
       return result;
     });
     if (outcome === null) throw new TweetNotFoundError(id);
-    if (outcome.changed) outbox.notify();
+    if (outcome.changed) {
+      outbox.notify();
+      this.#deps.views.liked(userIdOf(actor.userId), tweetId, true, outcome.likeCount);
+    }
     return outcome.likeCount;
   }
 
@@ -196,6 +207,7 @@ export class TweetsService {
     if (tweetId === null) throw new TweetNotFoundError(id);
     const outcome = await this.#deps.shards.writeOnTweet(tweetId, (trx) => this.#deps.tweets.unlike(trx, userIdOf(actor.userId), tweetId));
     if (outcome === null) throw new TweetNotFoundError(id);
+    if (outcome.changed) this.#deps.views.liked(userIdOf(actor.userId), tweetId, false, outcome.likeCount);
     return outcome.likeCount;
   }
 
@@ -205,16 +217,10 @@ export class TweetsService {
     return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
   }
 
-  /** Which of these tweets the user likes. */
-  likedBy(userId: string, tweetIds: readonly string[]): Promise<Set<string>> {
-    return this.#deps.shards.likedBy(userIdOf(userId), tweetIds.map((t) => BigInt(t)));
-  }
-
   /** Live tweets by id, in the order asked, missing and deleted ones left out. */
   async byIds(ids: readonly string[]): Promise<Tweet[]> {
     const parsed = ids.map(parseId).filter((id): id is bigint => id !== null);
-    const byId = new Map((await this.#deps.shards.liveByIds([...new Set(parsed)])).map((t) => [t.id, t]));
-    return ids.flatMap((id) => byId.get(parseId(id)?.toString() ?? '') ?? []);
+    return this.#deps.views.live(parsed);
   }
 }
 

@@ -29,6 +29,12 @@ export interface LocalTimelines {
   pushSlot(slot: number, tweetId: bigint, authorId: bigint): boolean;
   /** The oldest tweet id of the timeline at `slot` when it is full; null when it is not full; undefined when it does not exist. */
   fullFloor(slot: number): bigint | null | undefined;
+  /**
+   * Visits the timeline of `userId` newest first, tweet ids below `before`, until `visit` answers
+   * false, without allocating per entry (a read served from memory); marks it recently used.
+   * Answers undefined when the timeline does not exist, else whether the visit reached its oldest entry.
+   */
+  scan(userId: bigint, before: bigint | undefined, visit: (tweetId: bigint, authorId: bigint) => boolean): boolean | undefined;
 }
 
 /** The home timelines of every user, bounded per timeline; the in-process and Redis adapters pass one contract. */

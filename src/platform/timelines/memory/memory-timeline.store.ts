@@ -60,6 +60,15 @@ export class MemoryTimelineStore implements TimelineStore, LocalTimelines {
     return ring.length < this.capacity ? null : ring.oldest();
   }
 
+  scan(userId: bigint, before: bigint | undefined, visit: (tweetId: bigint, authorId: bigint) => boolean): boolean | undefined {
+    const slot = this.slots.find(userId);
+    const ring = slot < 0 ? undefined : this.#rings[slot];
+    if (ring === undefined) return undefined;
+    this.#recency.delete(slot);
+    this.#recency.set(slot, true);
+    return ring.scan(before, visit);
+  }
+
   /** `push`, synchronously; returns how many timelines took the entry (absent ones, duplicates and too-old entries do not). */
   pushSync(userIds: readonly bigint[], entry: TimelineEntry): number {
     checkEntry(entry);

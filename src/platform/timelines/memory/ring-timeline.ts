@@ -172,6 +172,19 @@ export class RingTimeline {
     return n - kept;
   }
 
+  /**
+   * Visits entries newest first, tweetId < `before` when given, until `visit` answers false;
+   * answers whether it reached the oldest entry. Allocates nothing per entry.
+   */
+  scan(before: bigint | undefined, visit: (tweetId: bigint, authorId: bigint) => boolean): boolean {
+    const end = before === undefined ? this.#length : this.#olderThan(before);
+    for (let i = end - 1; i >= 0; i--) {
+      const s = this.#slot(i);
+      if (!visit(this.#ids[s]!, this.#authors[s]!)) return false;
+    }
+    return true;
+  }
+
   /** Up to `limit` entries, newest first, with tweetId < `before` when given. */
   read(limit: number, before?: bigint): TimelineEntry[] {
     const end = before === undefined ? this.#length : this.#olderThan(before);

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
+import { tweetView, type Tweet } from './feed.model.js';
+import type { TweetReads } from './feed.shards.js';
+
+/** Likes of a viewer loaded at most; older ones are asked for tweet by tweet. */
+const LIKES_LOADED = 5_000;
+/** The channel on which processes tell each other what to forget. */
+const CHANNEL = 'feed.views';
+
+/** A tweet as readers get it, with its JSON text ready (without `likedByMe` and the closing brace). */
+interface CachedTweet {
+  tweet: Tweet;
+  json: string;
+}
+
+/** What a viewer likes: every like of tweets from `floor` up (all of them when `floor` is 0n); decimal ids. */
+interface LikedSet {
+  ids: Set<string>;
+  floor: bigint;
+}
+
+type Forget = { from: string; tweet?: string; viewer?: string };
+
+export interface TweetViewsOptions {
+  tweets: Pick<TweetReads, 'liveByIds' | 'likedBy' | 'likesOf'>;
+  /** Tweets kept (default 100,000: ~50 MB). */
+  maxTweets?: number;
+  /** Viewers whose likes are kept (default 20,000). */
+  maxViewers?: number;
+  /**
+   * Where processes tell each other to forget a tweet or a viewer's likes that one of them changed
+   * (several API processes); absent: this process makes every change (the embedded topology).
+   */
+  bus?: PubSubPort | undefined;
+}
+
+/**
+ * Tweets as readers get them, in memory: a home page on a hit is built from cached JSON text, with
+ * no SQL and no serialisation. The cache is kept current by the write path (a post enters it with
+ * its row; a like, a reply or a delete updates or removes it) rather than re-read per request;
+ * what another process changed arrives as a "forget" on the bus and is read again on next use
+ * (forgetting, unlike applying a count, does not care in which order the messages arrive).
+ * Each viewer's likes are a set loaded once (the newest LIKES_LOADED) and kept current the same way.
+ */
+export class TweetViews {
+  readonly #tweets: Pick<TweetReads, 'liveByIds' | 'likedBy' | 'likesOf'>;
+  readonly #byId: LRUCache<bigint, CachedTweet>;
+  /** The JSON text of each tweet object held: a page renders from the objects it was given. */
+  readonly #json = new WeakMap<Tweet, string>();
+  readonly #likes: LRUCache<bigint, LikedSet>;
+  readonly #bus: PubSubPort | undefined;
+  readonly #self = randomUUID();
+  readonly #unsubscribe: (() => void) | undefined;
+
+  constructor(options: TweetViewsOptions) {
+    this.#tweets = options.tweets;
+    this.#byId = new LRUCache({ max: options.maxTweets ?? 100_000 });
+    this.#likes = new LRUCache({ max: options.maxViewers ?? 20_000 });
+    this.#bus = options.bus;
+    this.#unsubscribe = this.#bus?.subscribe(CHANNEL, (message) => {
+      const m = message as Forget;
+      if (m.from === this.#self) return;
+      if (typeof m.tweet === 'string') this.#byId.delete(BigInt(m.tweet));
+      if (typeof m.viewer === 'string') this.#likes.delete(BigInt(m.viewer));
+    });
+  }
+
+  /** Live tweets for ids, in the order given, deleted and unknown ones left out; misses are read and kept. */
+  async live(ids: readonly bigint[]): Promise<Tweet[]> {
+    const found = new Map<bigint, Tweet>();
+    const missing: bigint[] = [];
+    for (const id of ids) {
+      const hit = this.#byId.get(id);
+      if (hit !== undefined) found.set(id, hit.tweet);
+      else missing.push(id);
+    }
+    if (missing.length > 0) {
+      for (const tweet of await this.#tweets.liveByIds([...new Set(missing)])) {
+        this.#keep(tweet);
+        found.set(BigInt(tweet.id), tweet);
+      }
+    }
+    return ids.flatMap((id) => found.get(id) ?? []);
+  }
+
+  /** A page's JSON text, `{ items, nextCursor }`, from the cached text of its tweets (no serialisation). */
+  async page(page: { items: readonly Tweet[]; nextCursor: string | null }, viewerId: bigint | null): Promise<string> {
+    return `{"items":${await this.render(page.items, viewerId)},"nextCursor":${page.nextCursor === null ? 'null' : `"${page.nextCursor}"`}}`;
+  }
+
+  /** The tweet if it is held here (no read): the answer of a page served from memory. */
+  cached(id: bigint): Tweet | undefined {
+    // A peek: recency is the order tweets came in (new tweets are what pages show), not reads.
+    return this.#byId.peek(id)?.tweet;
+  }
+
+  /** JSON text of a list of tweets (an array) for a viewer: `likedByMe` when signed in. */
+  async render(items: readonly Tweet[], viewerId: bigint | null): Promise<string> {
+    const liked = viewerId === null ? undefined : await this.likedAmong(viewerId, items);
+    let out = '[';
+    for (let i = 0; i < items.length; i++) {
+      const t = items[i]!;
+      const json = this.#json.get(t) ?? this.#keep(t).json;
+      if (i > 0) out += ',';
+      out += liked === undefined ? `${json}}` : liked.has(t.id) ? `${json},"likedByMe":true}` : `${json},"likedByMe":false}`;
+    }
+    return `${out}]`;
+  }
+
+  /** A posted tweet (the author's process knows it whole). */
+  posted(tweet: Tweet): void {
+    this.#keep(tweet);
+  }
+
+  /** A tweet's counts changed here: kept current here, forgotten elsewhere. */
+  counted(id: bigint, counts: { likeCount?: number; replyCount?: number }): void {
+    const hit = this.#byId.peek(id);
+    if (hit !== undefined) this.#keep({ ...hit.tweet, ...counts });
+    this.#tell({ tweet: id.toString() });
+  }
+
+  /** A tweet was deleted, or changed in a way read again on next use (a reply counted): forgotten everywhere. */
+  forget(id: bigint): void {
+    this.#byId.delete(id);
+    this.#tell({ tweet: id.toString() });
+  }
+
+  /** A viewer liked (or took back a like of) a tweet, whose count is now `likeCount`. */
+  liked(viewerId: bigint, id: bigint, liked: boolean, likeCount: number): void {
+    const set = this.#likes.peek(viewerId);
+    if (set !== undefined) {
+      if (liked) set.ids.add(id.toString());
+      else set.ids.delete(id.toString());
+    }
+    this.counted(id, { likeCount });
+    this.#tell({ viewer: viewerId.toString() });
+  }
+
+  /** Stops listening to the bus. */
+  close(): void {
+    this.#unsubscribe?.();
+  }
+
+  #keep(tweet: Tweet): CachedTweet {
+    const cached = { tweet, json: JSON.stringify(tweetView(tweet, undefined)).slice(0, -1) };
+    this.#byId.set(BigInt(tweet.id), cached);
+    this.#json.set(tweet, cached.json);
+    return cached;
+  }
+
+  /** Which of the items the viewer likes, from their set (loaded on first need). */
+  async likedAmong(viewerId: bigint, items: readonly Tweet[]): Promise<Set<string>> {
+    let set = this.#likes.get(viewerId);
+    if (set === undefined) {
+      const ids = await this.#tweets.likesOf(viewerId, LIKES_LOADED + 1);
+      set = { ids: new Set(ids.slice(0, LIKES_LOADED).map(String)), floor: ids.length > LIKES_LOADED ? ids[LIKES_LOADED - 1]! : 0n };
+      this.#likes.set(viewerId, set);
+    }
+    const out = new Set<string>();
+    const older: bigint[] = [];
+    for (const t of items) {
+      if (set.ids.has(t.id)) out.add(t.id);
+      else if (set.floor > 0n && BigInt(t.id) < set.floor) older.push(BigInt(t.id));
+    }
+    // Tweets older than the likes loaded: asked for (rare: a viewer with thousands of likes, far back).
+    if (older.length > 0) for (const id of await this.#tweets.likedBy(viewerId, older)) out.add(id);
+    return out;
+  }
+
+  #tell(message: Omit<Forget, 'from'>): void {
+    // Best effort: a process that misses it serves a count a moment old, never a wrong tweet for long.
+    this.#bus?.publish(CHANNEL, { from: this.#self, ...message }).catch(() => undefined);
+  }
+}
