@@ -2,6 +2,7 @@ import type { TimelineStore } from '../../platform/timelines/index.js';
 import type { FollowerGraph } from './follower-graph.js';
 import type { FollowsRepository } from './follows.repository.js';
 import type { Delivery, HomeFeeds } from './home-feeds.js';
+import type { SqlReaders } from './feed.readers.js';
 
 /**
  * What the write path does once a change is committed, by where the home timelines live:
@@ -59,21 +60,27 @@ export function inlineFanout(home: HomeFeeds, graph: FollowerGraph): Fanout {
 /**
  * The scaled topology's fan-out: the consumer does the work from the queue. The API drops a new
  * follower's timeline so that their next read rebuilds it with the new author in. An author reads
- * their own tweet at once without a push here: reads merge the reader's newest tweets from the
- * database (a push here would land before the consumer's older deliveries to the same timeline,
- * which then all arrive late, each a rewrite of the timeline's tail in Redis).
+ * their own tweet at once without a push here: for a minute after they posted through this
+ * process, their reads merge their newest tweets from the database (a push here would land before
+ * the consumer's older deliveries to the same timeline, which then all arrive late, each a rewrite
+ * of the timeline's tail in Redis).
  */
-export function queuedFanout(follows: FollowsRepository, timelines: TimelineStore): Fanout {
+export function queuedFanout(follows: FollowsRepository, timelines: TimelineStore, readers: SqlReaders): Fanout {
   return {
     mode: 'queued',
     followerCount: async (authorId) => (await follows.counts(authorId)).followers,
-    async posted() {},
+    async posted(tweet) {
+      readers.posted(tweet.authorId);
+    },
     async deleted() {},
     async followed(followerId) {
+      readers.forget(followerId);
       await timelines.drop(followerId).catch(() => undefined);
     },
-    async unfollowed() {},
-    pulled() {},
-    markedRead() {},
+    async unfollowed(followerId) {
+      readers.forget(followerId);
+    },
+    pulled: (authorId) => readers.pulled(authorId),
+    markedRead: (userId, at) => readers.markedRead(userId, at),
   };
 }

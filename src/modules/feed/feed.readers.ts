@@ -1,3 +1,6 @@
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
 import type { FollowerGraph } from './follower-graph.js';
 import type { FollowsRepository } from './follows.repository.js';
 
@@ -12,6 +15,11 @@ export interface Reader {
   sees(authorId: bigint): boolean;
   /** The last read recorded (epoch ms), null when never. */
   lastReadAt: number | null;
+  /**
+   * The reader posted through this process a moment ago: with a queued fan-out their tweet may not
+   * be in their cached timeline yet, so a read merges their newest tweets from the database.
+   */
+  postedRecently?: boolean;
 }
 
 /** Where a read learns about its reader. */
@@ -41,17 +49,82 @@ export function graphReaders(graph: FollowerGraph): Readers {
   };
 }
 
-/** Readers from the database (a process that does not keep the graph). */
-export function sqlReaders(follows: FollowsRepository): Readers {
-  return async (readerId) => {
-    const [counts, following] = await Promise.all([follows.counts(readerId), follows.followingOf(readerId)]);
+/** The channel on which processes tell each other which readers to read again. */
+const CHANNEL = 'feed.readers';
+/** A reader is read again from the database after this long at most, whatever was said on the bus. */
+const READER_TTL_MS = 60_000;
+/** Longer than a queued fan-out takes to deliver an author's tweet to their own timeline, with margin. */
+const RECENT_POST_MS = 60_000;
+
+/**
+ * Readers from the database (a process that does not keep the graph), remembered: a read costs
+ * no query once its reader is known. What changes a reader is forgotten at once here (a follow, an
+ * unfollow, a read recorded), and told to other processes over the bus; an author who becomes
+ * pulled changes every follower's reader, so every process forgets them all (once per author).
+ */
+export class SqlReaders {
+  readonly #follows: FollowsRepository;
+  readonly #cache: LRUCache<bigint, Reader>;
+  readonly #bus: PubSubPort | undefined;
+  readonly #self = randomUUID();
+  readonly #pulled = new LRUCache<bigint, true>({ max: 10_000 });
+  /** Authors who posted through this process within RECENT_POST_MS (their own read must show it). */
+  readonly #posted = new LRUCache<bigint, true>({ max: 100_000, ttl: RECENT_POST_MS });
+
+  constructor(follows: FollowsRepository, options: { bus?: PubSubPort | undefined; maxReaders?: number } = {}) {
+    this.#follows = follows;
+    this.#cache = new LRUCache({ max: options.maxReaders ?? 50_000, ttl: READER_TTL_MS });
+    this.#bus = options.bus;
+    this.#bus?.subscribe(CHANNEL, (message) => {
+      const m = message as { from?: string; reader?: string; all?: boolean };
+      if (m.from === this.#self) return;
+      if (m.all === true) this.#cache.clear();
+      else if (typeof m.reader === 'string') this.#cache.delete(BigInt(m.reader));
+    });
+  }
+
+  readonly read: Readers = async (readerId) => {
+    const known = this.#cache.get(readerId);
+    if (known !== undefined) return this.#posted.has(readerId) ? { ...known, postedRecently: true } : known;
+    const [counts, following] = await Promise.all([this.#follows.counts(readerId), this.#follows.followingOf(readerId)]);
     const authors = new Set([readerId, ...following.map((f) => f.id)]);
-    return {
+    const reader: Reader = {
       id: readerId,
       authors: [...authors],
       pulled: [...(counts.pulled ? [readerId] : []), ...following.filter((f) => f.pulled).map((f) => f.id)],
       sees: (authorId) => authors.has(authorId),
       lastReadAt: counts.lastReadAt,
     };
+    this.#cache.set(readerId, reader);
+    return this.#posted.has(readerId) ? { ...reader, postedRecently: true } : reader;
   };
+
+  /** The reader posted through this process: their reads merge their own newest tweets for a while. */
+  posted(authorId: bigint): void {
+    this.#posted.set(authorId, true);
+  }
+
+  /** The reader's follows changed (here): read again everywhere. */
+  forget(readerId: bigint): void {
+    this.#cache.delete(readerId);
+    this.#tell({ reader: readerId.toString() });
+  }
+
+  /** A read was recorded: kept here (other processes may keep an older time, which costs at most an early mark). */
+  markedRead(readerId: bigint, at: number): void {
+    const known = this.#cache.peek(readerId);
+    if (known !== undefined) this.#cache.set(readerId, { ...known, lastReadAt: at });
+  }
+
+  /** An author posted a tweet readers pull: the first time this process sees it, every reader is read again everywhere. */
+  pulled(authorId: bigint): void {
+    if (this.#pulled.has(authorId)) return;
+    this.#pulled.set(authorId, true);
+    this.#cache.clear();
+    this.#tell({ all: true });
+  }
+
+  #tell(message: { reader?: string; all?: boolean }): void {
+    this.#bus?.publish(CHANNEL, { from: this.#self, ...message }).catch(() => undefined);
+  }
 }

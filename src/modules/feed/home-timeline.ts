@@ -37,11 +37,6 @@ export interface HomeTimelineDeps {
   timelines: TimelineStore;
   writes: GroupCommit<FeedTables>;
   clock: Clock;
-  /**
-   * Also merge the reader's own newest tweets from the database: with a queued fan-out their
-   * tweet reaches their cached timeline a moment after they posted it, and they read it at once.
-   */
-  ownFromDatabase?: boolean | undefined;
   /** Told when the timeline store fails a read or a rebuild (the read goes on from the database). */
   onError?: ((error: unknown) => void) | undefined;
 }
@@ -85,15 +80,16 @@ export class HomeTimeline {
       fanout.markedRead(readerId, now);
     }
     const inactive = home.mayHaveBeenSkipped(reader.lastReadAt, now);
-    if (!inactive && reader.pulled.length === 0 && !this.#deps.ownFromDatabase) {
-      const fast = this.#fromMemory(reader, limit, cursor);
+    if (!inactive && reader.pulled.length === 0 && !reader.postedRecently) {
+      const fast = this.#deps.timelines.local !== undefined ? this.#fromMemory(reader, limit, cursor) : await this.#fromStore(reader, limit, cursor);
       if (fast !== null) return fast;
     }
 
     const candidates = mergeNewestFirst([
       this.#cachedThenStored(reader, limit, cursor, inactive),
       mergeAuthors(this.#fetchPulled, reader.pulled, cursor, limit),
-      ...(this.#deps.ownFromDatabase ? [mergeAuthors(this.#fetchAll, [readerId], cursor, limit)] : []),
+      // A queued fan-out delivers the reader's own tweet a moment after they posted it; they read it at once.
+      ...(reader.postedRecently ? [mergeAuthors(this.#fetchAll, [readerId], cursor, limit)] : []),
     ]);
     const items: Tweet[] = [];
     try {
@@ -145,6 +141,30 @@ export class HomeTimeline {
     });
     if (whole === undefined || missed || items.length < limit) return null;
     return { items, nextCursor: items[items.length - 1]!.id };
+  }
+
+  /**
+   * `#fromMemory` for a store elsewhere (Redis): one read of the cached ids, then the view cache.
+   * Null when that does not fill the page (or the store fails): the general path takes over.
+   */
+  async #fromStore(reader: Reader, limit: number, cursor: bigint | undefined): Promise<Page<Tweet> | null> {
+    const { timelines, views } = this.#deps;
+    let entries: TimelineEntry[] | null;
+    try {
+      entries = await timelines.range(reader.id, Math.min(timelines.capacity, limit + CACHE_SLACK), cursor);
+    } catch {
+      return null;
+    }
+    if (entries === null) return null;
+    const items: Tweet[] = [];
+    for (const entry of entries) {
+      if (!reader.sees(entry.authorId)) continue;
+      const tweet = views.cached(entry.tweetId);
+      if (tweet === undefined) return null;
+      items.push(tweet);
+      if (items.length === limit) return { items, nextCursor: tweet.id };
+    }
+    return null;
   }
 
   /**

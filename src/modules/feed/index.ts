@@ -13,7 +13,7 @@ import { invalidCursor } from './feed.errors.js';
 import { FANOUT_TOPIC, feedRelayRoutes, type FeedEvent } from './feed.events.js';
 import { parseId, userIdOf } from './feed.ids.js';
 import type { Page, Tweet, TweetView } from './feed.model.js';
-import { graphReaders, sqlReaders } from './feed.readers.js';
+import { graphReaders, SqlReaders } from './feed.readers.js';
 import { feedRoutes, renderTweets } from './feed.routes.js';
 import { FeedShards } from './feed.shards.js';
 import type { FeedTables } from './feed.tables.js';
@@ -143,10 +143,11 @@ export function createFeed(deps: FeedDeps): Feed {
     onChanged: (users, change) => listeners.onChanged?.(users, change),
     watching: () => listeners.onChanged !== undefined && (listeners.watching?.() ?? true),
   });
-  const fanout: Fanout = graph === undefined ? queuedFanout(follows, timelines) : inlineFanout(home, graph);
-  const readers = graph === undefined ? sqlReaders(follows) : graphReaders(graph);
+  const sqlReaders = graph === undefined ? new SqlReaders(follows, { bus: deps.bus }) : undefined;
+  const fanout: Fanout = sqlReaders === undefined ? inlineFanout(home, graph!) : queuedFanout(follows, timelines, sqlReaders);
+  const readers = sqlReaders === undefined ? graphReaders(graph!) : sqlReaders.read;
   const views = new TweetViews({ tweets: shards, bus: deps.bus });
-  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, views, home, fanout, timelines, writes, clock, ownFromDatabase: fanout.mode === 'queued', onError: deps.onTimelineError });
+  const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, views, home, fanout, timelines, writes, clock, onError: deps.onTimelineError });
   const noUsers = (): never => {
     throw new Error('the feed needs the users directory for this (API role)');
   };
