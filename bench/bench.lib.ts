@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
-import autocannon from 'autocannon';
+import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { luaString, runWrk } from './wrk.js';
 
 export interface Child {
   child: ChildProcess;
@@ -81,6 +83,8 @@ export interface LoadResult {
   total: number;
   /** Server CPU time per answered request (µs), when the server's pid was given. */
   serverCpuUs?: number;
+  /** The load generator's CPU over the run, in cores (wrk runs one thread: 1 is its ceiling). */
+  generatorCores: number;
 }
 
 /** Responses whose status is outside [min, max]. */
@@ -93,41 +97,85 @@ export interface DriveOptions {
   seconds: number;
   /** The server's pid, to measure its CPU time per request. */
   pid?: number;
+  /** Extra request headers (a browser's User-Agent and Referer for redirects, say). */
+  headers?: Record<string, string>;
 }
 
-/** Drives `baseUrl` with autocannon using one request template; measures the server's CPU if told its pid. */
-async function drive(baseUrl: string, request: autocannon.Request, options: DriveOptions): Promise<LoadResult> {
-  const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
-  const result = await autocannon({ url: baseUrl, connections: options.connections, duration: options.seconds, requests: [request] });
-  return withCpu(summarize(result), options.pid, cpu0);
+/** Above this share of its one core, wrk itself limits the rate and the run measures wrk, not the server. */
+export const GENERATOR_BOUND = 0.85;
+
+/** Whether a run was limited by the load generator rather than the server. */
+export const generatorBound = (r: LoadResult): boolean => r.generatorCores >= GENERATOR_BOUND;
+
+/**
+ * "ours / baseline = ratio", or why no ratio is given: when the baseline run saturated the
+ * generator, the baseline's rate is the generator's, and any ratio would flatter the server.
+ */
+export function ratio(ours: LoadResult[], baseline: LoadResult[]): { value: number | null; text: string } {
+  const bound = baseline.filter(generatorBound).length;
+  if (bound > baseline.length / 2) {
+    return { value: null, text: `withheld: the generator was saturated on the baseline (${median(baseline.map((r) => r.generatorCores * 100)).toFixed(0)}% of its core)` };
+  }
+  const value = median(ours.map((r) => r.rps)) / median(baseline.map((r) => r.rps));
+  return { value, text: value.toFixed(3) };
 }
 
-/** GET of each path in turn, round robin over the list. */
-export function driveGets(baseUrl: string, paths: readonly string[], options: DriveOptions): Promise<LoadResult> {
-  let i = 0;
-  return drive(baseUrl, { method: 'GET', setupRequest: (req) => ({ ...req, path: paths[i++ % paths.length]! }) }, options);
+let scripts = 0;
+
+/**
+ * Drives `baseUrl` with wrk (one thread, `connections` connections) for `seconds`: each request
+ * made by the Lua body `request`; measures the server's CPU if told its pid, and wrk's own.
+ */
+async function drive(baseUrl: string, requestLua: string, options: DriveOptions): Promise<LoadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'blueprint-wrk-'));
+  try {
+    const headers = Object.entries(options.headers ?? {}).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`).join('\n');
+    const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
+    const r = await runWrk({ url: baseUrl, script: `${headers}\n${requestLua}`, connections: options.connections, seconds: options.seconds, scriptFile: join(dir, `drive-${++scripts}.lua`) });
+    const result: LoadResult = { rps: r.rps, p50: r.p50, p99: r.p99, statuses: r.statuses, errors: r.errors, total: r.requests, generatorCores: r.generatorCores };
+    return options.pid === undefined || r.requests === 0 ? result : { ...result, serverCpuUs: ((processCpuMs(options.pid) - cpu0) * 1000) / r.requests };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-/** POST of a JSON body made fresh for each request. */
-export function drivePosts(baseUrl: string, path: string, body: (n: number) => string, options: DriveOptions): Promise<LoadResult> {
-  let i = 0;
-  return drive(baseUrl, { method: 'POST', path, headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: body(i++) }) }, options);
+/** Lua: a table of strings read from a file written here (one per line), named `name`. */
+function luaList(name: string, values: readonly string[]): { lua: string; file: string } {
+  const file = join(mkdtempSync(join(tmpdir(), 'blueprint-wrk-list-')), `${name}.txt`);
+  writeFileSync(file, `${values.join('\n')}\n`);
+  return { file, lua: `local ${name} = {}\nfor line in io.lines(${luaString(file)}) do ${name}[#${name} + 1] = line end\n` };
 }
 
-function withCpu(r: LoadResult, pid: number | undefined, cpu0: number): LoadResult {
-  return pid === undefined || r.total === 0 ? r : { ...r, serverCpuUs: ((processCpuMs(pid) - cpu0) * 1000) / r.total };
+/** GET of each path in turn, round robin over the list (each connection starts at its own place). */
+export async function driveGets(baseUrl: string, paths: readonly string[], options: DriveOptions): Promise<LoadResult> {
+  const list = luaList('paths', paths);
+  try {
+    return await drive(baseUrl, `${list.lua}local i = math.random(#paths)\nfunction request()\n  i = i % #paths + 1\n  return wrk.format("GET", paths[i])\nend\n`, options);
+  } finally {
+    rmSync(dirname(list.file), { recursive: true, force: true });
+  }
 }
 
-function summarize(r: autocannon.Result): LoadResult {
-  return {
-    rps: r.requests.average,
-    p50: r.latency.p50,
-    p99: r.latency.p99,
-    statuses: Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, (v as { count: number }).count])),
-    errors: r.errors + r.timeouts,
-    total: r.requests.total,
-  };
+/**
+ * POST of a JSON body to `path`: each body in turn from `bodies` (one line each), or, with
+ * `uniqueLua`, a Lua expression of `n` (a counter unique to the run) that builds a fresh one.
+ */
+export async function drivePosts(baseUrl: string, path: string, bodies: { list: readonly string[] } | { lua: string }, options: DriveOptions): Promise<LoadResult> {
+  const headers = { 'content-type': 'application/json', ...options.headers };
+  if ('lua' in bodies) {
+    const script = `local n = 0\nlocal run = tostring(math.random(1e9))\nfunction request()\n  n = n + 1\n  return wrk.format("POST", ${luaString(path)}, nil, ${bodies.lua})\nend\n`;
+    return drive(baseUrl, script, { ...options, headers });
+  }
+  const list = luaList('bodies', bodies.list);
+  try {
+    return await drive(baseUrl, `${list.lua}local i = 0\nfunction request()\n  i = i % #bodies + 1\n  return wrk.format("POST", ${luaString(path)}, nil, bodies[i])\nend\n`, { ...options, headers });
+  } finally {
+    rmSync(dirname(list.file), { recursive: true, force: true });
+  }
 }
+
+/** A one-line account of the generator's load, for the benchmarks' output. */
+export const generatorNote = (r: LoadResult): string => `wrk ${(r.generatorCores * 100).toFixed(0)}% of a core${generatorBound(r) ? ' (SATURATED: this run measures wrk)' : ''}`;
 
 /** The median of a list of numbers. */
 export function median(xs: number[]): number {

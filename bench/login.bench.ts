@@ -1,14 +1,13 @@
 /**
  * `npm run bench:login`: logins per second over HTTP with the default (OWASP) argon2id
  * parameters, against the raw argon2id verifications per second of this machine measured in the
- * same run (the floor any login pays), with the ratio.
+ * same run (the floor any login pays), with the ratio. Logins are driven by wrk, 20 users in turn.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hash, verify } from '@node-rs/argon2';
-import autocannon from 'autocannon';
-import { fmt, processCpuMs, startNode } from './bench.lib.js';
+import { drivePosts, fmt, generatorNote, outside, startNode } from './bench.lib.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
@@ -44,23 +43,17 @@ async function main(): Promise<void> {
     const raw = await rawVerifies(CONNECTIONS, SECONDS);
     log(`  ${fmt(raw)} verifications/s`);
     log('logins over HTTP...');
-    let n = 0;
-    const cpu0 = processCpuMs(server.child.pid!);
-    const result = await autocannon({
-      url: server.baseUrl,
-      connections: CONNECTIONS,
-      duration: SECONDS,
-      requests: [{ method: 'POST', path: '/api/v1/auth/login', headers: { 'content-type': 'application/json' }, setupRequest: (req) => ({ ...req, body: JSON.stringify({ login: `bench_user_${n++ % USERS}`, password: 'correct horse battery staple' }) }) }],
-    });
-    const ok = result['2xx'];
-    const cpuPerLogin = (processCpuMs(server.child.pid!) - cpu0) / Math.max(1, result.requests.total);
+    const bodies = Array.from({ length: USERS }, (_, i) => JSON.stringify({ login: `bench_user_${i}`, password: 'correct horse battery staple' }));
+    const result = await drivePosts(server.baseUrl, '/api/v1/auth/login', { list: bodies }, { connections: CONNECTIONS, seconds: SECONDS, pid: server.child.pid! });
+    const ok = result.total - outside(result, 200, 299);
+    const cpuPerLogin = (result.serverCpuUs ?? 0) / 1000;
     log('');
     log('| | per second | p99 ms | CPU ms each |');
     log('|---|---:|---:|---:|');
     log(`| raw argon2id verify, ${CONNECTIONS} in flight | ${fmt(raw)} | | |`);
-    log(`| POST /api/v1/auth/login (${fmt(ok)} of ${fmt(result.requests.total)} answered 200) | ${fmt(result.requests.average)} | ${result.latency.p99} | ${cpuPerLogin.toFixed(1)} |`);
+    log(`| POST /api/v1/auth/login (${fmt(ok)} of ${fmt(result.total)} answered 200) | ${fmt(result.rps)} | ${result.p99} | ${cpuPerLogin.toFixed(1)} |`);
     log('');
-    log(`ratio logins / raw verifications = ${(result.requests.average / raw).toFixed(3)}`);
+    log(`ratio logins / raw verifications = ${(result.rps / raw).toFixed(3)}; ${generatorNote(result)}`);
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

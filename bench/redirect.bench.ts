@@ -1,6 +1,7 @@
 /**
  * `npm run bench:redirect`: the real server (analytics on, cache warm) against a bare Fastify
- * route answering 301 from a Map, all driven by autocannon in the same run, alternating rounds.
+ * route answering 301 from a Map, all driven by wrk in the same run, alternating rounds, with a
+ * browser's User-Agent and a Referer on every request (what analytics parses in real traffic).
  * Blueprint runs twice: with rate limiting off, and with the default policies on (the global
  * per-address limit raised so that one benchmarking address is never refused), so the cost of
  * the limiter on the hot path shows as a ratio of the same run.
@@ -20,7 +21,7 @@ import pg from 'pg';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
 import { deleteKeys } from '../test/helpers/redis-keys.js';
 import { SERVICES } from '../test/helpers/services.js';
-import { driveGets, fmt, median, outside, processCpuMs, startNode, type Child, type LoadResult } from './bench.lib.js';
+import { driveGets, fmt, generatorNote, median, outside, processCpuMs, ratio, startNode, type Child, type LoadResult } from './bench.lib.js';
 
 const CODES = Number(process.env.BENCH_CODES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -30,6 +31,12 @@ const WARM_SECONDS = Number(process.env.BENCH_WARM_SECONDS ?? 5);
 const EXTRA_ENV = JSON.parse(process.env.BENCH_ENV ?? '{}') as Record<string, string>;
 const SCALED = process.argv.includes('--scaled');
 const RUN = `bench${randomBytes(3).toString('hex')}`;
+// What a browser following a shared link sends: analytics parses both.
+const BROWSER = {
+  'user-agent': 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
+  referer: 'https://news.example.org/item?id=4242',
+  accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+};
 
 const dir = mkdtempSync(join(tmpdir(), 'blueprint-bench-'));
 const log = (s: string) => process.stdout.write(`${s}\n`);
@@ -131,7 +138,7 @@ async function cleanUpScaled(names: readonly string[]): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  log(`redirect benchmark${SCALED ? ' (scaled: PostgreSQL + Redis + RabbitMQ)' : ''}: ${CODES} codes, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
+  log(`redirect benchmark (wrk)${SCALED ? ' (scaled: PostgreSQL + Redis + RabbitMQ)' : ''}: ${CODES} codes, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
   const servers: Child[] = [];
   const variants = blueprintVariants();
   try {
@@ -156,8 +163,8 @@ async function main(): Promise<void> {
     const contenders: Contender[] = [{ label: 'bare Fastify, 301 from a Map', server: bare, runs: [], warms: [], paths: pathsOf(pairs) }, ...blueprints];
     log(`warming (every code at least once, then ${WARM_SECONDS}s at full load so that the rounds measure compiled code)...`);
     for (const c of contenders) {
-      c.warms.push(await driveGets(c.server.baseUrl, c.paths, { connections: 10, seconds: 2 }));
-      c.warms.push(await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: WARM_SECONDS }));
+      c.warms.push(await driveGets(c.server.baseUrl, c.paths, { connections: 10, seconds: 2, headers: BROWSER }));
+      c.warms.push(await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: WARM_SECONDS, headers: BROWSER }));
     }
     for (const c of contenders.slice(1)) await caughtUp(c.server);
     let peakLag = 0;
@@ -165,10 +172,10 @@ async function main(): Promise<void> {
     for (const c of contenders.slice(1)) c.cpuStart = processCpuMs(c.server.child.pid!);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of contenders) {
-        const r = await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: SECONDS, pid: c.server.child.pid! });
+        const r = await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: SECONDS, pid: c.server.child.pid!, headers: BROWSER });
         c.runs.push(r);
         const bad = outside(r, 300, 399) + r.errors;
-        let line = `  round ${round} ${c.label.padEnd(44)}: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${r.serverCpuUs?.toFixed(1)} µs/req${bad > 0 ? ` (${outside(r, 300, 399)} not 3xx, ${r.errors} errors)` : ''}`;
+        let line = `  round ${round} ${c.label.padEnd(44)}: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${r.serverCpuUs?.toFixed(1)} µs/req; ${generatorNote(r)}${bad > 0 ? ` (${outside(r, 300, 399)} not 3xx, ${r.errors} errors)` : ''}`;
         if (c.server !== bare) {
           const lag = await metric(c.server, 'queue_lag_seconds\\{topic="clicks"\\}');
           peakLag = Math.max(peakLag, lag);
@@ -192,13 +199,13 @@ async function main(): Promise<void> {
     const rps = contenders.map((c) => median(c.runs.map((r) => r.rps)));
     const cpu = contenders.map((c) => median(c.runs.map((r) => r.serverCpuUs ?? 0)));
     log('');
-    log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) |');
-    log('|---|---:|---:|---:|');
-    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99))} | ${cpu[i]!.toFixed(1)} |`));
+    log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) | wrk CPU (median) |');
+    log('|---|---:|---:|---:|---:|');
+    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99))} | ${cpu[i]!.toFixed(1)} | ${median(c.runs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`));
     log('');
     const goal = SCALED ? 0.85 : 0.9;
     for (let i = 1; i < contenders.length; i++) {
-      log(`ratio ${contenders[i]!.label} / bare = ${(rps[i]! / rps[0]!).toFixed(3)}${i === 1 ? ` (goal >= ${goal})` : ''}; server CPU per request ${(cpu[i]! / cpu[0]!).toFixed(2)} x bare`);
+      log(`ratio ${contenders[i]!.label} / bare = ${ratio(contenders[i]!.runs, contenders[0]!.runs).text}${i === 1 ? ` (goal >= ${goal})` : ''}; server CPU per request ${(cpu[i]! / cpu[0]!).toFixed(2)} x bare`);
     }
     log(`rate limiting on / off = ${(rps[2]! / rps[1]!).toFixed(3)} (goal >= 0.95); server CPU per request ${(cpu[2]! / cpu[1]!).toFixed(2)} x`);
     if (SCALED) log(`near cache off / on = ${(rps[3]! / rps[1]!).toFixed(3)}; server CPU per request ${(cpu[3]! / cpu[1]!).toFixed(2)} x`);

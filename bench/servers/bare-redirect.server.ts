@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
+import { CreateLinkBody } from '../../src/modules/links/links.schemas.js';
 
 /**
  * The baseline: a bare Fastify route answering 301 from a Map, no logging, no metrics, no
- * analytics. Reads `[code, url][]` from the JSON file named in argv[2]; prints its port.
+ * analytics; and a POST storing into the Map after validating Blueprint's link body schema.
+ * Reads `[code, url][]` from the JSON file named in argv[2]; prints its port.
  */
 const pairs = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as [string, string][];
 const links = new Map(pairs);
@@ -13,9 +15,9 @@ app.get<{ Params: { code: string } }>('/:code', (request, reply) => {
   if (url === undefined) return reply.code(404).send();
   return reply.code(301).header('location', url).send();
 });
-app.post('/api/v1/links', (request, reply) => {
-  const body = request.body as { url?: unknown };
-  if (typeof body?.url !== 'string') return reply.code(400).send({ error: 'url' });
+// The same body schema as Blueprint's POST /api/v1/links, validated the same way (ajv).
+app.post('/api/v1/links', { schema: { body: CreateLinkBody } }, (request, reply) => {
+  const body = request.body as CreateLinkBody;
   const code = (links.size + 1).toString(36);
   links.set(code, body.url);
   return reply.code(201).send({ code, url: body.url });
