@@ -132,7 +132,8 @@ async function drive(baseUrl: string, requestLua: string, options: DriveOptions)
     const headers = Object.entries(options.headers ?? {}).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`).join('\n');
     const cpu0 = options.pid === undefined ? 0 : processCpuMs(options.pid);
     const r = await runWrk({ url: baseUrl, script: `${headers}\n${requestLua}`, connections: options.connections, seconds: options.seconds, scriptFile: join(dir, `drive-${++scripts}.lua`) });
-    const result: LoadResult = { rps: r.rps, p50: r.p50, p99: r.p99, statuses: r.statuses, errors: r.errors, total: r.requests, generatorCores: r.generatorCores };
+    const round2 = (x: number) => Math.round(x * 100) / 100;
+    const result: LoadResult = { rps: r.rps, p50: round2(r.p50), p99: round2(r.p99), statuses: r.statuses, errors: r.errors, total: r.requests, generatorCores: r.generatorCores };
     return options.pid === undefined || r.requests === 0 ? result : { ...result, serverCpuUs: ((processCpuMs(options.pid) - cpu0) * 1000) / r.requests };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -6,7 +6,7 @@ import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
-import { linksRoutes, redirectRoutes } from './modules/links/index.js';
+import { linksRoutes, redirectFastPath, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
 
@@ -20,11 +20,9 @@ export async function buildApp(container: Container, options: AppOptions): Promi
   const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream } = container;
   if (clicks === undefined || accounts === undefined || stream === undefined) throw new Error('the HTTP app needs the api role');
   // Every invalid field is reported at once.
-  const { app, afterResponse } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
+  const { app, afterResponse, fastPath } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
   registerAuthentication(app, accounts);
-  if (container.rateLimits !== undefined) {
-    registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
-  }
+  const limits = container.rateLimits === undefined ? undefined : registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
@@ -58,5 +56,17 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     permanentMaxAge: config.REDIRECT_PERMANENT_MAX_AGE,
     clickTotal: analytics.clickTotal,
   });
+  // The hot path: a cached redirect answered before the router (see redirect.fast-path.ts).
+  fastPath.set(
+    redirectFastPath({
+      ...fastPath,
+      links,
+      clicks,
+      clock,
+      permanentMaxAge: config.REDIRECT_PERMANENT_MAX_AGE,
+      limits: limits === undefined ? undefined : (req, ip) => limits.decideNow('GET /:code', req, ip),
+      observe: (method, status, seconds) => metrics.observeHttp(method, '/:code', status, seconds),
+    }),
+  );
   return app;
 }

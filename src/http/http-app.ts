@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerOptions, type ServerResponse } from 'node:http';
+import proxyAddr from '@fastify/proxy-addr';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
@@ -6,10 +8,36 @@ import type { Metrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
 import { registerErrorHandlers } from './error-handler.js';
 import { registerRequestContext, type ResponseObserver } from './request-context.plugin.js';
-import { requestIdOf } from './request-id.js';
+import { givenRequestId, requestIdOf } from './request-id.js';
 import { securityHeaders } from './security-headers.js';
 import { tlsOptions } from './tls.js';
 import { registerTracing } from './tracing.plugin.js';
+
+/**
+ * Answers some requests before Fastify routes them (true: answered and ended); every other request
+ * goes on to Fastify untouched. For the hottest path only (a cached redirect): what it answers
+ * gets none of the per-request plumbing but what it writes itself.
+ */
+export type FastPath = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/** Where a module installs its fast path once its routes are registered. */
+export interface FastPathSlot {
+  /**
+   * False when requests must all take the full pipeline: TLS (the HTTP/2 server), tracing on
+   * (every request gets a span), or ACCESS_LOG=all (every request gets a line).
+   */
+  readonly enabled: boolean;
+  /** The paths of static GET routes (`/healthz`, ...): never a fast path's, whatever it matches. */
+  readonly staticPaths: ReadonlySet<string>;
+  /** The client address, as Fastify's `request.ip` computes it (trusted proxies honoured). */
+  ipOf(req: IncomingMessage): string;
+  /** The caller's request id when it sent a usable one (none is generated). */
+  givenRequestId(req: IncomingMessage): string | undefined;
+  /** The security headers every answer carries, as pairs. */
+  readonly headers: readonly (readonly [string, string])[];
+  /** Installs the fast path (one per app). */
+  set(fastPath: FastPath): void;
+}
 
 /**
  * A Fastify app as every serving role (API, gateway) builds it: TLS with HTTP/2 when a certificate
@@ -21,11 +49,26 @@ export function createHttpApp(
   config: Config,
   deps: { logger: Logger; metrics: Metrics; tracing: Tracing },
   extra: Pick<FastifyServerOptions, 'ajv'> = {},
-): { app: FastifyInstance; afterResponse: (observer: ResponseObserver) => void } {
+): { app: FastifyInstance; afterResponse: (observer: ResponseObserver) => void; fastPath: FastPathSlot } {
   const tls = tlsOptions(config);
+  let fastPath: FastPath | undefined;
+  // The plain HTTP/1 server Fastify would create, with one step in front of its handler.
+  // Fastify has applied its defaults to these options by the time it calls the factory.
+  const serverFactory: FastifyServerOptions['serverFactory'] = (handler, fastifyOptions) => {
+    const options = fastifyOptions as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; headersTimeout?: number; connectionTimeout: number; maxRequestsPerSocket?: number | null };
+    const server = createServer(options.http ?? {}, (req, res) => {
+      if (fastPath === undefined || !fastPath(req, res)) handler(req, res);
+    });
+    server.keepAliveTimeout = options.keepAliveTimeout;
+    server.requestTimeout = options.requestTimeout;
+    if (options.headersTimeout !== undefined) server.headersTimeout = options.headersTimeout;
+    server.setTimeout(options.connectionTimeout);
+    if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket!;
+    return server;
+  };
   // With a certificate: HTTPS, HTTP/2 with HTTP/1.1 for clients that do not speak it.
   // The HTTP/2 server's types differ from HTTP/1's; the routes use neither's specifics.
-  const server: object = tls === undefined ? {} : { http2: true, https: { allowHTTP1: true, ...tls } };
+  const server: object = tls === undefined ? { serverFactory } : { http2: true, https: { allowHTTP1: true, ...tls } };
   const app = Fastify({
     ...server,
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -39,8 +82,25 @@ export function createHttpApp(
     ...extra,
   }) as unknown as FastifyInstance;
   const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
-  const afterResponse = registerRequestContext(app, deps.metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, securityHeaders({ servedOverTls }));
+  const staticHeaders = securityHeaders({ servedOverTls });
+  const afterResponse = registerRequestContext(app, deps.metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, staticHeaders);
   registerTracing(app, deps.tracing);
   registerErrorHandlers(app);
-  return { app, afterResponse };
+  const staticPaths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (methods.includes('GET') && !/[:*]/.test(route.url)) staticPaths.add(route.url);
+  });
+  const trust = config.trustedProxies.length > 0 ? proxyAddr.compile([...config.trustedProxies]) : undefined;
+  const slot: FastPathSlot = {
+    enabled: tls === undefined && !deps.tracing.enabled && config.ACCESS_LOG !== 'all',
+    staticPaths,
+    ipOf: trust === undefined ? (req) => req.socket.remoteAddress ?? '' : (req) => proxyAddr(req, trust),
+    givenRequestId,
+    headers: Object.entries(staticHeaders),
+    set(path) {
+      if (this.enabled) fastPath = path;
+    },
+  };
+  return { app, afterResponse, fastPath: slot };
 }

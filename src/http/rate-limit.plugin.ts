@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
 import type { RateLimitPolicyConfig } from '../config/index.js';
@@ -46,12 +47,27 @@ interface RoutePolicies {
 }
 
 /** Who a request is, for a policy: the signed-in user or API key when there is one, else the address. */
-function keyOf(kind: RateLimitKeyKind, request: FastifyRequest): string {
+function keyOf(kind: RateLimitKeyKind, request: Pick<FastifyRequest, 'principal' | 'ip'>): string {
   if (kind === 'global') return 'all';
   const principal = request.principal;
   if (kind === 'user' && principal) return `u:${principal.userId}`;
   if (kind === 'apikey' && principal?.apiKeyId !== undefined) return `k:${principal.apiKeyId}`;
   return request.ip;
+}
+
+/** Where a decision made before Fastify routed the request (see RouteLimits.decideNow) waits for the hook. */
+const DECIDED = Symbol('rate-limit outcome');
+type Decided = IncomingMessage & { [DECIDED]?: Outcome };
+
+/** The policies of the app, for a path answered before Fastify sees the request. */
+export interface RouteLimits {
+  /**
+   * Decides now, for an anonymous request to `route` (`GET /:code`) from `ip`: the headers to
+   * send when it is let through at once. Undefined when the store cannot decide without waiting
+   * (nothing was decided), or when the request is refused or held: Fastify then answers it, with
+   * this decision (a request is never counted twice).
+   */
+  decideNow(route: string, raw: IncomingMessage, ip: string): [string, string][] | undefined;
 }
 
 /** The quota a client is told about: requests per window, or what a bucket lets through at once. */
@@ -93,9 +109,9 @@ interface Outcome {
  * With a store that answers synchronously (in memory) the hook takes no promise at all: it runs on
  * every request.
  */
-export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): void {
+export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): RouteLimits {
   const { store, metrics, logger } = options;
-  if (options.policies.length === 0) return;
+  if (options.policies.length === 0) return { decideNow: () => [] };
   const decisions = new FastCounter(metrics.registry, 'ratelimit_decisions_total', 'Rate-limit decisions by policy and result (allowed, delayed, refused).', ['policy', 'result']);
   const storeErrors = new FastCounter(metrics.registry, 'ratelimit_store_errors_total', 'Rate-limit decisions the store could not make, by policy and what was done (open: let through, closed: refused).', ['policy', 'mode']);
   const prepared: Prepared[] = options.policies.map((config) => ({
@@ -109,8 +125,8 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     refused: decisions.series([config.name, 'refused']),
   }));
   const byRoute = new Map<string, RoutePolicies>();
-  const forRoute = (request: FastifyRequest): RoutePolicies => {
-    const route = `${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? '*'}`;
+  const forRoute = (request: FastifyRequest): RoutePolicies => forRouteKey(`${request.method === 'HEAD' ? 'GET' : request.method} ${request.routeOptions.url ?? '*'}`);
+  const forRouteKey = (route: string): RoutePolicies => {
     let entry = byRoute.get(route);
     if (entry === undefined) {
       const applies = (p: Prepared) => !EXEMPT.has(route) && (p.config.routes === 'all' || p.config.routes.includes(route));
@@ -173,7 +189,7 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     else done();
   };
 
-  const decideSync = (request: FastifyRequest, policies: RoutePolicies, decide: NonNullable<typeof sync>): Outcome => {
+  const decideSync = (request: Pick<FastifyRequest, 'principal' | 'ip'>, policies: RoutePolicies, decide: NonNullable<typeof sync>): Outcome => {
     const out: Outcome = { policies: '', items: '', delayMs: 0, error: undefined };
     for (const p of policies.probes) {
       if (!apply(p, decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), 0), true, out)) return out;
@@ -204,6 +220,11 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const policies = forRoute(request);
+    const decided = (request.raw as Decided)[DECIDED];
+    if (decided !== undefined) {
+      finish(request, reply, policies, decided, done);
+      return;
+    }
     if (!policies.active) {
       done();
       return;
@@ -226,4 +247,21 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
       }
     });
   }
+
+  return {
+    decideNow(route, raw, ip) {
+      const policies = forRouteKey(route);
+      if (!policies.active) return [];
+      if (sync === undefined) return undefined;
+      const out = decideSync({ principal: null, ip }, policies, sync);
+      if (out.error !== undefined || out.delayMs > 0) {
+        (raw as Decided)[DECIDED] = out;
+        return undefined;
+      }
+      const headers: [string, string][] = [];
+      if (policies.policyHeader !== '') headers.push(['ratelimit-policy', policies.policyHeader]);
+      if (out.items !== '') headers.push(['ratelimit', out.items]);
+      return headers;
+    },
+  };
 }

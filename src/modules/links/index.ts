@@ -14,6 +14,7 @@ import { selfHostsOf } from './url-policy.js';
 export { linksMigrations } from './links.migrations.js';
 export { linksRoutes } from './links.routes.js';
 export { redirectRoutes } from './redirect.routes.js';
+export { redirectFastPath } from './redirect.fast-path.js';
 export { LinkNotFoundError } from './links.errors.js';
 export type { ClickEvent, ClickSink, Link } from './links.model.js';
 export type { LinksService } from './links.service.js';

@@ -40,6 +40,11 @@ export class LinkCache {
     return this.#aside.get(code, this.#load);
   }
 
+  /** The target when this process holds it (see CacheAside.peek): null for a remembered "no such code", undefined to ask `get`. */
+  peek(code: string): LinkTarget | null | undefined {
+    return this.#aside.peek(code);
+  }
+
   /** Drops what is cached for a code (event-based invalidation on create, update, delete). */
   invalidate(code: string): Promise<void> {
     return this.#aside.invalidate(code);

@@ -112,6 +112,16 @@ export class LinksService {
     return link;
   }
 
+  /**
+   * The redirect target of a live code when the cache in this process holds it, answered at once;
+   * undefined in every other case (unknown, expired, not held here), which `resolve` answers.
+   */
+  resolveNow(code: string): LinkTarget | undefined {
+    const target = this.#deps.cache.peek(code);
+    if (target == null || (target.expiresAt !== null && target.expiresAt <= this.#deps.clock.now())) return undefined;
+    return target;
+  }
+
   /** The redirect target of a code, through the cache: 404 when unknown, 410 when expired. */
   async resolve(code: string): Promise<LinkTarget> {
     const target = await this.#deps.cache.get(code);

@@ -32,6 +32,19 @@ export function runCacheContract(name: string, factory: CacheContractFactory): v
       expect(await cache.get('null')).toBeNull();
     });
 
+    it('peeks (where it can) only at what get would answer: never a deleted or an absent value', async () => {
+      if (cache.peek === undefined) return;
+      expect(cache.peek('k')).toBeUndefined();
+      await cache.set('k', { v: 1 }, 60_000);
+      // A near cache holds a value here only once it has read it.
+      const held = cache.peek('k') ?? ((await cache.get('k')) && cache.peek('k'));
+      expect(held).toEqual({ v: 1 });
+      await cache.set('k', { v: 2 }, 60_000);
+      expect([undefined, { v: 2 }]).toContainEqual(cache.peek('k'));
+      await cache.delete('k');
+      expect(cache.peek('k')).toBeUndefined();
+    });
+
     it('overwrites and deletes', async () => {
       await cache.set('k', 'one', 60_000);
       await cache.set('k', 'two', 60_000);

@@ -19,6 +19,10 @@ export class LruCacheAdapter implements CachePort {
     return this.#lru.get(key)?.v as T | undefined;
   }
 
+  peek<T>(key: string): T | undefined {
+    return this.#lru.get(key)?.v as T | undefined;
+  }
+
   async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
     this.#lru.set(key, { v: value }, { ttl: ttlMs });
   }

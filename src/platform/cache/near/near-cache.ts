@@ -139,6 +139,12 @@ export class NearCache implements CachePort {
     return value as T | undefined;
   }
 
+  peek<T>(key: string): T | undefined {
+    const local = this.#local.peek<T>(key);
+    if (local !== undefined) this.#stats.localHits++;
+    return local;
+  }
+
   async set<T>(key: string, value: T, ttlMs: number): Promise<void> {
     if (!(ttlMs > 0) || !Number.isFinite(ttlMs)) throw new RangeError(`cache TTL must be a positive number of ms, got ${String(ttlMs)}`);
     if (value === undefined) throw new TypeError('a cached value must be JSON-serialisable');

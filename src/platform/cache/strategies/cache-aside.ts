@@ -78,6 +78,16 @@ export class CacheAside<V> {
     return this.#singleFlight.do(key, () => this.#loadAndFill(key, load));
   }
 
+  /**
+   * What the cache answers without waiting: the value, null for a remembered absence, or
+   * undefined when that takes `get` (not held in this process, or a cache without `peek`).
+   */
+  peek(key: string): V | null | undefined {
+    const cached = this.#cache.peek?.<V | null>(this.#prefix + key);
+    if (cached !== undefined) this.#onLookup(cached === null ? 'negative_hit' : 'hit');
+    return cached;
+  }
+
   /** Writes to the source with `write`, then invalidates the key (even when the write failed part way). */
   async write<R>(key: string, write: () => Promise<R>): Promise<R> {
     try {
