@@ -43,7 +43,7 @@ async function main(): Promise<void> {
     log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) | wrk CPU (median) |');
     log('|---|---:|---:|---:|---:|');
     const row = (label: string, rs: LoadResult[], rps: number) =>
-      log(`| ${label} | ${fmt(rps)} | ${median(rs.map((r) => r.p99))} | ${median(rs.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} | ${median(rs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`);
+      log(`| ${label} | ${fmt(rps)} | ${median(rs.map((r) => r.p99)).toFixed(1)} | ${median(rs.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} | ${median(rs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`);
     row('bare Fastify POST into a Map, same body schema', runs.bare, bareRps);
     row('Blueprint POST /api/v1/links', runs.ours, oursRps);
     log('');

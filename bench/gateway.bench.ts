@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     log('');
     log('| server | req/s (median) | p99 ms (median) | CPU µs/req of the measured process (median) | wrk CPU (median) |');
     log('|---|---:|---:|---:|---:|');
-    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99))} | ${median(c.runs.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} | ${median(c.runs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`));
+    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99)).toFixed(1)} | ${median(c.runs.map((r) => r.serverCpuUs ?? 0)).toFixed(1)} | ${median(c.runs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`));
     log('');
     const [api, viaNginx, viaGateway] = contenders.map((c) => c.runs) as [LoadResult[], LoadResult[], LoadResult[]];
     log(`gateway / nginx: ${ratio(viaGateway, viaNginx).text} (goal >= 0.6)`);

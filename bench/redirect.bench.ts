@@ -21,7 +21,7 @@ import pg from 'pg';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
 import { deleteKeys } from '../test/helpers/redis-keys.js';
 import { SERVICES } from '../test/helpers/services.js';
-import { driveGets, fmt, generatorNote, median, outside, processCpuMs, ratio, startNode, type Child, type LoadResult } from './bench.lib.js';
+import { commandCpuMs, driveGets, fmt, generatorNote, median, outside, processCpuMs, ratio, startNode, type Child, type LoadResult } from './bench.lib.js';
 
 const CODES = Number(process.env.BENCH_CODES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -43,6 +43,8 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 
 interface Contender {
   label: string;
+  /** Scaled: the servers' CPU (PostgreSQL, Redis, RabbitMQ) per redirect, µs, each round. */
+  servicesUs?: number[];
   server: Child;
   runs: LoadResult[];
   /** The codes it serves, as request paths. */
@@ -88,6 +90,9 @@ async function caughtUp(server: Child): Promise<number> {
   }
   throw new Error('analytics did not catch up within 3 minutes');
 }
+
+/** CPU (ms) used so far by the scaled topology's servers on this machine. */
+const servicesCpuMs = () => commandCpuMs('postgres') + commandCpuMs('redis-server') + commandCpuMs('beam.smp');
 
 const LIMITS_OFF = { RATE_LIMIT_GLOBAL: 'off', RATE_LIMIT_PROBE: 'off' };
 // The default policies, the global per-address limit raised so that one benchmarking address is never refused.
@@ -172,6 +177,7 @@ async function main(): Promise<void> {
     for (const c of contenders.slice(1)) c.cpuStart = processCpuMs(c.server.child.pid!);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of contenders) {
+        const services0 = SCALED ? servicesCpuMs() : 0;
         const r = await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: SECONDS, pid: c.server.child.pid!, headers: BROWSER });
         c.runs.push(r);
         const bad = outside(r, 300, 399) + r.errors;
@@ -183,6 +189,12 @@ async function main(): Promise<void> {
           const catchUp = await caughtUp(c.server);
           maxCatchUp = Math.max(maxCatchUp, catchUp);
           line += `; analytics lag ${lag.toFixed(1)} s, caught up ${catchUp.toFixed(1)} s later`;
+          if (SCALED) {
+            // Measured through the catch-up: the clicks of this round stored, not only queued.
+            const us = ((servicesCpuMs() - services0) * 1000) / r.total;
+            (c.servicesUs ??= []).push(us);
+            line += `; PostgreSQL + Redis + RabbitMQ CPU ${us.toFixed(1)} µs/redirect`;
+          }
         }
         log(line);
       }
@@ -201,7 +213,7 @@ async function main(): Promise<void> {
     log('');
     log('| server | req/s (median) | p99 ms (median) | server CPU µs/req (median) | wrk CPU (median) |');
     log('|---|---:|---:|---:|---:|');
-    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99))} | ${cpu[i]!.toFixed(1)} | ${median(c.runs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`));
+    contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99)).toFixed(1)} | ${cpu[i]!.toFixed(1)} | ${median(c.runs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`));
     log('');
     const goal = SCALED ? 0.85 : 0.9;
     for (let i = 1; i < contenders.length; i++) {
@@ -209,6 +221,7 @@ async function main(): Promise<void> {
     }
     log(`rate limiting on / off = ${(rps[2]! / rps[1]!).toFixed(3)} (goal >= 0.95); server CPU per request ${(cpu[2]! / cpu[1]!).toFixed(2)} x`);
     if (SCALED) log(`near cache off / on = ${(rps[3]! / rps[1]!).toFixed(3)}; server CPU per request ${(cpu[3]! / cpu[1]!).toFixed(2)} x`);
+    if (SCALED) for (const c of contenders.slice(1)) log(`${c.label}: PostgreSQL + Redis + RabbitMQ CPU per redirect, click stored ${median(c.servicesUs ?? [0]).toFixed(1)} µs (median), beside the API process's`);
     for (const line of accounting) log(line);
     log(`analytics yielded to redirects under load: peak queue lag ${peakLag.toFixed(1)} s; caught up at most ${maxCatchUp.toFixed(1)} s after a round`);
   } finally {
