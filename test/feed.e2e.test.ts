@@ -1,9 +1,15 @@
 import type { InjectOptions } from 'fastify';
+import { FormatRegistry } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TweetPageView } from '../src/modules/feed/feed.schemas.js';
 import { startTestApp, tempDataDir, waitFor, type TestApp } from './helpers/test-app.js';
 import { bearer, signUp } from './helpers/users.js';
 
 /** The feed over HTTP on the real runtime: fan-out through the outbox, the queue and the worker. */
+
+// RFC 3339 date-time, as the OpenAPI document declares it (TypeBox checks formats it is told of).
+if (!FormatRegistry.Has('date-time')) FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(v) && !Number.isNaN(Date.parse(v)));
 
 const ENV = {
   PASSWORD_HASH_MEMORY_KIB: '8192',
@@ -79,6 +85,32 @@ describe('feed over HTTP', () => {
     expect((await call(null, 'GET', `/api/v1/tweets/${emoji.id}`)).json()).toMatchObject({ id: emoji.id, text: emoji.text });
     for (const id of ['123', '99999999999999999999', 'abc']) expect((await call(null, 'GET', `/api/v1/tweets/${id}`)).statusCode).toBeOneOf([400, 404]);
     for (const id of [emoji.id, composed.id]) expect((await call(ann, 'DELETE', `/api/v1/tweets/${id}`)).statusCode).toBe(204);
+  });
+
+  it('sends timeline pages, built from cached JSON fragments, that are exactly the OpenAPI schema (no field more or less)', async () => {
+    const [gus, hal] = await Promise.all(['gus', 'hal'].map(async (name): Promise<Account> => ({ name, ...(await signUp(t, name)) })));
+    const [eve, cat] = [gus!, hal!];
+    await follow(eve, cat);
+    const first = await post(cat, 'a "quoted" \\ tweet with\nescapes, émoji 🎉 and </script>');
+    await post(cat, `a reply`, first.id);
+    expect((await call(eve, 'PUT', `/api/v1/tweets/${first.id}/like`)).statusCode).toBeLessThan(300);
+    for (const [who, path] of [[eve, '/api/v1/timeline/home'], [eve, `/api/v1/users/${cat.name}/tweets`], [null, `/api/v1/users/${cat.name}/tweets`]] as const) {
+      for (let i = 0; i < 2; i++) {
+        // Twice: the first read may fill the caches, the second is served from them.
+        const res = await call(who, 'GET', `${path}?limit=5`);
+        expect(res.statusCode).toBe(200);
+        expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+        const body = JSON.parse(res.body) as unknown;
+        expect([...Value.Errors(TweetPageView, body)].map((e) => `${e.path}: ${e.message}`)).toEqual([]);
+        // Nothing beyond the schema's fields.
+        expect(Value.Clean(TweetPageView, structuredClone(body))).toEqual(body);
+        const item = (body as { items: TweetJson[] }).items.find((x) => x.id === first.id)!;
+        expect(item.text).toBe('a "quoted" \\ tweet with\nescapes, émoji 🎉 and </script>');
+        expect(item.replyCount).toBe(1);
+        expect(item.likeCount).toBe(1);
+        expect(item.likedByMe).toBe(who === null ? undefined : true);
+      }
+    }
   });
 
   it('counts replies on the parent, and refuses replies to unknown or deleted tweets', async () => {
