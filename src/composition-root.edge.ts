@@ -9,6 +9,7 @@ import { MemoryServiceRegistry, type ServiceRegistry } from './platform/discover
 import { RedisServiceRegistry } from './platform/discovery/redis/index.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './platform/ratelimit/index.js';
 import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
+import { leasedRateLimits } from './platform/ratelimit/leased/index.js';
 import { RedisClients } from './platform/redis/index.js';
 
 /*
@@ -43,7 +44,7 @@ export function createEdgeContainer(config: Config, options: { logger?: Logger; 
           },
         });
   const rateLimits: RateLimitStore =
-    redis === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redis.open('ratelimit'), { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
+    redis === undefined ? new MemoryRateLimitStore({ clock }) : leasedRateLimits(new RedisRateLimitStore(redis.open('ratelimit'), { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) }), config, clock);
   const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? 'blueprint-gateway', otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   const registry = redis === undefined ? new MemoryServiceRegistry({ clock }) : new RedisServiceRegistry(redis.open('registry'), { prefix: `${config.REDIS_PREFIX}registry:` });
   return {

@@ -19,6 +19,7 @@ import { RabbitMqQueue } from './platform/queue/rabbitmq/index.js';
 import { loadOrCreateSecret } from './lib/secrets.js';
 import { MemoryRateLimitStore, type RateLimitStore } from './platform/ratelimit/index.js';
 import { RedisRateLimitStore } from './platform/ratelimit/redis/index.js';
+import { leasedRateLimits } from './platform/ratelimit/leased/index.js';
 import { createLinks, linksMigrations, type KeyGenerator, type LinksService } from './modules/links/index.js';
 
 import { analyticsMigrationsFor, createAnalytics, CLICKS_TOPIC, type Analytics, type ClickRecorder } from './modules/analytics/index.js';
@@ -251,7 +252,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       trustedOrigins: config.trustedOrigins,
     });
     await accounts.start();
-    rateLimits = redisFor?.ratelimit === undefined ? new MemoryRateLimitStore({ clock }) : new RedisRateLimitStore(redisFor.ratelimit, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) });
+    rateLimits = redisFor?.ratelimit === undefined ? new MemoryRateLimitStore({ clock }) : leasedRateLimits(new RedisRateLimitStore(redisFor.ratelimit, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) }), config, clock);
     keys.start?.();
     clicks = analytics.createRecorder(queue, ids, metrics, logger, {
       flushIntervalMs: config.CLICKS_FLUSH_INTERVAL_MS,

@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/platform/clock/index.js';
+import { deleteKeys } from './helpers/redis-keys.js';
+import { SERVICES, shouldRun } from './helpers/services.js';
 import { BROWSER_UA, startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 
 /**
@@ -7,6 +11,8 @@ import { BROWSER_UA, startTestApp, waitFor, type TestApp } from './helpers/test-
  * `inject`, which calls Fastify directly, never sees that path: these tests speak HTTP to a
  * listening server and compare what the two paths answer.
  */
+const redis = await shouldRun('redis');
+
 describe('the redirect fast path, over HTTP', () => {
   let t: TestApp | undefined;
   let base = '';
@@ -115,5 +121,26 @@ describe('the redirect fast path, over HTTP', () => {
     expect(fourth.res.status).toBe(429);
     expect(fourth.res.headers.get('content-type')).toContain('application/problem+json');
     expect(fourth.res.headers.get('retry-after')).not.toBeNull();
+  });
+
+  it.runIf(redis)('decides limits kept in Redis from leases, on the fast path, and never admits beyond them', async () => {
+    const prefix = `bpt${randomBytes(4).toString('hex')}:`;
+    try {
+      await start({ REDIS_URL: SERVICES.redis, REDIS_PREFIX: prefix, RATE_LIMIT_GLOBAL: 'fixed-window 40/1m by=ip', RATE_LIMIT_LEASE: '16' });
+      const code = await create({ url: 'https://example.com/leased' }); // one request of the 40
+      const answers = [];
+      for (let i = 0; i < 60; i++) answers.push(await follow(`/${code}`));
+      const redirected = answers.filter((r) => r.status === 302);
+      // A lease is an eighth of the quota (5): at most 4 units left unspent in this one process.
+      expect(redirected.length).toBeLessThanOrEqual(39);
+      expect(redirected.length).toBeGreaterThanOrEqual(39 - 4);
+      expect(answers.slice(redirected.length).every((r) => r.status === 429)).toBe(true);
+      // Most were answered before the router: only a lease's first request waits for Redis.
+      expect(redirected.filter((r) => r.headers.get('x-request-id') === null).length).toBeGreaterThanOrEqual(25);
+    } finally {
+      const client = new Redis(SERVICES.redis);
+      await deleteKeys(client, `${prefix}*`);
+      await client.quit();
+    }
   });
 });

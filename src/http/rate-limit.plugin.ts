@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Logger } from 'pino';
 import type { RateLimitPolicyConfig } from '../config/index.js';
-import type { RateLimitDecision, RateLimitStore } from '../platform/ratelimit/index.js';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../platform/ratelimit/index.js';
 import type { RateLimitKeyKind } from '../platform/ratelimit/policy-spec.js';
 import { AppError } from '../shared/errors/index.js';
 import type { Metrics } from '../observability/metrics.js';
@@ -57,7 +57,7 @@ function keyOf(kind: RateLimitKeyKind, request: Pick<FastifyRequest, 'principal'
 
 /** Where a decision made before Fastify routed the request (see RouteLimits.decideNow) waits for the hook. */
 const DECIDED = Symbol('rate-limit outcome');
-type Decided = IncomingMessage & { [DECIDED]?: Outcome };
+type Decided = IncomingMessage & { [DECIDED]?: Outcome | Promise<Outcome> };
 
 /** The policies of the app, for a path answered before Fastify sees the request. */
 export interface RouteLimits {
@@ -137,7 +137,8 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     }
     return entry;
   };
-  const sync = store.decideSync?.bind(store);
+  // A decision without I/O: always in memory; from a lease when the store keeps them (undefined: ask).
+  const local: ((rule: RateLimitRule, key: string, cost: number) => RateLimitDecision | undefined) | undefined = store.decideSync?.bind(store) ?? store.tryDecideSync?.bind(store);
   let lastErrorLog = 0;
 
   /** A store failure: counted, logged at most every 10 s, then the policy's fail mode. */
@@ -189,51 +190,56 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     else done();
   };
 
-  const decideSync = (request: Pick<FastifyRequest, 'principal' | 'ip'>, policies: RoutePolicies, decide: NonNullable<typeof sync>): Outcome => {
+  /** The policies of a route in the order they are decided: probes (a look, cost 0), then the counting ones. */
+  const stepsOf = (policies: RoutePolicies): (readonly [Prepared, boolean])[] => [...policies.probes.map((p) => [p, true] as const), ...policies.counting.map((p) => [p, false] as const)];
+  const steps = new WeakMap<RoutePolicies, (readonly [Prepared, boolean])[]>();
+
+  /**
+   * Decides every policy of a route for a request: synchronously while the store can answer
+   * without I/O (in memory, or from a lease), then, from the first policy it cannot, by awaiting
+   * it. Each policy is decided once.
+   */
+  const decide = (request: Pick<FastifyRequest, 'principal' | 'ip'>, policies: RoutePolicies): Outcome | Promise<Outcome> => {
+    let list = steps.get(policies);
+    if (list === undefined) steps.set(policies, (list = stepsOf(policies)));
     const out: Outcome = { policies: '', items: '', delayMs: 0, error: undefined };
-    for (const p of policies.probes) {
-      if (!apply(p, decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), 0), true, out)) return out;
-    }
-    for (const p of policies.counting) {
-      if (!apply(p, decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), 1), false, out)) return out;
+    for (let i = 0; i < list.length; i++) {
+      const [p, probe] = list[i]!;
+      const d = local?.(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), probe ? 0 : 1);
+      if (d === undefined) return decideAsync(request, list, i, out);
+      if (!apply(p, d, probe, out)) return out;
     }
     return out;
   };
 
-  const decideAsync = async (request: FastifyRequest, policies: RoutePolicies): Promise<Outcome> => {
-    const out: Outcome = { policies: '', items: '', delayMs: 0, error: undefined };
-    for (const [list, probe] of [[policies.probes, true], [policies.counting, false]] as const) {
-      for (const p of list) {
-        let d: RateLimitDecision;
-        try {
-          d = await store.decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), probe ? 0 : 1);
-        } catch (error) {
-          out.error = failed(p, error);
-          if (out.error !== undefined) return out;
-          continue;
-        }
-        if (!apply(p, d, probe, out)) return out;
+  const decideAsync = async (request: Pick<FastifyRequest, 'principal' | 'ip'>, list: (readonly [Prepared, boolean])[], from: number, out: Outcome): Promise<Outcome> => {
+    for (let i = from; i < list.length; i++) {
+      const [p, probe] = list[i]!;
+      let d: RateLimitDecision;
+      try {
+        d = await store.decide(p.config.spec.rule, p.keyPrefix + keyOf(p.config.spec.by, request), probe ? 0 : 1);
+      } catch (error) {
+        out.error = failed(p, error);
+        if (out.error !== undefined) return out;
+        continue;
       }
+      if (!apply(p, d, probe, out)) return out;
     }
     return out;
   };
 
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     const policies = forRoute(request);
-    const decided = (request.raw as Decided)[DECIDED];
-    if (decided !== undefined) {
-      finish(request, reply, policies, decided, done);
-      return;
-    }
-    if (!policies.active) {
+    const decided = (request.raw as Decided)[DECIDED] ?? (policies.active ? decide(request, policies) : undefined);
+    if (decided === undefined) {
       done();
       return;
     }
-    if (sync !== undefined) {
-      finish(request, reply, policies, decideSync(request, policies, sync), done);
+    if (!(decided instanceof Promise)) {
+      finish(request, reply, policies, decided, done);
       return;
     }
-    decideAsync(request, policies).then(
+    decided.then(
       (out) => finish(request, reply, policies, out, done),
       (error: unknown) => done(error as Error),
     );
@@ -252,9 +258,9 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
     decideNow(route, raw, ip) {
       const policies = forRouteKey(route);
       if (!policies.active) return [];
-      if (sync === undefined) return undefined;
-      const out = decideSync({ principal: null, ip }, policies, sync);
-      if (out.error !== undefined || out.delayMs > 0) {
+      if (local === undefined) return undefined;
+      const out = decide({ principal: null, ip }, policies);
+      if (out instanceof Promise || out.error !== undefined || out.delayMs > 0) {
         (raw as Decided)[DECIDED] = out;
         return undefined;
       }

@@ -50,6 +50,11 @@ export interface RateLimitStore {
   decide(rule: RateLimitRule, key: string, cost?: number): Promise<RateLimitDecision>;
   /** The same decision without a promise, for stores that need no I/O (the in-memory one). */
   decideSync?(rule: RateLimitRule, key: string, cost?: number): RateLimitDecision;
+  /**
+   * The decision when this process can make it without I/O (from a lease: see
+   * LeasedRateLimitStore), else undefined and nothing recorded: `decide` answers.
+   */
+  tryDecideSync?(rule: RateLimitRule, key: string, cost?: number): RateLimitDecision | undefined;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
   close(): Promise<void>;

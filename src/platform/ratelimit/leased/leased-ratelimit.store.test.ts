@@ -1,0 +1,128 @@
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
+import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { seededRandom } from '../../../lib/seeded-random.js';
+import { ManualClock } from '../../clock/index.js';
+import { MemoryRateLimitStore } from '../memory/memory-ratelimit.store.js';
+import type { RateLimitRule, RateLimitStore } from '../ratelimit.port.js';
+import { RedisRateLimitStore } from '../redis/index.js';
+import { LeasedRateLimitStore } from './leased-ratelimit.store.js';
+
+/** The shared store, counting the decisions that reach it (a real store underneath). */
+class Counted implements RateLimitStore {
+  calls = 0;
+  constructor(readonly inner: RateLimitStore) {}
+  decide(rule: RateLimitRule, key: string, cost?: number) {
+    this.calls++;
+    return this.inner.decide(rule, key, cost);
+  }
+  ping() {
+    return this.inner.ping();
+  }
+  close() {
+    return this.inner.close();
+  }
+}
+
+const window: RateLimitRule = { algorithm: 'fixed-window', limit: 100, windowMs: 60_000 };
+
+/** Sends `requests` for one key, each to one of the processes at random; counts the admitted. */
+async function spread(processes: LeasedRateLimitStore[], rule: RateLimitRule, requests: number, seed: number): Promise<number> {
+  const random = seededRandom(seed);
+  let admitted = 0;
+  for (let i = 0; i < requests; i++) {
+    const store = processes[Math.floor(random() * processes.length)]!;
+    const decision = store.tryDecideSync(rule, 'k') ?? (await store.decide(rule, 'k'));
+    if (decision.allowed) admitted++;
+  }
+  return admitted;
+}
+
+describe('LeasedRateLimitStore', () => {
+  it('never admits more than the rule across processes, and at most N × (lease - 1) fewer', async () => {
+    for (const seed of [1, 2, 3]) {
+      const clock = new ManualClock(Date.UTC(2026, 0, 1));
+      const shared = new MemoryRateLimitStore({ clock });
+      const processes = [0, 1, 2].map(() => new LeasedRateLimitStore(shared, { leaseSize: 10, leaseTtlMs: 1_000, clock }));
+      const admitted = await spread(processes, window, 500, seed);
+      expect(admitted).toBeLessThanOrEqual(100);
+      expect(admitted).toBeGreaterThanOrEqual(100 - 3 * 9);
+      // The next window admits again, and still no more than its quota.
+      clock.advance(60_000);
+      const next = await spread(processes, window, 500, seed + 10);
+      expect(next).toBeLessThanOrEqual(100);
+      expect(next).toBeGreaterThanOrEqual(100 - 3 * 9);
+    }
+  });
+
+  it('answers from a lease without asking the shared store, and takes a new lease when it is spent or expired', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const shared = new Counted(new MemoryRateLimitStore({ clock }));
+    const store = new LeasedRateLimitStore(shared, { leaseSize: 10, leaseTtlMs: 250, clock });
+    expect(store.tryDecideSync(window, 'a')).toBeUndefined();
+    const first = await store.decide(window, 'a');
+    expect([first.allowed, first.remaining, shared.calls]).toEqual([true, 99, 1]);
+    for (let i = 0; i < 9; i++) expect(store.tryDecideSync(window, 'a')?.allowed).toBe(true);
+    expect(store.tryDecideSync(window, 'a')).toBeUndefined();
+    expect(shared.calls).toBe(1);
+    expect((await store.decide(window, 'a')).remaining).toBe(89);
+    clock.advance(251);
+    // Expired: its units stay taken in the shared store, unused (the undershoot bound).
+    expect(store.tryDecideSync(window, 'a')).toBeUndefined();
+    expect((await store.decide(window, 'a')).remaining).toBe(79);
+    expect(shared.calls).toBe(3);
+  });
+
+  it('decides exactly, one by one, near the limit, for small rules and for leaky buckets that delay', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const shared = new Counted(new MemoryRateLimitStore({ clock }));
+    const store = new LeasedRateLimitStore(shared, { leaseSize: 10, leaseTtlMs: 1_000, clock });
+    const small: RateLimitRule = { algorithm: 'fixed-window', limit: 12, windowMs: 60_000 };
+    const answers = [];
+    for (let i = 0; i < 14; i++) answers.push((await store.decide(small, 's')).allowed);
+    expect(answers).toEqual([...Array(12).fill(true), false, false]);
+    expect(shared.calls).toBe(14);
+    const delaying: RateLimitRule = { algorithm: 'leaky-bucket', limit: 10, windowMs: 1_000, burst: 40, delay: 0 };
+    const delays = [];
+    for (let i = 0; i < 3; i++) {
+      expect(store.tryDecideSync(delaying, 'd')).toBeUndefined();
+      delays.push((await store.decide(delaying, 'd')).delayMs);
+    }
+    expect(delays).toEqual([0, 100, 200]);
+  });
+
+  it('remembers a look (cost 0) for the lease time, then asks again', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const memory = new MemoryRateLimitStore({ clock });
+    const shared = new Counted(memory);
+    const store = new LeasedRateLimitStore(shared, { leaseSize: 10, leaseTtlMs: 250, clock });
+    const probe: RateLimitRule = { algorithm: 'fixed-window', limit: 3, windowMs: 60_000 };
+    expect((await store.decide(probe, 'p', 0)).remaining).toBe(3);
+    for (let i = 0; i < 3; i++) await memory.decide(probe, 'p', 1); // another process spends them
+    expect(store.tryDecideSync(probe, 'p', 0)?.remaining).toBe(3);
+    clock.advance(251);
+    expect(store.tryDecideSync(probe, 'p', 0)).toBeUndefined();
+    expect((await store.decide(probe, 'p', 0)).remaining).toBe(0);
+    expect(shared.calls).toBe(2);
+  });
+});
+
+describe.runIf(await shouldRun('redis'))('LeasedRateLimitStore over Redis', () => {
+  it('admits no more than the rule across three processes sharing one Redis', async () => {
+    const prefix = `test-leased-${Date.now()}-${process.pid}:`;
+    const redis = new Redis(SERVICES.redis);
+    const clock = new ManualClock(Date.now());
+    const shared = [0, 1, 2].map(() => new RedisRateLimitStore(redis, { prefix, clock }));
+    const processes = shared.map((s) => new LeasedRateLimitStore(s, { leaseSize: 16, leaseTtlMs: 1_000, clock }));
+    try {
+      const rule: RateLimitRule = { algorithm: 'gcra', limit: 200, windowMs: 1_000, burst: 199 };
+      const admitted = await spread(processes, rule, 600, 7);
+      expect(admitted).toBeLessThanOrEqual(200);
+      expect(admitted).toBeGreaterThanOrEqual(200 - 3 * 15);
+    } finally {
+      await deleteKeys(redis, `${prefix}*`);
+      await redis.quit();
+    }
+  });
+});

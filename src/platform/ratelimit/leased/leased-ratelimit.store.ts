@@ -1,0 +1,116 @@
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../../clock/index.js';
+import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../ratelimit.port.js';
+
+export interface LeasedRateLimitOptions {
+  /** Most requests one lease takes from the shared store at once. */
+  leaseSize: number;
+  /** How long a lease (and a remembered look) may be spent; longer leases waste more when idle. */
+  leaseTtlMs: number;
+  clock: Clock;
+  /** Keys with a lease or a look held, at most (least recently used dropped first). */
+  maxKeys?: number;
+}
+
+interface Lease {
+  /** Requests this process may still admit without asking. */
+  tokens: number;
+  expiresAt: number;
+  /** The shared store's answer when the lease was taken: what headers report, less what was spent since. */
+  base: RateLimitDecision;
+}
+
+/**
+ * Local decisions over a shared store (Redis), reconciled in batches: a process takes a key's
+ * quota in leases of up to `leaseSize` requests (one shared decision of that cost) and admits
+ * requests from the lease synchronously, without a round trip. When a whole lease is not
+ * available the request is decided by the shared store alone, exactly.
+ *
+ * The bounds, stated and tested (leased-ratelimit.store.test.ts):
+ * - **No overshoot.** Every admitted request took a unit from the shared store (in a lease or
+ *   alone), so across any number of processes no more are admitted than the rule allows.
+ * - **Bounded undershoot.** A process holds at most `leaseSize - 1` unspent units per key, for at
+ *   most `leaseTtlMs`, after which they are dropped unused: with N processes a key may be refused
+ *   up to N × (leaseSize - 1) requests early within that time.
+ * - **Looks** (cost 0, the probe policies' "any left?") answer from a lease, else from the shared
+ *   store's last answer for at most `leaseTtlMs`: a key that runs out is refused within that time.
+ * Rules whose answers depend on each request's timing are always decided by the shared store:
+ * a leaky bucket that delays (nginx `delay` below `burst`), and rules too small for a lease of
+ * two (a lease is at most an eighth of the quota).
+ */
+export class LeasedRateLimitStore implements RateLimitStore {
+  readonly #shared: RateLimitStore;
+  readonly #size: number;
+  readonly #ttl: number;
+  readonly #clock: Clock;
+  readonly #leases: LRUCache<string, Lease>;
+  readonly #looks: LRUCache<string, { decision: RateLimitDecision; expiresAt: number }>;
+
+  constructor(shared: RateLimitStore, options: LeasedRateLimitOptions) {
+    if (!Number.isInteger(options.leaseSize) || options.leaseSize < 1) throw new RangeError(`leaseSize must be a positive integer, got ${options.leaseSize}`);
+    this.#shared = shared;
+    this.#size = options.leaseSize;
+    this.#ttl = options.leaseTtlMs;
+    this.#clock = options.clock;
+    this.#leases = new LRUCache({ max: options.maxKeys ?? 100_000 });
+    this.#looks = new LRUCache({ max: options.maxKeys ?? 100_000 });
+  }
+
+  /**
+   * The decision from what this process holds, at once; undefined when it must ask the shared
+   * store (no lease, or not enough in it): then `decide` answers.
+   */
+  tryDecideSync(rule: RateLimitRule, key: string, cost = 1): RateLimitDecision | undefined {
+    const now = this.#clock.now();
+    const lease = this.#leases.get(key);
+    if (lease !== undefined && lease.expiresAt > now && lease.tokens >= cost) {
+      lease.tokens -= cost;
+      return { ...lease.base, allowed: true, remaining: lease.base.remaining + lease.tokens, retryAfterMs: 0, delayMs: 0 };
+    }
+    if (cost === 0) {
+      const look = this.#looks.get(key);
+      if (look !== undefined && look.expiresAt > now) return look.decision;
+    }
+    return undefined;
+  }
+
+  async decide(rule: RateLimitRule, key: string, cost = 1): Promise<RateLimitDecision> {
+    const local = this.tryDecideSync(rule, key, cost);
+    if (local !== undefined) return local;
+    if (cost === 0) {
+      const decision = await this.#shared.decide(rule, key, 0);
+      this.#looks.set(key, { decision, expiresAt: this.#clock.now() + this.#ttl });
+      return decision;
+    }
+    const size = this.#leaseSizeFor(rule);
+    if (size > cost) {
+      const leased = await this.#shared.decide(rule, key, size);
+      if (leased.allowed) {
+        // What is left of an older lease is dropped: its units were taken and stay taken.
+        this.#leases.set(key, { tokens: size - cost, expiresAt: this.#clock.now() + this.#ttl, base: leased });
+        this.#looks.delete(key);
+        return { ...leased, remaining: leased.remaining + size - cost };
+      }
+    }
+    const exact = await this.#shared.decide(rule, key, cost);
+    this.#looks.delete(key);
+    return exact;
+  }
+
+  ping(): Promise<void> {
+    return this.#shared.ping();
+  }
+
+  async close(): Promise<void> {
+    this.#leases.clear();
+    this.#looks.clear();
+    await this.#shared.close();
+  }
+
+  /** A lease of at most an eighth of what the rule admits at once; 1 (no lease) for rules that must be exact. */
+  #leaseSizeFor(rule: RateLimitRule): number {
+    if (rule.algorithm === 'leaky-bucket' && (rule.delay ?? 0) < (rule.burst ?? 0)) return 1;
+    const capacity = rule.algorithm === 'token-bucket' ? (rule.burst ?? rule.limit) : rule.algorithm === 'gcra' || rule.algorithm === 'leaky-bucket' ? (rule.burst ?? 0) + 1 : rule.limit;
+    return Math.max(1, Math.min(this.#size, Math.floor(capacity / 8)));
+  }
+}
