@@ -25,14 +25,28 @@ module.exports = {
     {
       name: 'outside-enters-modules-through-index',
       severity: 'error',
-      from: { pathNot: ['^src/modules/', '\\.test\\.ts$'] },
+      from: { pathNot: ['^src/modules/', '^src/composition/', '\\.test\\.ts$'] },
       to: { path: '^src/modules/[^/]+/.+', pathNot: ['^src/modules/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'composition-enters-modules-through-index-or-definition',
+      comment: 'The composition code builds a module from its definition (<name>.module.ts) and uses its index.ts, nothing else.',
+      severity: 'error',
+      from: { path: '^src/composition/' },
+      to: { path: '^src/modules/[^/]+/.+', pathNot: ['^src/modules/[^/]+/index\\.ts$', '^src/modules/[^/]+/[^/]+\\.module\\.ts$'] },
+    },
+    {
+      name: 'module-definitions-only-for-composition',
+      comment: 'A module definition is assembled by the composition code; other code uses the module through its index.ts.',
+      severity: 'error',
+      from: { pathNot: ['^src/composition/', '\\.test\\.ts$'] },
+      to: { path: '^src/modules/[^/]+/[^/]+\\.module\\.ts$' },
     },
     {
       name: 'platform-is-product-agnostic',
       severity: 'error',
       from: { path: '^src/(platform|lib|shared)/' },
-      to: { path: '^src/(modules|http|worker|app|composition-root|runtime)' },
+      to: { path: '^src/(modules|http|worker|app|composition|runtime)' },
     },
   ],
   options: {

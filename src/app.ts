@@ -1,72 +1,69 @@
 import type { FastifyInstance } from 'fastify';
-import type { Container } from './composition-root.js';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.js';
+import type { Accounts } from './modules/accounts/index.js';
+import type { Metrics } from './observability/metrics.js';
+import type { Tracing } from './observability/tracing.js';
+import type { QueuePort } from './platform/queue/index.js';
+import type { RateLimitStore } from './platform/ratelimit/index.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
 import { queueAdminRoutes } from './http/queue-admin.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
-import { linksRoutes, redirectFastPath, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
+import type { Module } from './shared/module.js';
+
+/** What the HTTP app is built on: the API role's container (src/composition/api.ts). */
+export interface AppContainer {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracing: Tracing;
+  readonly rateLimits: RateLimitStore;
+  readonly queue: QueuePort;
+  readonly queueTopics: readonly string[];
+  /** Every module of the role, in start order; accounts authenticates each request. */
+  readonly modules: Readonly<Record<string, Module>> & { readonly accounts: Module & Pick<Accounts, 'authenticate'> };
+}
 
 export interface AppOptions {
   checks: Record<string, ReadinessCheck>;
   isDraining: () => boolean;
 }
 
-/** Builds the HTTP application on a container: plugins first, then each module's routes. */
-export async function buildApp(container: Container, options: AppOptions): Promise<FastifyInstance> {
-  const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream } = container;
-  if (clicks === undefined || accounts === undefined || stream === undefined) throw new Error('the HTTP app needs the api role');
+/** Builds the HTTP application on the API role's container: plugins first, then every module's routes. */
+export async function buildApp(container: AppContainer, options: AppOptions): Promise<FastifyInstance> {
+  const { config, metrics, logger, modules } = container;
+  const all: Module[] = Object.values(modules);
   // Every invalid field is reported at once.
   const { app, afterResponse, fastPath } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
-  registerAuthentication(app, accounts);
-  const limits = container.rateLimits === undefined ? undefined : registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
+  registerAuthentication(app, modules.accounts);
+  const limits = registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });
-    await api.register(accounts.routes);
-    await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
-    await api.register(analytics.routes, {
-      stats: analytics.stats,
-      assertLinkExists: async (code: string) => {
-        await links.get(code);
-      },
-    });
-    await api.register(feed.routes);
-    await api.register(search.routes, { hydrateTweets: (ids, viewerId) => feed.hydrateTweets(ids, viewerId) });
-    await api.register(notifications.routes);
-    await api.register(stream.routes);
+    for (const module of all) if (module.routes !== undefined) await api.register(module.routes);
     await api.register(queueAdminRoutes, {
       queue: container.queue,
       topics: container.queueTopics,
       operators: config.adminUsers,
-      onReplay: (entry) => container.logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
+      onReplay: (entry) => logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
     });
   });
   await app.register(webappRoutes);
-  await app.register(redirectRoutes, {
-    links,
-    clicks,
-    clock,
-    publicUrl: config.PUBLIC_URL,
-    permanentMaxAge: config.REDIRECT_PERMANENT_MAX_AGE,
-    clickTotal: analytics.clickTotal,
+  for (const module of all) if (module.siteRoutes !== undefined) await app.register(module.siteRoutes);
+  const [preRouting, ...others] = all.filter((m) => m.preRouting !== undefined);
+  if (others.length > 0) throw new Error('one module at most may answer before the router');
+  const handler = preRouting?.preRouting?.({
+    ...fastPath,
+    limitsOf: (route) => (req, ip) => limits.decideNow(route, req, ip),
+    observe: (route) => (method, status, seconds) => metrics.observeHttp(method, route, status, seconds),
   });
-  // The hot path: a cached redirect answered before the router (see redirect.fast-path.ts).
-  fastPath.set(
-    redirectFastPath({
-      ...fastPath,
-      links,
-      clicks,
-      clock,
-      permanentMaxAge: config.REDIRECT_PERMANENT_MAX_AGE,
-      limits: limits === undefined ? undefined : (req, ip) => limits.decideNow('GET /:code', req, ip),
-      observe: (method, status, seconds) => metrics.observeHttp(method, '/:code', status, seconds),
-    }),
-  );
+  if (handler !== undefined) fastPath.set(handler);
   return app;
 }

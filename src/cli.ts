@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config/index.js';
-import { openQueue } from './composition-root.js';
+import { openQueue } from './composition/adapters.js';
 import { loggerOptions } from './observability/logger.js';
 import { rotateSigningKeys } from './modules/accounts/index.js';
 import { runCluster } from './cluster/cluster.command.js';

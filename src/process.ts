@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { createEdgeContainer } from './composition-root.edge.js';
+import { assembleEdge } from './composition/edge.js';
 import { API_SERVICE, startGateway } from './gateway/index.js';
 
 /** One HTTP listener of a process: the gateway, the API, or a worker's health and metrics port. */
@@ -42,13 +42,11 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
       const host = behindGateway ? '127.0.0.1' : config.HOST;
       const address = await runtime.app.listen({ host, port });
       listeners.push({ role: 'api', app: runtime.app, address });
-      const { registry } = runtime.container;
-      if (registry !== undefined) {
-        const advertised = config.DISCOVERY_ADVERTISE ?? `${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${new URL(address).port}`;
-        const registration = await registry.register(API_SERVICE, advertised, { ttlMs: config.DISCOVERY_TTL_MS, onError: (err) => logger!.warn({ err }, 'registry renewal failed') });
-        // Out of the registry first, so that gateways stop sending before the API drains.
-        closers.unshift(() => registration.withdraw().catch((err: unknown) => logger!.warn({ err }, 'registry withdrawal failed')));
-      }
+      // Announced for gateways to find (in Redis with REDIS_URL; else in this process, where nobody looks).
+      const advertised = config.DISCOVERY_ADVERTISE ?? `${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${new URL(address).port}`;
+      const registration = await runtime.container.adapters.registry.register(API_SERVICE, advertised, { ttlMs: config.DISCOVERY_TTL_MS, onError: (err) => logger!.warn({ err }, 'registry renewal failed') });
+      // Out of the registry first, so that gateways stop sending before the API drains.
+      closers.unshift(() => registration.withdraw().catch((err: unknown) => logger!.warn({ err }, 'registry withdrawal failed')));
     } else if (roles.has('worker')) {
       const { startWorkerRuntime } = await import('./worker/worker.runtime.js');
       const runtime = await startWorkerRuntime(config);
@@ -58,7 +56,7 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
       listeners.push({ role: 'worker', app: runtime.app, address });
     }
     if (roles.has('gateway')) {
-      const edge = createEdgeContainer(config, logger === undefined ? {} : { logger });
+      const edge = assembleEdge(config, logger === undefined ? {} : { logger });
       logger ??= edge.logger;
       const api = listeners.find((l) => l.role === 'api');
       const local = api === undefined ? undefined : new URL(api.address);

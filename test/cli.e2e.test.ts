@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
-import { openQueue } from '../src/composition-root.js';
+import { openQueue } from '../src/composition/adapters.js';
 import { tempDataDir, waitFor } from './helpers/test-app.js';
 
 const run = promisify(execFile);

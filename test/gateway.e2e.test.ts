@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createEdgeContainer } from '../src/composition-root.edge.js';
+import { assembleEdge } from '../src/composition/edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -49,7 +49,7 @@ describe('gateway', () => {
       GATEWAY_HEALTH_TIMEOUT_MS: '200',
       ...env,
     });
-    const gateway = await startGateway(config, createEdgeContainer(config, { logger: createLogger('silent', { buffered: false }) }));
+    const gateway = await startGateway(config, assembleEdge(config, { logger: createLogger('silent', { buffered: false }) }));
     gateways.push(gateway);
     const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
     return { gateway, base };

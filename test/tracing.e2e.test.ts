@@ -1,6 +1,6 @@
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEdgeContainer } from '../src/composition-root.edge.js';
+import { assembleEdge } from '../src/composition/edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -23,7 +23,7 @@ describe('tracing: gateway -> API', () => {
     api = await startTestApp({}, { spanExporter: apiSpans });
     const upstream = new URL(await api.runtime.app.listen({ host: '127.0.0.1', port: 0 })).host;
     const config = loadConfig({ HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'silent', RATE_LIMIT_GLOBAL: 'off', GATEWAY_UPSTREAMS: upstream, PUBLIC_URL: 'http://sho.rt' });
-    gateway = await startGateway(config, createEdgeContainer(config, { logger: createLogger('silent', { buffered: false }), spanExporter: gatewaySpans }));
+    gateway = await startGateway(config, assembleEdge(config, { logger: createLogger('silent', { buffered: false }), spanExporter: gatewaySpans }));
     base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {

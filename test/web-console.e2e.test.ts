@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEdgeContainer } from '../src/composition-root.edge.js';
+import { assembleEdge } from '../src/composition/edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
 import { createLogger } from '../src/observability/logger.js';
@@ -161,7 +161,7 @@ describe.runIf(browserSuites)('the operator console in Chromium', () => {
     });
     let gateway: Gateway | undefined;
     try {
-      gateway = await startGateway(config, createEdgeContainer(config, { logger: createLogger('silent', { buffered: false }) }));
+      gateway = await startGateway(config, assembleEdge(config, { logger: createLogger('silent', { buffered: false }) }));
       const base = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
       const page = await open(web, { width: 1024, height: 900 });
       await page.goto(`${base}/console`);

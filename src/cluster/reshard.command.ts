@@ -1,17 +1,19 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/index.js';
 import { feedShardStatus, reshardFeed, type FeedShardSpec } from '../modules/feed/index.js';
-import { PostgresDatabase } from '../platform/sql/postgres/index.js';
+import { openPostgres } from '../composition/adapters.js';
+import type { SqlDatabase } from '../platform/sql/index.js';
 import type { ReshardProgress } from '../platform/sharding/index.js';
 
 /** Runs `work` on the main database and the configured shards (as the API processes see them), closed after. */
-async function withShards(work: (main: PostgresDatabase, spec: FeedShardSpec) => Promise<number>): Promise<number> {
+async function withShards(work: (main: SqlDatabase, spec: FeedShardSpec) => Promise<number>): Promise<number> {
   const config = loadConfig();
   if (config.DATABASE_URL === undefined || config.feedShards.length === 0) {
     process.stderr.write("set DATABASE_URL and FEED_SHARDS (the same as the API processes')\n");
     return 2;
   }
-  const at = (url: string, schema: string | undefined) => new PostgresDatabase({ connectionString: url, schema, poolSize: 4 });
+  // A command needs few connections: the adapters come from the one place that picks them.
+  const at = (url: string, schema: string | undefined) => openPostgres(config, url, { schema, poolSize: 4 });
   const main = at(config.DATABASE_URL, config.DATABASE_SCHEMA);
   const shards = new Map(config.feedShards.map((s) => [s.name, at(s.url, s.schema)] as const));
   try {

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config, UpstreamConfig } from '../config/index.js';
-import type { EdgeContainer } from '../composition-root.edge.js';
+import type { EdgeContainer } from '../composition/edge.js';
 import type { BalancerPolicyName } from '../platform/balancer/index.js';
 import { buildGatewayApp } from './gateway.app.js';
 import { UpstreamPool } from './upstream-pool.js';

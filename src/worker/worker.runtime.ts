@@ -1,41 +1,28 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
-import { createContainer, type Container } from '../composition-root.js';
+import { assembleWorker } from '../composition/worker.js';
+import type { ProcessContext } from '../composition/context.js';
 import { registerErrorHandlers } from '../http/error-handler.js';
 import { healthRoutes } from '../http/health.routes.js';
-import { startConsumers } from './consumers.js';
 
 /** The worker role in a process of its own: queue consumers, and an HTTP port for health and metrics only. */
 export interface WorkerRuntime {
   readonly app: FastifyInstance;
-  readonly container: Container;
+  readonly container: ProcessContext;
   close(): Promise<void>;
 }
 
 export async function startWorkerRuntime(config: Config): Promise<WorkerRuntime> {
-  const container = await createContainer(config, { role: 'worker' });
-  const consumers = startConsumers(container, container.metrics.registry);
+  const worker = await assembleWorker(config);
+  const { context } = worker;
   let draining = false;
-  const app = Fastify({ loggerInstance: container.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
+  const app = Fastify({ loggerInstance: context.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
   registerErrorHandlers(app);
-  await app.register(healthRoutes, {
-    metrics: container.metrics,
-    isDraining: () => draining,
-    checks: { database: () => container.sql.ping(), queue: () => container.queue.ping() },
+  await app.register(healthRoutes, { metrics: context.metrics, isDraining: () => draining, checks: context.adapters.checks() });
+  context.onClose(() => app.close());
+  context.onClose(() => {
+    draining = true;
   });
   await app.ready();
-  let closing: Promise<void> | undefined;
-  return {
-    app,
-    container,
-    close() {
-      closing ??= (async () => {
-        draining = true;
-        await app.close();
-        await consumers.stop();
-        await container.close();
-      })();
-      return closing;
-    },
-  };
+  return { app, container: context, close: () => worker.close() };
 }

@@ -2,9 +2,8 @@ import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Registry } from 'prom-client';
 import type { Config } from '../config/index.js';
-import { createContainer } from '../composition-root.js';
+import { assembleWorker } from '../composition/worker.js';
 import type { FromWorker, ToWorker } from './worker.messages.js';
-import { startConsumers } from './consumers.js';
 import { LoadSignal } from '../lib/load-signal.js';
 
 /**
@@ -26,18 +25,16 @@ try {
     // Not permitted or not supported: run at normal priority.
   }
   // The main thread's metrics count this thread's connections too.
-  const container = await createContainer(config, { role: 'worker', onConnection: (event) => post({ type: 'connection', event }) });
   const registry = new Registry();
-  const consumers = startConsumers(container, registry, new LoadSignal(workerData.load as SharedArrayBuffer));
-  const log = container.logger.child({ thread: 'worker' });
+  const worker = await assembleWorker(config, { onConnection: (event) => post({ type: 'connection', event }), registry, load: new LoadSignal(workerData.load as SharedArrayBuffer) });
+  const log = worker.context.logger.child({ thread: 'worker' });
   port.on('message', (m: ToWorker) => {
     if (m.type === 'metrics') {
       void registry.metrics().then((text) => post({ type: 'metrics', id: m.id, text }));
     } else if (m.type === 'stop') {
       void (async () => {
         try {
-          await consumers.stop();
-          await container.close();
+          await worker.close();
         } catch (error) {
           log.error({ err: error }, 'worker shutdown failed');
         }

@@ -55,6 +55,8 @@ export interface AccountsOptions {
   passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
   /** Origins allowed to make cookie-authenticated POSTs (refresh, logout). */
   trustedOrigins: readonly string[];
+  /** The public profiles other modules read (default: a directory of its own over `sql`). */
+  directory?: UserDirectory | undefined;
 }
 
 export interface Accounts {
@@ -141,7 +143,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     authenticate: (authorization) => authenticator.authenticate(authorization),
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
     listAuditEvents: (query) => audit.list(query),
-    directory: createUserDirectory(options.sql),
+    directory: options.directory ?? createUserDirectory(options.sql),
     async close() {
       // Nothing runs in the background: requests in flight finish with the app.
     },

@@ -25,22 +25,31 @@ export interface AnalyticsDeps {
   clock: Clock;
 }
 
+export interface Analytics {
+  readonly stats: StatsService;
+  /** `GET /api/v1/links/{code}/stats`; register with `{ stats, assertLinkExists }`. */
+  readonly routes: typeof statsRoutes;
+  /** All-time human clicks of a code. */
+  clickTotal(code: string): Promise<number>;
+  /** The buffer redirects write to. */
+  createRecorder(queue: QueuePort, ids: IdGenerator, metrics: Metrics, log: Logger, options: ClickRecorderOptions): ClickRecorder;
+  /** Starts the consumer that stores clicks; its counters go to `registry`. */
+  startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean; around?: HandlerWrapper | undefined }): Subscription;
+}
+
 /** The analytics module: click recording (API side), click storage (worker side) and stats. */
-export function createAnalytics(deps: AnalyticsDeps) {
+export function createAnalytics(deps: AnalyticsDeps): Analytics {
   const repository = new AnalyticsRepository(tablesOf<AnalyticsTables>(deps.sql));
   // Reports tolerate a replica's bounded lag: with read replicas they are read there.
   const stats = new StatsService(deps.reads === undefined ? repository : new AnalyticsRepository(tablesOf<AnalyticsTables>(deps.reads)), deps.clock);
   return {
     stats,
     routes: statsRoutes,
-    /** All-time human clicks of a code. */
-    clickTotal: (code: string) => repository.total(code),
-    /** The buffer redirects write to. */
-    createRecorder(queue: QueuePort, ids: IdGenerator, metrics: Metrics, log: Logger, options: ClickRecorderOptions): ClickRecorder {
+    clickTotal: (code) => repository.total(code),
+    createRecorder(queue, ids, metrics, log, options) {
       return new ClickRecorder(queue, ids, metrics, log, options);
     },
-    /** Starts the consumer that stores clicks; its counters go to `registry`. */
-    startConsumer(queue: QueuePort, registry: Registry, options: { anonymizeIp: boolean; around?: HandlerWrapper | undefined }): Subscription {
+    startConsumer(queue, registry, options) {
       const stored = new Counter({ name: 'clicks_stored_total', help: 'Clicks written by the analytics consumer.', registers: [registry] });
       const duplicates = new Counter({ name: 'clicks_duplicate_total', help: 'Redelivered clicks ignored by the analytics consumer.', registers: [registry] });
       const handler = clickConsumer(repository, {
@@ -55,5 +64,3 @@ export function createAnalytics(deps: AnalyticsDeps) {
     },
   };
 }
-
-export type Analytics = ReturnType<typeof createAnalytics>;

@@ -41,8 +41,8 @@ export interface FeedDeps {
   clock: Clock;
   /** Snowflake ids: the feed reads time out of tweet ids. */
   ids: IdGenerator;
-  /** The accounts directory; absent in the worker role, which serves no routes. */
-  users?: UserDirectory | undefined;
+  /** The accounts directory: mentions, follows by name, authors' names. */
+  users: UserDirectory;
   timelines: TimelineStore;
   /** Authors with more followers are not fanned out on write (FEED_CELEBRITY_THRESHOLD). */
   celebrityThreshold: number;
@@ -99,7 +99,7 @@ export interface Feed {
   start(options?: { onLoading?: (follows: number) => void }): Promise<void>;
   /** Sets who hears about deliveries made inline (metrics, the live stream). */
   listen(listeners: FeedListeners): void;
-  /** Every feed route; needs `users` and the app's authentication hook (`request.principal`). */
+  /** Every feed route; needs the app's authentication hook (`request.principal`). */
   routes: FastifyPluginAsync;
   /**
    * Starts the fan-out consumer of `feed.fanout` (queued mode: the timelines are in Redis, so it
@@ -148,10 +148,7 @@ export function createFeed(deps: FeedDeps): Feed {
   const readers = sqlReaders === undefined ? graphReaders(graph!) : sqlReaders.read;
   const views = new TweetViews({ tweets: shards, bus: deps.bus });
   const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, views, home, fanout, timelines, writes, clock, onError: deps.onTimelineError });
-  const noUsers = (): never => {
-    throw new Error('the feed needs the users directory for this (API role)');
-  };
-  const users: UserDirectory = deps.users ?? { byUsername: noUsers, byIds: noUsers, search: noUsers };
+  const { users } = deps;
   const tweetsService = new TweetsService({ tweets, shards, follows, writes, home, fanout, views, clock, ids: deps.ids, users, outbox });
   const followsService = new FollowsService({ follows, writes, fanout, clock, users, outbox });
   /** A fan-out consumer's own graph and rules (queued mode), loaded before it handles anything. */
@@ -171,7 +168,7 @@ export function createFeed(deps: FeedDeps): Feed {
     listen(next) {
       Object.assign(listeners, next);
     },
-    routes: deps.users === undefined ? async () => noUsers() : feedRoutes({ tweets: tweetsService, follows: followsService, home: homeTimeline, views }),
+    routes: feedRoutes({ tweets: tweetsService, follows: followsService, home: homeTimeline, views }),
     async startFanout(queue, options = {}) {
       const handle = await consumerOf(options, options.onLoading);
       // A lost push would leave a stored timeline without the tweet: an outage pauses deliveries, never drops them.

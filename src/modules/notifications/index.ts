@@ -23,11 +23,8 @@ export const NOTIFICATIONS_TOPIC = 'feed.notifications';
 
 export interface NotificationsDeps {
   sql: SqlDatabase<unknown>;
-  /**
-   * Actor names: needed by the routes (API role); optional for the consumer, whose live events
-   * then carry `username: null` (the list, read later, has the names).
-   */
-  users?: Pick<UserDirectory, 'byIds'> | undefined;
+  /** Actor names, for the list and the live events. */
+  users: Pick<UserDirectory, 'byIds'>;
   /** Where new notifications are published live (`user:<recipient>` channels). */
   pubsub: Pick<PubSubPort, 'publish'>;
   clock: Clock;
@@ -45,7 +42,7 @@ export interface NotificationsConsumerOptions {
 }
 
 export interface Notifications {
-  /** `GET /api/v1/notifications`, `POST /api/v1/notifications/read`; needs `users`. */
+  /** `GET /api/v1/notifications`, `POST /api/v1/notifications/read`. */
   routes: FastifyPluginAsync;
   /** Starts the consumer of `feed.notifications`. */
   startConsumer(queue: QueuePort, options?: NotificationsConsumerOptions): Subscription;
@@ -60,7 +57,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
   const { users } = deps;
 
   const live = async (created: Notification[]) => {
-    const actors = users === undefined ? new Map<string, { username: string }>() : await users.byIds([...new Set(created.map((n) => n.actorId))]);
+    const actors = await users.byIds([...new Set(created.map((n) => n.actorId))]);
     await Promise.all(
       created.map((n) => publishToUser(deps.pubsub, n.recipientId, { type: 'notification', data: { ...notificationView(n, actors.get(n.actorId)?.username ?? null, false) } })),
     );
@@ -68,12 +65,7 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
 
   return {
     service,
-    routes:
-      users === undefined
-        ? async () => {
-            throw new Error('notifications routes need the users directory (API role)');
-          }
-        : notificationsRoutes(service, users),
+    routes: notificationsRoutes(service, users),
     startConsumer(queue, options = {}) {
       const counter =
         options.registry === undefined

@@ -21,8 +21,8 @@ export const SEARCH_TOPIC = 'feed.search';
 
 export interface SearchDeps {
   sql: SqlDatabase<unknown>;
-  /** The accounts directory (API role): author names and user search. The worker role has none. */
-  users?: Pick<UserDirectory, 'byIds' | 'search'> | undefined;
+  /** The accounts directory: author names and user search. */
+  users: Pick<UserDirectory, 'byIds' | 'search'>;
   /** When deleted tweets leave the index (default: the system clock). */
   clock?: Clock | undefined;
 }
@@ -38,7 +38,7 @@ export interface SearchConsumerOptions {
 }
 
 export interface Search {
-  /** `GET /api/v1/search`; needs `users`. Register with `{ hydrateTweets }` once the feed can hydrate. */
+  /** `GET /api/v1/search`. Register with `{ hydrateTweets }` once the feed can hydrate. */
   routes: FastifyPluginAsync<SearchRoutesOptions>;
   /** Starts the consumer of `feed.search` that keeps the index up to date. */
   startConsumer(queue: QueuePort, options?: SearchConsumerOptions): Subscription;
@@ -54,12 +54,7 @@ export function createSearch(deps: SearchDeps): Search {
   const { users } = deps;
   return {
     service,
-    routes:
-      users === undefined
-        ? async () => {
-            throw new Error('search routes need the users directory (API role)');
-          }
-        : searchRoutes(service, users),
+    routes: searchRoutes(service, users),
     startConsumer(queue, options = {}) {
       const counter =
         options.registry === undefined
