@@ -2,6 +2,7 @@ import { Gauge } from 'prom-client';
 import type { Metrics } from '../observability/metrics.js';
 import type { QueuePort, QueueStats } from '../platform/queue/index.js';
 import type { ReplicatedDatabase } from '../platform/sql/replicas/index.js';
+import { METRIC } from '../contracts/metric-names.js';
 
 /* Gauges read at scrape time from the adapters of the composition (their owners know nothing of Prometheus). */
 
@@ -49,7 +50,7 @@ export function registerQueueGauges(metrics: Metrics, queue: QueuePort, topics: 
     return current.stats;
   };
   new Gauge({
-    name: 'queue_messages',
+    name: METRIC.queueMessages,
     help: 'Messages per topic and state.',
     labelNames: ['topic', 'state'],
     registers: [metrics.registry],
@@ -64,7 +65,7 @@ export function registerQueueGauges(metrics: Metrics, queue: QueuePort, topics: 
     },
   });
   new Gauge({
-    name: 'queue_lag_seconds',
+    name: METRIC.queueLag,
     help: 'Age of the oldest unacknowledged message per topic.',
     labelNames: ['topic'],
     registers: [metrics.registry],

@@ -14,6 +14,7 @@ import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLoo
 import { EdgeAuthenticator, registerEdgeAuth } from './edge-auth.js';
 import { ProxySink, type UpstreamHeaders } from './proxy-sink.js';
 import type { ClientState, UpstreamPool } from './upstream-pool.js';
+import { METRIC } from '../contracts/metric-names.js';
 
 export interface GatewayAppOptions {
   config: Config;
@@ -63,7 +64,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   const cache = config.GATEWAY_CACHE_MAX_ENTRIES > 0 ? new ResponseCache({ maxEntries: config.GATEWAY_CACHE_MAX_ENTRIES, clock: options.clock }) : undefined;
-  const cacheResults = new Counter({ name: 'gateway_cache_total', help: 'Public GETs by cache result: hit, miss, revalidated, stale (served while the pool failed), bypass.', labelNames: ['result'], registers: [metrics.registry] });
+  const cacheResults = new Counter({ name: METRIC.edgeCache, help: 'Public GETs by cache result: hit, miss, revalidated, stale (served while the pool failed), bypass.', labelNames: ['result'], registers: [metrics.registry] });
   const counted = { hit: cacheResults.labels('hit'), miss: cacheResults.labels('miss'), revalidated: cacheResults.labels('revalidated'), stale: cacheResults.labels('stale'), bypass: cacheResults.labels('bypass') };
   const hashByPath = config.GATEWAY_POLICY === 'consistent-hash';
   const appendForwardedFor = config.trustedProxies.length > 0;

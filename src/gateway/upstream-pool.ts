@@ -8,6 +8,7 @@ import type { Clock } from '../platform/clock/index.js';
 import { CircuitBreaker, decorrelatedJitter, HealthChecker, isIdempotent, RetryBudget, type DelaySequence } from '../platform/resilience/index.js';
 import { AppError } from '../shared/errors/index.js';
 import type { Span, Tracing } from '../observability/tracing.js';
+import { METRIC } from '../contracts/metric-names.js';
 
 export interface UpstreamPoolOptions {
   upstreams: readonly UpstreamConfig[];
@@ -131,13 +132,13 @@ export class UpstreamPool {
       onChange: (id, healthy) => this.balancer.setHealthy(id, healthy),
     });
     this.#metrics = {
-      requests: new Counter({ name: 'gateway_upstream_requests_total', help: 'Attempts per upstream and outcome: ok, a 5xx status, connect_error (not sent), connection_lost (sent, no answer), timeout.', labelNames: ['upstream', 'outcome'], registers: [registry] }),
-      retries: new Counter({ name: 'gateway_retries_total', help: 'Requests tried again on another upstream, by reason; refused ones were over the retry budget.', labelNames: ['reason'], registers: [registry] }),
+      requests: new Counter({ name: METRIC.upstreamRequests, help: 'Attempts per upstream and outcome: ok, a 5xx status, connect_error (not sent), connection_lost (sent, no answer), timeout.', labelNames: ['upstream', 'outcome'], registers: [registry] }),
+      retries: new Counter({ name: METRIC.retries, help: 'Requests tried again on another upstream, by reason; refused ones were over the retry budget.', labelNames: ['reason'], registers: [registry] }),
       events,
     };
     const snapshot = () => this.balancer.snapshot();
     new Gauge({
-      name: 'gateway_upstream_healthy',
+      name: METRIC.upstreamHealthy,
       help: '1 when the upstream is in rotation (healthy and not ejected).',
       labelNames: ['upstream'],
       registers: [registry],
@@ -149,7 +150,7 @@ export class UpstreamPool {
       },
     });
     new Gauge({
-      name: 'gateway_upstream_in_flight',
+      name: METRIC.upstreamInFlight,
       help: 'Requests in flight per upstream.',
       labelNames: ['upstream'],
       registers: [registry],
@@ -160,7 +161,7 @@ export class UpstreamPool {
     });
     const breaker = this.breaker;
     new Gauge({
-      name: 'gateway_breaker_state',
+      name: METRIC.breaker,
       help: 'The pool circuit breaker: 0 closed, 1 half-open, 2 open.',
       registers: [registry],
       collect() {

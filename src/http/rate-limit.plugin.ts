@@ -9,6 +9,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { FastCounter } from '../observability/fast-counter.js';
 import { sendProblem } from './error-handler.js';
 import type { ResponseObserver } from './request-context.plugin.js';
+import { METRIC } from '../contracts/metric-names.js';
 
 /** Operations endpoints that load balancers and scrapers call often: never limited. */
 const EXEMPT = new Set(['GET /healthz', 'GET /readyz', 'GET /metrics']);
@@ -112,7 +113,7 @@ interface Outcome {
 export function registerRateLimits(app: FastifyInstance, options: RateLimitOptions): RouteLimits {
   const { store, metrics, logger } = options;
   if (options.policies.length === 0) return { decideNow: () => [] };
-  const decisions = new FastCounter(metrics.registry, 'ratelimit_decisions_total', 'Rate-limit decisions by policy and result (allowed, delayed, refused).', ['policy', 'result']);
+  const decisions = new FastCounter(metrics.registry, METRIC.rateLimits, 'Rate-limit decisions by policy and result (allowed, delayed, refused).', ['policy', 'result']);
   const storeErrors = new FastCounter(metrics.registry, 'ratelimit_store_errors_total', 'Rate-limit decisions the store could not make, by policy and what was done (open: let through, closed: refused).', ['policy', 'mode']);
   const prepared: Prepared[] = options.policies.map((config) => ({
     name: config.name,

@@ -1,3 +1,5 @@
+import { METRIC } from '../contracts/metric-names.js';
+
 /** Upper bounds (seconds) of the latency histogram's buckets. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
 
@@ -41,19 +43,20 @@ export class HttpMetrics {
 
   /** The exposition text of both metrics. */
   render(): string {
-    const counts = ['# HELP http_requests_total HTTP requests answered, by route and status.', '# TYPE http_requests_total counter'];
-    const durations = ['# HELP http_request_duration_seconds Time from request to response, by route.', '# TYPE http_request_duration_seconds histogram'];
+    const { requests, latency } = METRIC;
+    const counts = [`# HELP ${requests} HTTP requests answered, by route and status.`, `# TYPE ${requests} counter`];
+    const durations = [`# HELP ${latency} Time from request to response, by route.`, `# TYPE ${latency} histogram`];
     for (const s of this.#series.values()) {
       const labels = `method="${escapeLabel(s.method)}",route="${escapeLabel(s.route)}"`;
-      for (const [status, n] of s.statuses) counts.push(`http_requests_total{${labels},status="${status}"} ${n}`);
+      for (const [status, n] of s.statuses) counts.push(`${requests}{${labels},status="${status}"} ${n}`);
       let cumulative = 0;
       LATENCY_BUCKETS.forEach((le, i) => {
         cumulative += s.buckets[i]!;
-        durations.push(`http_request_duration_seconds_bucket{le="${le}",${labels}} ${cumulative}`);
+        durations.push(`${latency}_bucket{le="${le}",${labels}} ${cumulative}`);
       });
-      durations.push(`http_request_duration_seconds_bucket{le="+Inf",${labels}} ${s.count}`);
-      durations.push(`http_request_duration_seconds_sum{${labels}} ${s.sum}`);
-      durations.push(`http_request_duration_seconds_count{${labels}} ${s.count}`);
+      durations.push(`${latency}_bucket{le="+Inf",${labels}} ${s.count}`);
+      durations.push(`${latency}_sum{${labels}} ${s.sum}`);
+      durations.push(`${latency}_count{${labels}} ${s.count}`);
     }
     return `${counts.join('\n')}\n\n${durations.join('\n')}\n`;
   }

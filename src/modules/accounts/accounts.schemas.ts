@@ -75,7 +75,4 @@ export const Jwks = Type.Object({
   ),
 });
 
-export const Problem = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-);
+export { ProblemSchema as Problem } from '../../shared/errors/index.js';

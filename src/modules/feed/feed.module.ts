@@ -7,6 +7,7 @@ import { defineModule } from '../../shared/module.js';
 import type { UserDirectory } from '../accounts/index.js';
 import { publishToUser, type Stream } from '../stream/index.js';
 import { createFeed, feedMigrations, openFeedShards, type Feed, type FeedShards, type TimelineChange } from './index.js';
+import { METRIC } from '../../contracts/metric-names.js';
 
 /** The outbox relays of the main database and of every feed shard, as one. */
 export type OutboxRelays = Pick<OutboxRelay, 'start' | 'notify' | 'drain' | 'stop'>;
@@ -68,9 +69,9 @@ export const feedModule = defineModule({
       stop: async () => void (await Promise.all(relays.map((r) => r.stop()))),
     };
 
-    const deliveries = new Counter({ name: 'feed_fanout_deliveries_total', help: 'Tweet ids pushed into home timelines by fan-out.', registers: [metrics.registry] });
+    const deliveries = new Counter({ name: METRIC.fanoutDeliveries, help: 'Tweet ids pushed into home timelines by fan-out.', registers: [metrics.registry] });
     const lag = new Histogram({
-      name: 'feed_fanout_lag_seconds',
+      name: METRIC.fanoutLag,
       help: 'From posting a tweet to its push into a batch of home timelines.',
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: [metrics.registry],

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { UnauthorizedError } from '../../shared/errors/index.js';
+import { ProblemSchema as Problem, UnauthorizedError } from '../../shared/errors/index.js';
 import type { Principal } from '../accounts/index.js';
 import type { SseSink } from './sse-client.js';
 import { ApiKeyInUrlError } from './stream.errors.js';
@@ -19,11 +19,6 @@ const StreamQuery = Type.Object({
   access_token: Type.Optional(Type.String({ maxLength: 4096, description: 'For EventSource, which cannot send headers: a short-lived access token (not an API key). Prefer the Authorization header.' })),
   lastEventId: Type.Optional(Type.String({ maxLength: 32, description: 'Same as the Last-Event-ID header, for clients that cannot set it.' })),
 });
-
-const Problem = Type.Object(
-  { type: Type.String(), title: Type.String(), status: Type.Integer(), detail: Type.String(), code: Type.String() },
-  { additionalProperties: true, description: 'RFC 9457 problem details' },
-);
 
 /**
  * The signed-in user of a stream request: the Authorization header (resolved by the app's hook), or

@@ -56,22 +56,9 @@ export interface Snapshot {
   retries: Map<string, number>;
 }
 
-export const METRIC = {
-  requests: 'http_requests_total',
-  latency: 'http_request_duration_seconds',
-  cache: 'cache_requests_total',
-  edgeCache: 'gateway_cache_total',
-  queueMessages: 'queue_messages',
-  queueLag: 'queue_lag_seconds',
-  fanoutDeliveries: 'feed_fanout_deliveries_total',
-  fanoutLag: 'feed_fanout_lag_seconds',
-  rateLimits: 'ratelimit_decisions_total',
-  breaker: 'gateway_breaker_state',
-  upstreamHealthy: 'gateway_upstream_healthy',
-  upstreamInFlight: 'gateway_upstream_in_flight',
-  upstreamRequests: 'gateway_upstream_requests_total',
-  retries: 'gateway_retries_total',
-} as const;
+// The server exports these names from the same module.
+export { METRIC } from '../../../src/contracts/metric-names.js';
+import { METRIC } from '../../../src/contracts/metric-names.js';
 
 /** The name under which the gateway's edge cache is shown next to the API's caches. */
 export const EDGE_CACHE = 'gateway edge';
