@@ -25,8 +25,15 @@ module.exports = {
     {
       name: 'outside-enters-modules-through-index',
       severity: 'error',
-      from: { pathNot: ['^src/modules/', '^src/composition/', '\\.test\\.ts$'] },
+      from: { pathNot: ['^src/modules/', '^src/composition/', '^src/gateway/', '\\.test\\.ts$'] },
       to: { path: '^src/modules/[^/]+/.+', pathNot: ['^src/modules/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'gateway-only-token-verifier',
+      comment: 'A gateway process loads no product module: of accounts it needs the token verifier alone.',
+      severity: 'error',
+      from: { path: '^src/gateway/' },
+      to: { path: '^src/(modules|composition/(adapters|api|worker|context))', pathNot: ['^src/modules/accounts/token-verifier\\.ts$'] },
     },
     {
       name: 'composition-enters-modules-through-index-or-definition',
@@ -41,6 +48,27 @@ module.exports = {
       severity: 'error',
       from: { pathNot: ['^src/composition/', '\\.test\\.ts$'] },
       to: { path: '^src/modules/[^/]+/[^/]+\\.module\\.ts$' },
+    },
+    {
+      name: 'adapters-only-in-composition',
+      comment: 'Adapter folders (named after their technology) are chosen by the composition code alone; everything else uses the port.',
+      severity: 'error',
+      from: { pathNot: ['^src/composition/', '^src/platform/', '\\.test\\.ts$', '/testing/'] },
+      to: { path: '^src/platform/[^/]+/(redis|postgres|sqlite|rabbitmq|replicas)/' },
+    },
+    {
+      name: 'web-shares-only-contracts',
+      comment: 'The web app runs in browsers: of the server it imports the shared contracts (src/contracts/) only.',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '^src/', pathNot: ['^src/contracts/'] },
+    },
+    {
+      name: 'contracts-are-plain',
+      comment: 'The shared contracts are read by the server and the browser: they import nothing of either.',
+      severity: 'error',
+      from: { path: '^src/contracts/' },
+      to: { pathNot: ['^src/contracts/', '^node_modules/@sinclair/typebox'] },
     },
     {
       name: 'platform-is-product-agnostic',

@@ -2,7 +2,7 @@ import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { JWK } from 'jose';
 import type { Logger } from 'pino';
-import { AccessTokenVerifier, isApiKeyLike, type Principal } from '../modules/accounts/index.js';
+import { AccessTokenVerifier, isApiKeyLike, type Principal } from '../modules/accounts/token-verifier.js';
 import type { Clock } from '../platform/clock/index.js';
 
 // RFC 6750 §2.1, as the API reads it.

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { connect, type Connection } from '../../redis/index.js';
 import type { CachePort } from '../cache.port.js';
 
 /** Options of the Redis cache. */
@@ -22,21 +23,14 @@ export interface RedisCacheOptions {
  */
 export class RedisCacheAdapter implements CachePort {
   readonly #redis: Redis;
-  readonly #owned: boolean;
+  readonly #connection: Connection;
   readonly #prefix: string;
-  #closed = false;
 
   /** `connection`: an ioredis client (left open by `close()`), or a URL to open one this cache owns. */
   constructor(connection: Redis | string, options: RedisCacheOptions = {}) {
     this.#prefix = options.prefix ?? 'cache:';
-    this.#owned = typeof connection === 'string';
-    if (typeof connection === 'string') {
-      this.#redis = new Redis(connection, { maxRetriesPerRequest: 1, ...options.redisOptions });
-      // Failures reach callers as rejections; without a listener ioredis logs each one.
-      this.#redis.on('error', () => {});
-    } else {
-      this.#redis = connection;
-    }
+    this.#connection = connect(connection, options.redisOptions);
+    this.#redis = this.#connection.redis;
   }
 
   async get<T>(key: string): Promise<T | undefined> {
@@ -60,12 +54,7 @@ export class RedisCacheAdapter implements CachePort {
 
   /** Quits the connection if this cache opened it from a URL; a client passed in is left open. */
   async close(): Promise<void> {
-    if (!this.#owned || this.#closed) return;
-    // Right after QUIT the status still reads 'ready' until the socket closes: a second QUIT would reject.
-    this.#closed = true;
-    // QUIT needs a live connection; one still trying to reconnect is simply dropped.
-    if (this.#redis.status === 'ready') await this.#redis.quit();
-    else this.#redis.disconnect();
+    await this.#connection.close();
   }
 }
 

@@ -1,7 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import { checkFence, jsonOf } from '../lock.checks.js';
 import type { FencedStore, FencedValue } from '../lock.port.js';
-import { connect, type Connection } from './connection.js';
+import { connect, type Connection } from '../../redis/index.js';
 import { bindScripts, type ScriptCall } from './scripts.js';
 
 /** Options of the Redis fenced store. */

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Redis, RedisOptions } from 'ioredis';
 import { checkName, checkTtl } from '../lock.checks.js';
 import type { Lease, LockPort } from '../lock.port.js';
-import { connect, type Connection } from './connection.js';
+import { connect, type Connection } from '../../redis/index.js';
 import { bindScripts, type ScriptCall } from './scripts.js';
 
 /** Options of the Redis lock. */

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { connect, type Connection } from '../../redis/index.js';
 import type { Clock } from '../../clock/index.js';
 import { algorithms, checkCost, checkNow, compileRule } from '../algorithms/index.js';
 import type { RateLimitAlgorithm, RateLimitDecision, RateLimitRule, RateLimitStore } from '../ratelimit.port.js';
@@ -43,7 +44,7 @@ type ScriptCall = (key: string, now: number | '', cost: number, slack: number, .
  */
 export class RedisRateLimitStore implements RateLimitStore {
   readonly #redis: Redis;
-  readonly #owned: boolean;
+  readonly #connection: Connection;
   readonly #prefixes: Record<RateLimitAlgorithm, string>;
   readonly #clock: Clock | undefined;
   readonly #slack: number;
@@ -51,14 +52,8 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** `connection`: an ioredis client (left open by `close()`), or a URL to open one this store owns. */
   constructor(connection: Redis | string, options: RedisRateLimitStoreOptions = {}) {
-    this.#owned = typeof connection === 'string';
-    if (typeof connection === 'string') {
-      this.#redis = new Redis(connection, { maxRetriesPerRequest: 1, ...options.redisOptions });
-      // Failures reach callers as rejected decisions; without a listener ioredis logs each one.
-      this.#redis.on('error', () => {});
-    } else {
-      this.#redis = connection;
-    }
+    this.#connection = connect(connection, options.redisOptions);
+    this.#redis = this.#connection.redis;
     const prefix = options.prefix ?? 'rl:';
     this.#clock = options.clock;
     this.#slack = options.ttlSlackMs ?? (options.clock === undefined ? 0 : 60_000);
@@ -95,9 +90,6 @@ export class RedisRateLimitStore implements RateLimitStore {
 
   /** Quits the connection if this store opened it from a URL; a client passed in is left open. */
   async close(): Promise<void> {
-    if (!this.#owned) return;
-    // QUIT needs a live connection; one still trying to reconnect is simply dropped.
-    if (this.#redis.status === 'ready') await this.#redis.quit();
-    else this.#redis.disconnect();
+    await this.#connection.close();
   }
 }

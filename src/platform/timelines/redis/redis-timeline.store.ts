@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { connect, type Connection } from '../../redis/index.js';
 import { MAX_ID, checkEntry, checkId, checkInteger, normalize } from '../timeline.entries.js';
 import type { TimelineEntry, TimelineStore } from '../timeline.port.js';
 import { ENTRY_BYTES, decodeNewestFirst, encodeEntries, encodeId } from './codec.js';
@@ -51,7 +52,7 @@ type ScriptCall = (...args: unknown[]) => Promise<unknown>;
 export class RedisTimelineStore implements TimelineStore {
   readonly capacity: number;
   readonly #redis: Redis;
-  readonly #owned: boolean;
+  readonly #connection: Connection;
   readonly #prefix: string;
   readonly #countKey: string;
   readonly #capBytes: number;
@@ -65,14 +66,8 @@ export class RedisTimelineStore implements TimelineStore {
     this.#countKey = `${this.#prefix}count`;
     this.#capBytes = this.capacity * ENTRY_BYTES;
     this.#slackBytes = checkInteger(options.trimSlack ?? Math.ceil(this.capacity / 8), 'trimSlack', 0) * ENTRY_BYTES;
-    this.#owned = typeof connection === 'string';
-    if (typeof connection === 'string') {
-      this.#redis = new Redis(connection, { maxRetriesPerRequest: 1, ...options.redisOptions });
-      // Failures reach callers as rejections; without a listener ioredis logs each one.
-      this.#redis.on('error', () => {});
-    } else {
-      this.#redis = connection;
-    }
+    this.#connection = connect(connection, options.redisOptions);
+    this.#redis = this.#connection.redis;
     const client = this.#redis as unknown as Record<string, ScriptCall | undefined>;
     const call = {} as Record<keyof typeof scripts, ScriptCall>;
     for (const name of Object.keys(scripts) as (keyof typeof scripts)[]) {
@@ -139,9 +134,6 @@ export class RedisTimelineStore implements TimelineStore {
 
   /** Quits the connection if this store opened it from a URL; a client passed in is left open. */
   async close(): Promise<void> {
-    if (!this.#owned) return;
-    // QUIT needs a live connection; one still trying to reconnect is simply dropped.
-    if (this.#redis.status === 'ready') await this.#redis.quit();
-    else this.#redis.disconnect();
+    await this.#connection.close();
   }
 }

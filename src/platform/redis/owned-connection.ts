@@ -7,9 +7,10 @@ export interface Connection {
 }
 
 /**
- * `connection`: an ioredis client, or a URL to open one with `maxRetriesPerRequest: 1` (a command
+ * The one way every Redis adapter takes its connection. `connection`: an ioredis client (its owner
+ * closes it), or a URL to open one this adapter owns, with `maxRetriesPerRequest: 1` (a command
  * fails after one failed reconnection instead of queueing for ioredis's default 20 attempts, so a
- * caller waiting on a lock hears of an outage at once) and the given options.
+ * caller hears of an outage at once) and the given options. `close()` quits only an owned one, once.
  */
 export function connect(connection: Redis | string, redisOptions?: RedisOptions): Connection {
   if (typeof connection !== 'string') return { redis: connection, close: async () => {} };
