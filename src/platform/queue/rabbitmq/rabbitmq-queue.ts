@@ -14,6 +14,7 @@ import { browseDeadLetters } from './rabbitmq-queue.dead-letters.js';
 import { fullJitterBackoff, newMessageId, publishOptions, readEnvelope, toDeadLetter } from './rabbitmq-queue.message.js';
 import { declareRetry, declareTopic, retryCeilings, shardOf, topicQueues, type TopicQueues, type TopologySettings } from './rabbitmq-queue.topology.js';
 import { RabbitMqPublisher, type Outgoing } from './rabbitmq-publisher.js';
+import { stopConsumers } from '../stop-consumers.js';
 
 /** Configuration of the RabbitMQ queue. */
 export interface RabbitMqQueueOptions {
@@ -261,15 +262,7 @@ export class RabbitMqQueue implements QueuePort {
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    const stopped = Promise.all([...this.#consumers].map((c) => c.stop()));
-    this.#consumers.clear();
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-    });
-    await Promise.race([stopped, gaveUp]);
-    clearTimeout(timer);
+    await stopConsumers(this.#consumers, timeoutMs);
     if (this.#ownsConnection) await this.#connection.close();
   }
 

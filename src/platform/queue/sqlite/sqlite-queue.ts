@@ -11,6 +11,7 @@ import type {
 } from '../queue.port.js';
 import { SqliteConsumer } from './sqlite-queue.consumer.js';
 import { QueueStore, type NewRow } from './sqlite-queue.store.js';
+import { stopConsumers } from '../stop-consumers.js';
 
 /** Configuration of the embedded queue. */
 export interface SqliteQueueOptions {
@@ -164,15 +165,7 @@ export class SqliteQueue implements QueuePort {
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    const stopped = Promise.all([...this.#consumers].map((c) => c.stop()));
-    this.#consumers.clear();
-    let timer: NodeJS.Timeout | undefined;
-    const gaveUp = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-      timer.unref();
-    });
-    await Promise.race([stopped, gaveUp]);
-    clearTimeout(timer);
+    await stopConsumers(this.#consumers, timeoutMs);
     this.#store.close();
   }
 
