@@ -30,7 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { seededRandom } from '../src/lib/seeded-random.js';
 import { SERVICES } from '../test/helpers/services.js';
-import { deleteKeys } from '../test/helpers/redis-keys.js';
+import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
 import { commandCpuMs, fmt, mainThreadCpuMs, processCpuMs, startNode } from './bench.lib.js';
 import { haveWrk, luaPacing, runWrk, type WrkResult } from './wrk.js';

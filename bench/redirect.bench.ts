@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
-import { deleteKeys } from '../test/helpers/redis-keys.js';
+import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
 import { SERVICES } from '../test/helpers/services.js';
 import { commandCpuMs, driveGets, fmt, generatorNote, median, outside, processCpuMs, ratio, startNode, type Child, type LoadResult } from './bench.lib.js';
 

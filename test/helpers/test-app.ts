@@ -51,15 +51,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   };
 }
 
-/** Polls `check` until it returns true or the deadline passes; returns the last result. */
-export async function waitFor(check: () => Promise<boolean> | boolean, { timeoutMs = 10_000, intervalMs = 20 } = {}): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() >= deadline) return false;
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+export { waitFor } from './poll.js';
 
 export const BROWSER_UA = 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36';
 export const PHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1';

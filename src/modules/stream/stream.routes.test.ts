@@ -5,6 +5,7 @@ import { MemoryPubSub } from '../../platform/pubsub/memory/memory-pubsub.js';
 import type { Principal } from '../accounts/index.js';
 import { createStream, publishToUser, type Stream, type StreamDeps } from './index.js';
 import { openSse, stalledClient, type SseConnection } from './testing/sse-reader.js';
+import { waitFor } from '../../../test/helpers/poll.js';
 
 /** `Bearer user-<id>` signs in as user <id>; anything else is refused. */
 async function authenticate(authorization: string): Promise<Principal | null> {
@@ -62,12 +63,6 @@ afterEach(async () => {
 
 const isEvent = (type: string, id?: string) => (b: { kind: string; event?: string; data?: string }) =>
   b.kind === 'event' && b.event === type && (id === undefined || (b.data ?? '').includes(`"${id}"`));
-const until = async (check: () => boolean, ms = 5_000) => {
-  const deadline = Date.now() + ms;
-  while (!check() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-  return check();
-};
-
 describe('GET /api/v1/stream', () => {
   it('relays the user\'s events, and only theirs, with increasing ids and the right headers', async () => {
     const h = await start();
@@ -101,11 +96,11 @@ describe('GET /api/v1/stream', () => {
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'a', authorId: '9' } });
     const seen = await first.waitFor(isEvent('tweet', 'a'));
     first.close();
-    await until(() => h.stream.stats().connections === 0);
+    await waitFor(() => h.stream.stats().connections === 0);
     // Published while the user is away: kept in the user's log.
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'b', authorId: '9' } });
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'c', authorId: '9' } });
-    await until(() => false, 50);
+    await new Promise((r) => setTimeout(r, 50));
     const lastId = seen.kind === 'event' ? seen.id! : '';
     const back = await h.connect('1', { 'last-event-id': lastId });
     await back.waitFor(isEvent('tweet', 'c'));
@@ -132,9 +127,9 @@ describe('GET /api/v1/stream', () => {
     const first = await h.connect('1');
     const initial = await first.waitFor((b) => b.kind === 'id');
     first.close();
-    await until(() => h.stream.stats().connections === 0);
+    await waitFor(() => h.stream.stats().connections === 0);
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'while-away', authorId: '9' } });
-    await until(() => false, 50);
+    await new Promise((r) => setTimeout(r, 50));
     const back = await h.connect('1', { 'last-event-id': initial.kind === 'id' ? initial.id : '' });
     await back.waitFor(isEvent('tweet', 'while-away'));
   });
@@ -145,16 +140,16 @@ describe('GET /api/v1/stream', () => {
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'a', authorId: '9' } });
     const seen = await first.waitFor(isEvent('tweet', 'a'));
     first.close();
-    expect(await until(() => h.stream.stats().connections === 0)).toBe(true);
+    expect(await waitFor(() => h.stream.stats().connections === 0)).toBe(true);
     expect(h.stream.stats().users).toBe(1);
-    expect(await until(() => h.stream.stats().users === 0, 2_000)).toBe(true);
+    expect(await waitFor(() => h.stream.stats().users === 0, { timeoutMs: 2_000 })).toBe(true);
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'unlogged', authorId: '9' } });
     const back = await h.connect('1', { 'last-event-id': seen.kind === 'event' ? seen.id! : '' });
     await back.waitFor(isEvent('reset'));
     // Two idle users with room for one: the longest idle goes at once.
     back.close();
     (await h.connect('2')).close();
-    expect(await until(() => h.stream.stats().connections === 0)).toBe(true);
+    expect(await waitFor(() => h.stream.stats().connections === 0)).toBe(true);
     expect(h.stream.stats().users).toBe(1);
   });
 
@@ -214,7 +209,7 @@ describe('GET /api/v1/stream', () => {
     }
     await healthy.waitFor(isEvent('notification', `n${total - 1}`), 5_000);
     expect(healthy.events()).toHaveLength(total);
-    expect(await until(() => h.stream.stats().dropped === 1)).toBe(true);
+    expect(await waitFor(() => h.stream.stats().dropped === 1)).toBe(true);
     expect(h.stream.stats().connections).toBe(1);
     // Once it reads again it finds its stream cut short, not all 24 MB kept for it.
     const { text, ended } = await stalled.drain();
@@ -227,7 +222,7 @@ describe('GET /api/v1/stream', () => {
     const a = await h.connect('1');
     const b = await h.connect('2');
     const stalled = await stalledClient(h.port, '/api/v1/stream', { authorization: 'Bearer user-3' });
-    await until(() => h.stream.stats().connections === 3);
+    await waitFor(() => h.stream.stats().connections === 3);
     const started = Date.now();
     await h.app.close();
     expect(Date.now() - started).toBeLessThan(3_000);

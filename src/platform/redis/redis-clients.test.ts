@@ -2,14 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../test/helpers/services.js';
 import { startTcpProxy, type TcpProxy } from '../../../test/helpers/tcp-proxy.js';
 import { RedisClients, type RedisConnectionState } from './redis-clients.js';
+import { until } from '../../../test/helpers/poll.js';
 
-async function until(probe: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 describe.runIf(await shouldRun('redis'))('RedisClients', () => {
   const cleanups: (() => Promise<void>)[] = [];

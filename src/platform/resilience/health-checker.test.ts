@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HealthChecker, type HealthCheckerOptions } from './health-checker.js';
+import { until } from '../../../test/helpers/poll.js';
 
 /**
  * Real timers, small intervals. Tests assert which probe caused which change, never how long
@@ -14,13 +15,6 @@ afterEach(async () => {
 });
 
 /** Polls `condition` until it holds; fails after `timeoutMs`. */
-async function until(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(2);
-  }
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

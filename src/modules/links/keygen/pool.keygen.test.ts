@@ -3,16 +3,9 @@ import { isBase62 } from './base62.js';
 import { PoolKeyGenerator, type PoolKeyGeneratorOptions } from './pool.keygen.js';
 import { allLinks, allocateAll, createKeygenTestDb, type KeygenTestDb } from './testing/keygen-fixture.js';
 import { describeEachDialect } from '../../../platform/sql/testing/test-databases.js';
+import { until } from '../../../../test/helpers/poll.js';
 
 /** Polls `check` every 10 ms until it holds; fails after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describeEachDialect('PoolKeyGenerator', (dialect) => {
   let testDb: KeygenTestDb;
   const started: PoolKeyGenerator[] = [];
@@ -69,7 +62,7 @@ describeEachDialect('PoolKeyGenerator', (dialect) => {
   it('refills in the background once the pool falls below the low watermark', async () => {
     const generator = make({ targetSize: 200, lowWatermark: 50, refillIntervalMs: 20, batchSize: 64 });
     generator.start();
-    await eventually(async () => (await generator.size()) >= 200);
+    await until(async () => (await generator.size()) >= 200, 'the pool refilled to 200', { timeoutMs: 5_000 });
     // Above the watermark nothing is added.
     for (let i = 0; i < 140; i++) await generator.next();
     expect(await generator.size()).toBe(60);
@@ -78,7 +71,7 @@ describeEachDialect('PoolKeyGenerator', (dialect) => {
     // Below it the pool is topped up to the target again. A tick may land between these claims and
     // top up from there, so the size ends between 180 and 200, far above what claims alone leave.
     for (let i = 0; i < 20; i++) await generator.next();
-    await eventually(async () => (await generator.size()) >= 180);
+    await until(async () => (await generator.size()) >= 180, 'the pool refilled to 180', { timeoutMs: 5_000 });
     expect(await generator.size()).toBeLessThanOrEqual(200);
     await generator.stop();
   });

@@ -6,6 +6,7 @@ import { runCacheContract } from '../cache.contract.js';
 import type { CachePort } from '../cache.port.js';
 import { LruCacheAdapter } from '../memory/lru-cache.adapter.js';
 import { NearCache, type NearCacheOptions } from './near-cache.js';
+import { until } from '../../../../test/helpers/poll.js';
 
 // The embedded pair: an LRU stands for the shared remote, and MemoryPubSub for the bus (it spans
 // the threads of this process). The same behaviour over Redis is in ../redis/redis-near-cache.test.ts.
@@ -48,13 +49,6 @@ function near(options: Partial<NearCacheOptions> & Pick<NearCacheOptions, 'remot
 }
 
 /** Waits, boundedly, until `probe` returns true. */
-async function until(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 runCacheContract('NearCache (LRU remote, MemoryPubSub)', {
   create: async () => {

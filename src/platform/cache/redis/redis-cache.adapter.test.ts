@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { runCacheContract } from '../cache.contract.js';
 import { RedisCacheAdapter } from './redis-cache.adapter.js';
-import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { deleteKeys } from '../../redis/testing/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `cache-test:${process.pid}:${Date.now().toString(36)}:`;

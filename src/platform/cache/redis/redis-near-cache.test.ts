@@ -7,7 +7,8 @@ import { RedisPubSub } from '../../pubsub/redis/redis-pubsub.js';
 import { runCacheContract } from '../cache.contract.js';
 import { NearCache, type NearCacheOptions } from '../near/near-cache.js';
 import { RedisCacheAdapter } from './redis-cache.adapter.js';
-import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { deleteKeys } from '../../redis/testing/redis-keys.js';
+import { until } from '../../../../test/helpers/poll.js';
 
 // Unique per run: keys and channels of parallel runs never meet; keys are deleted afterwards.
 const RUN = `near-test:${process.pid}:${Date.now().toString(36)}:`;
@@ -15,13 +16,6 @@ let deployments = 0;
 const nextDeployment = () => `${RUN}${++deployments}:`;
 
 /** Waits, boundedly, until `probe` returns true. */
-async function until(probe: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const buses: RedisPubSub[] = [];
 const caches: NearCache[] = [];
@@ -109,7 +103,7 @@ describe.runIf(await shouldRun('redis'))('NearCache over Redis', () => {
       proxy.heal();
 
       // localTtlMs is a minute: only noticing the gap brings v2 back within the bound.
-      await until(async () => (await b.get('k')) === 'v2', 'b sees v2 after reconnecting', 20_000);
+      await until(async () => (await b.get('k')) === 'v2', 'b sees v2 after reconnecting', { timeoutMs: 20_000 });
       expect(b.stats().resets).toBeGreaterThanOrEqual(1);
       expect(b.stats().invalidations).toBe(1);
       expect(a.stats().resets).toBe(0);

@@ -4,7 +4,7 @@ import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { runLockContract } from '../lock.contract.js';
 import { RedisFencedStore } from './redis-fenced-store.js';
 import { RedisLock } from './redis-lock.js';
-import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { deleteKeys } from '../../redis/testing/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `lock-test:${process.pid}:${Date.now().toString(36)}:`;

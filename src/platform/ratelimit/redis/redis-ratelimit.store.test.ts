@@ -8,7 +8,7 @@ import { MemoryRateLimitStore } from '../memory/memory-ratelimit.store.js';
 import type { RateLimitAlgorithm, RateLimitRule } from '../ratelimit.port.js';
 import { runRateLimitContract } from '../ratelimit.contract.js';
 import { RedisRateLimitStore } from './redis-ratelimit.store.js';
-import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { deleteKeys } from '../../redis/testing/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `rl-test:${process.pid}:${Date.now().toString(36)}:`;

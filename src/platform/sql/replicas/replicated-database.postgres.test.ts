@@ -9,6 +9,7 @@ import { TEST_DIALECTS } from '../testing/test-databases.js';
 import { ReplicatedDatabase, type ReplicatedDatabaseOptions } from './replicated-database.js';
 import { REPLICA, REPLICA_URL, replicaScript, replicaUnavailableReason } from './testing/replica-server.js';
 import { parseLsn } from './wal-timeline.js';
+import { until } from '../../../../test/helpers/poll.js';
 
 interface Tables {
   notes: { id: number; body: string };
@@ -23,14 +24,6 @@ async function onReplica(db: Kysely<Tables>): Promise<boolean> {
   return (await sql<{ r: boolean }>`select pg_is_in_recovery() as r`.execute(db)).rows[0]!.r;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 async function lsn(db: Kysely<Tables>, query: 'primary' | 'replica'): Promise<bigint> {
   const { rows } = query === 'primary'
     ? await sql<{ lsn: string }>`select pg_current_wal_lsn()::text as lsn`.execute(db)
@@ -41,7 +34,7 @@ async function lsn(db: Kysely<Tables>, query: 'primary' | 'replica'): Promise<bi
 /** Waits until the replica has replayed everything the primary has written so far. */
 async function caughtUp(primary: SqlDatabase<Tables>, replica: SqlDatabase<Tables>): Promise<void> {
   const target = await lsn(primary.db, 'primary');
-  await waitFor('the replica replays the primary', async () => (await lsn(replica.db, 'replica')) >= target);
+  await until(async () => (await lsn(replica.db, 'replica')) >= target, 'the replica replays the primary', { timeoutMs: 15_000, intervalMs: 50 });
 }
 
 const label = unavailable === undefined ? title : servicesRequired ? `${title} [required, but ${unavailable}]` : `${title} [skipped: ${unavailable}]`;
@@ -99,7 +92,7 @@ describe.runIf(unavailable === undefined || servicesRequired)(label, () => {
     await openSchema();
     expect(await onReplica(replica.db)).toBe(true);
     await primary.db.insertInto('notes').values({ id: 1, body: 'streamed' }).execute();
-    await waitFor('the row reaches the replica', async () => (await replica.db.selectFrom('notes').selectAll().execute()).length === 1);
+    await until(async () => (await replica.db.selectFrom('notes').selectAll().execute()).length === 1, 'the row reaches the replica', { timeoutMs: 15_000, intervalMs: 50 });
     expect(await replica.db.selectFrom('notes').selectAll().execute()).toEqual([{ id: 1, body: 'streamed' }]);
     await expect(replica.db.insertInto('notes').values({ id: 2, body: 'x' }).execute()).rejects.toThrow(/read-only transaction/);
     expect(await replicaScript('status', 10)).toMatch(/in recovery:\s+t[\s\S]*wal receiver:\s+streaming/);
@@ -185,7 +178,7 @@ describe.runIf(unavailable === undefined || servicesRequired)(label, () => {
     expect(router.status().replicas[0]!.state).toBe('up');
     try {
       await sql`select pg_wal_replay_pause()`.execute(replica.db);
-      await waitFor('replay pauses', async () => (await sql<{ s: string }>`select pg_get_wal_replay_pause_state() as s`.execute(replica.db)).rows[0]!.s === 'paused');
+      await until(async () => (await sql<{ s: string }>`select pg_get_wal_replay_pause_state() as s`.execute(replica.db)).rows[0]!.s === 'paused', 'replay pauses', { timeoutMs: 15_000, intervalMs: 50 });
       await primary.db.insertInto('notes').values({ id: 1, body: 'late' }).execute();
 
       now = 1_000;

@@ -4,7 +4,7 @@ import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { entry, runTimelineContract } from '../timeline.contract.js';
 import type { TimelineStore } from '../timeline.port.js';
 import { RedisTimelineStore } from './redis-timeline.store.js';
-import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { deleteKeys } from '../../redis/testing/redis-keys.js';
 
 // Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
 const RUN = `tl-test:${process.pid}:${Date.now().toString(36)}:`;

@@ -1,5 +1,6 @@
 import type { CachePort } from '../../cache.port.js';
 import type { FlushTimer } from '../write-behind.js';
+import { until } from '../../../../../test/helpers/poll.js';
 
 /** A promise the test opens when it chooses. */
 export function gate(): { promise: Promise<void>; open: () => void } {
@@ -9,14 +10,9 @@ export function gate(): { promise: Promise<void>; open: () => void } {
 }
 
 /** Polls `check` until it holds, for `timeoutMs` at most; then fails with `what`. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 100_000; i++) {
-    if (await check()) return;
-    if (Date.now() > deadline) break;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+/** Polls `check` until it holds (the test kit's one polling helper), naming `what` when it never does. */
+export function eventually(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 5_000): Promise<void> {
+  return until(check, what, { timeoutMs });
 }
 
 /**
