@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/platform/clock/index.js';
-import { deleteKeys } from './helpers/redis-keys.js';
+import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
 import { SERVICES, shouldRun } from './helpers/services.js';
 import { BROWSER_UA, startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
-import { deleteKeys } from '../../../../test/helpers/redis-keys.js';
+import { deleteKeys } from '../../redis/testing/redis-keys.js';
 import { seededRandom } from '../../../lib/seeded-random.js';
 import { ManualClock } from '../../clock/index.js';
 import { MemoryRateLimitStore } from '../memory/memory-ratelimit.store.js';
