@@ -1,25 +1,16 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { runCacheContract } from '../cache.contract.js';
 import { RedisCacheAdapter } from './redis-cache.adapter.js';
-import { deleteKeys } from '../../redis/testing/redis-keys.js';
+import { redisFixture } from '../../redis/testing/redis-keys.js';
 
-// Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
-const RUN = `cache-test:${process.pid}:${Date.now().toString(36)}:`;
-let tests = 0;
-const nextPrefix = () => `${RUN}${++tests}:`;
+const fixture = redisFixture('cache-test');
+const { nextPrefix } = fixture;
 
 describe.runIf(await shouldRun('redis'))('RedisCacheAdapter', () => {
   let redis: Redis;
-  beforeAll(async () => {
-    redis = new Redis(SERVICES.redis, { maxRetriesPerRequest: 2 });
-    await redis.ping();
-  });
-  afterAll(async () => {
-    await deleteKeys(redis, `${RUN}*`);
-    await redis.quit();
-  });
+  fixture.open((client) => (redis = client));
 
   runCacheContract('RedisCacheAdapter (own connection)', { create: async () => new RedisCacheAdapter(SERVICES.redis, { prefix: nextPrefix() }) });
   runCacheContract('RedisCacheAdapter (shared client)', { create: async () => new RedisCacheAdapter(redis, { prefix: nextPrefix() }) });

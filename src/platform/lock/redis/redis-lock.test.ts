@@ -1,26 +1,17 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { runLockContract } from '../lock.contract.js';
 import { RedisFencedStore } from './redis-fenced-store.js';
 import { RedisLock } from './redis-lock.js';
-import { deleteKeys } from '../../redis/testing/redis-keys.js';
+import { redisFixture } from '../../redis/testing/redis-keys.js';
 
-// Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
-const RUN = `lock-test:${process.pid}:${Date.now().toString(36)}:`;
-let tests = 0;
-const nextPrefix = () => `${RUN}${++tests}:`;
+const fixture = redisFixture('lock-test');
+const { nextPrefix, run: RUN } = fixture;
 
 describe.runIf(await shouldRun('redis'))('RedisLock', () => {
   let redis: Redis;
-  beforeAll(async () => {
-    redis = new Redis(SERVICES.redis, { maxRetriesPerRequest: 2 });
-    await redis.ping();
-  });
-  afterAll(async () => {
-    await deleteKeys(redis, `${RUN}*`);
-    await redis.quit();
-  });
+  fixture.open((client) => (redis = client));
 
   // Every client its own connection, as every process has.
   runLockContract('RedisLock', {

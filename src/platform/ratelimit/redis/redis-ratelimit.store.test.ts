@@ -8,23 +8,14 @@ import { MemoryRateLimitStore } from '../memory/memory-ratelimit.store.js';
 import type { RateLimitAlgorithm, RateLimitRule } from '../ratelimit.port.js';
 import { runRateLimitContract } from '../ratelimit.contract.js';
 import { RedisRateLimitStore } from './redis-ratelimit.store.js';
-import { deleteKeys } from '../../redis/testing/redis-keys.js';
+import { deleteKeys, redisFixture } from '../../redis/testing/redis-keys.js';
 
-// Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
-const RUN = `rl-test:${process.pid}:${Date.now().toString(36)}:`;
-let tests = 0;
-const nextPrefix = () => `${RUN}${++tests}:`;
+const fixture = redisFixture('rl-test');
+const { nextPrefix } = fixture;
 
 describe.runIf(await shouldRun('redis'))('RedisRateLimitStore', () => {
   let redis: Redis;
-  beforeAll(async () => {
-    redis = new Redis(SERVICES.redis, { maxRetriesPerRequest: 2 });
-    await redis.ping();
-  });
-  afterAll(async () => {
-    await deleteKeys(redis, `${RUN}*`);
-    await redis.quit();
-  });
+  fixture.open((client) => (redis = client));
 
   let prefix = '';
   runRateLimitContract('RedisRateLimitStore', {

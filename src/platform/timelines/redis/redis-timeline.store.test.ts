@@ -1,26 +1,17 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import { SERVICES, shouldRun } from '../../../../test/helpers/services.js';
 import { entry, runTimelineContract } from '../timeline.contract.js';
 import type { TimelineStore } from '../timeline.port.js';
 import { RedisTimelineStore } from './redis-timeline.store.js';
-import { deleteKeys } from '../../redis/testing/redis-keys.js';
+import { deleteKeys, redisFixture } from '../../redis/testing/redis-keys.js';
 
-// Unique per run, so parallel runs on one Redis never meet; every key is deleted afterwards.
-const RUN = `tl-test:${process.pid}:${Date.now().toString(36)}:`;
-let tests = 0;
-const nextPrefix = () => `${RUN}${++tests}:`;
+const fixture = redisFixture('tl-test');
+const { nextPrefix } = fixture;
 
 describe.runIf(await shouldRun('redis'))('RedisTimelineStore', () => {
   let redis: Redis;
-  beforeAll(async () => {
-    redis = new Redis(SERVICES.redis, { maxRetriesPerRequest: 2 });
-    await redis.ping();
-  });
-  afterAll(async () => {
-    await deleteKeys(redis, `${RUN}*`);
-    await redis.quit();
-  });
+  fixture.open((client) => (redis = client));
 
   const prefixes = new WeakMap<TimelineStore, string>();
   // The default slack, and none (a rewrite on every push to a full timeline): the window logic
