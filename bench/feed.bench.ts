@@ -39,7 +39,7 @@ import { hash } from '@node-rs/argon2';
 import autocannon from 'autocannon';
 import { feedMigrations } from '../src/modules/feed/index.js';
 import { accountsMigrations } from '../src/modules/accounts/index.js';
-import { outboxMigrations } from '../src/platform/outbox/index.js';
+import { outboxMigrationsFor } from '../src/platform/outbox/index.js';
 import { ManualClock } from '../src/platform/clock/index.js';
 import { SnowflakeIdGenerator } from '../src/platform/ids/index.js';
 import { SqliteDatabase } from '../src/platform/sql/sqlite/sqlite-database.js';
@@ -384,7 +384,7 @@ async function main(): Promise<void> {
     log(`seeding ${template}...`);
     const started = performance.now();
     const db = new SqliteDatabase({ filename: template });
-    await db.migrate({ ...accountsMigrations, ...outboxMigrations, ...feedMigrations(db.dialect) });
+    await db.migrate({ ...accountsMigrations, ...outboxMigrationsFor(db.dialect), ...feedMigrations(db.dialect) });
     const passwordHash = await hash(PASSWORD, { memoryCost: 19_456, timeCost: 2, parallelism: 1 });
     const now = Date.now();
     // The history tweets were posted over the previous day, one a millisecond.

@@ -46,8 +46,3 @@ export function analyticsMigrationsFor(dialect: SqlDialectName): Record<string, 
   };
 }
 
-/**
- * @deprecated SQLite only: use `analyticsMigrationsFor(sql.dialect)`. Kept while the composition
- * root still spreads it; the same migration name, so nothing runs twice when it switches.
- */
-export const analyticsMigrations: Record<string, Migration> = analyticsMigrationsFor('sqlite');

@@ -13,7 +13,7 @@ import { CLICKS_TOPIC, type ClickBatch } from './click.model.js';
 import { StatsService } from './stats.service.js';
 import { statsRoutes } from './stats.routes.js';
 
-export { analyticsMigrations, analyticsMigrationsFor } from './analytics.migrations.js';
+export { analyticsMigrationsFor } from './analytics.migrations.js';
 export { ClickRecorder } from './click-recorder.js';
 export { CLICKS_TOPIC, packClicks } from './click.model.js';
 export type { Stats } from './stats.service.js';

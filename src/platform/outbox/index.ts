@@ -1,1 +1,1 @@
-export { addToOutbox, batchHandler, eventsOf, OutboxRelay, outboxMigrations, outboxMigrationsFor, type OutboxEvent, type OutboxRelayOptions } from './outbox.js';
+export { addToOutbox, batchHandler, eventsOf, OutboxRelay, outboxMigrationsFor, type OutboxEvent, type OutboxRelayOptions } from './outbox.js';

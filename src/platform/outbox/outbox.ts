@@ -43,11 +43,6 @@ export function outboxMigrationsFor(dialect: SqlDialectName): Record<string, Mig
   };
 }
 
-/**
- * @deprecated SQLite only: use `outboxMigrationsFor(sql.dialect)`. Kept while the composition
- * root still spreads it; the same migration name, so nothing runs twice when it switches.
- */
-export const outboxMigrations: Record<string, Migration> = outboxMigrationsFor('sqlite');
 
 /** One event for the outbox. */
 export interface OutboxEvent {
