@@ -28,6 +28,7 @@ import { createFeed, feedMigrations, FEED_EVENT_GROUPS, openFeedShards, type Fee
 import { createSearch, searchMigrations, type Search } from './modules/search/index.js';
 import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
 import { createStream, type Stream } from './modules/stream/index.js';
+import { createOAuth, oauthMigrations, type OAuth } from './modules/oauth/index.js';
 import { OutboxRelay, outboxMigrationsFor } from './platform/outbox/index.js';
 import { ringMigrations } from './platform/sharding/index.js';
 import { NearCache } from './platform/cache/index.js';
@@ -75,6 +76,8 @@ export interface Container {
   readonly notifications: Notifications;
   /** Live events for the stream: across the threads of this process. */
   readonly pubsub: PubSubPort;
+  /** The OAuth 2.0 authorization server for third-party apps (api role only). */
+  readonly oauth: OAuth | undefined;
   /** Server-Sent Events (api role only). */
   readonly stream: Stream | undefined;
   /** Moves committed feed events from the outbox to the queue (api role only). */
@@ -165,6 +168,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       ...ringMigrations,
       ...searchMigrations(dialect),
       ...notificationsMigrations,
+      ...oauthMigrations,
     });
   }
   const queue = openQueue(config, logger);
@@ -292,6 +296,10 @@ export async function createContainer(config: Config, options: ContainerOptions)
           drain: async () => void (await Promise.all(relays.map((r) => r.drain()))),
           stop: async () => void (await Promise.all(relays.map((r) => r.stop()))),
         };
+  const oauth = accounts && createOAuth({
+    sql, clock, ids, accounts, publicUrl: config.PUBLIC_URL, accessTokenTtlSeconds: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS, grantTtlSeconds: config.REFRESH_TOKEN_TTL_DAYS * 86_400,
+    sessionSeconds: config.ACCESS_TOKEN_TTL_SECONDS, pkce: config.OAUTH_PKCE, passwordGrant: config.OAUTH_PASSWORD_GRANT === 'on',
+  });
   const search = createSearch({ sql, users });
   const notifications = createNotifications({ sql, users, pubsub, clock, ids, onError: (err) => logger.warn({ err }, 'live notification failed') });
   const stream =
@@ -299,7 +307,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       ? undefined
       : createStream({
           pubsub,
-          authenticate: (authorization) => accounts!.authenticate(authorization),
+          authenticate: (authorization) => oauth!.authenticate(authorization),
           replayEvents: config.STREAM_REPLAY_EVENTS,
           heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
           clock,
@@ -310,7 +318,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, queueTopics: QUEUE_TOPICS, links, keys, analytics, clicks, rateLimits, accounts,
-    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, stream, outbox, registry, tracing,
+    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, oauth, stream, outbox, registry, tracing,
     async close() {
       await registry?.close();
       await stream?.close();
