@@ -51,6 +51,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     });
   });
   await app.register(oauth.routes);
+  if (container.mastodon !== undefined) await app.register(container.mastodon.routes);
   await app.register(webappRoutes);
   await app.register(redirectRoutes, {
     links,

@@ -29,6 +29,7 @@ import { createSearch, searchMigrations, type Search } from './modules/search/in
 import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
 import { createStream, type Stream } from './modules/stream/index.js';
 import { createOAuth, oauthMigrations, type OAuth } from './modules/oauth/index.js';
+import { createMastodon, mastodonMigrations, type Mastodon } from './modules/mastodon/index.js';
 import { OutboxRelay, outboxMigrationsFor } from './platform/outbox/index.js';
 import { ringMigrations } from './platform/sharding/index.js';
 import { NearCache } from './platform/cache/index.js';
@@ -78,6 +79,8 @@ export interface Container {
   readonly pubsub: PubSubPort;
   /** The OAuth 2.0 authorization server for third-party apps (api role only). */
   readonly oauth: OAuth | undefined;
+  /** Mastodon's client API over the feed (api role only). */
+  readonly mastodon: Mastodon | undefined;
   /** Server-Sent Events (api role only). */
   readonly stream: Stream | undefined;
   /** Moves committed feed events from the outbox to the queue (api role only). */
@@ -169,6 +172,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       ...searchMigrations(dialect),
       ...notificationsMigrations,
       ...oauthMigrations,
+      ...mastodonMigrations,
     });
   }
   const queue = openQueue(config, logger);
@@ -302,6 +306,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   });
   const search = createSearch({ sql, users });
   const notifications = createNotifications({ sql, users, pubsub, clock, ids, onError: (err) => logger.warn({ err }, 'live notification failed') });
+  const mastodon = accounts && createMastodon({ sql, clock, feed, users, notifications, search, publicUrl: config.PUBLIC_URL });
   const stream =
     accounts === undefined
       ? undefined
@@ -318,7 +323,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, queueTopics: QUEUE_TOPICS, links, keys, analytics, clicks, rateLimits, accounts,
-    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, oauth, stream, outbox, registry, tracing,
+    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, oauth, mastodon, stream, outbox, registry, tracing,
     async close() {
       await registry?.close();
       await stream?.close();
