@@ -306,7 +306,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
   });
   const search = createSearch({ sql, users });
   const notifications = createNotifications({ sql, users, pubsub, clock, ids, onError: (err) => logger.warn({ err }, 'live notification failed') });
-  const mastodon = accounts && createMastodon({ sql, clock, feed, users, notifications, search, publicUrl: config.PUBLIC_URL });
+
   const stream =
     accounts === undefined
       ? undefined
@@ -317,6 +317,10 @@ export async function createContainer(config: Config, options: ContainerOptions)
           heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
           clock,
         });
+  const mastodon = oauth && stream && createMastodon({
+    sql, clock, feed, users, notifications, search, stream, publicUrl: config.PUBLIC_URL, authenticate: (authorization) => oauth.authenticate(authorization),
+    onError: (err) => logger.warn({ err }, 'mastodon streaming failed'),
+  });
   outbox?.start();
   const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? `blueprint-${[...config.roles].join('-')}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   const registry = redisFor?.registry === undefined ? undefined : new RedisServiceRegistry(redisFor.registry, { prefix: `${config.REDIS_PREFIX}registry:` });

@@ -6,6 +6,10 @@ import type { Feed } from '../feed/index.js';
 import type { Notifications } from '../notifications/index.js';
 import { acceptForms } from '../oauth/index.js';
 import type { Search } from '../search/index.js';
+import type { Principal } from '../accounts/index.js';
+import type { Stream } from '../stream/index.js';
+import { TimelinePollers } from './mastodon.pollers.js';
+import { streamingRoutes } from './mastodon.streaming.js';
 import { accountsRoutes } from './mastodon.accounts.routes.js';
 import { IdempotencyKeys } from './mastodon.idempotency.js';
 import { instanceRoutes } from './mastodon.instance.routes.js';
@@ -25,6 +29,13 @@ export interface MastodonDeps {
   notifications: Notifications;
   search: Search;
   publicUrl: string;
+  /** The live stream module (its per-user events feed the `user` streams). */
+  stream: Stream;
+  /** The app's check of `Bearer <token>`, for `?access_token=` on the streaming socket. */
+  authenticate(authorization: string): Promise<Principal | null>;
+  /** How often a public or hashtag stream with listeners reads its timeline (default 1 s). */
+  streamPollMs?: number;
+  onError?: (error: unknown) => void;
 }
 
 export interface Mastodon {
@@ -71,6 +82,7 @@ function mastodonErrors(app: FastifyInstance): void {
 export function createMastodon(deps: MastodonDeps): Mastodon {
   const views = new MastodonViews({ feed: deps.feed, users: deps.users, publicUrl: deps.publicUrl });
   const idempotency = new IdempotencyKeys(tablesOf<MastodonTables>(deps.sql));
+  const pollers = new TimelinePollers({ intervalMs: deps.streamPollMs ?? 1_000, maxTimelines: 1_000, onError: deps.onError ?? (() => {}) });
   const shared = { feed: deps.feed, users: deps.users, views, publicUrl: deps.publicUrl };
   return {
     routes: async (app) => {
@@ -82,6 +94,7 @@ export function createMastodon(deps: MastodonDeps): Mastodon {
       await app.register(statusesRoutes({ ...shared, idempotency, clock: deps.clock }));
       await app.register(timelinesRoutes({ ...shared, search: deps.search }));
       await app.register(notificationsRoutes({ ...shared, notifications: deps.notifications }));
+      await app.register(streamingRoutes({ ...shared, stream: deps.stream, search: deps.search, pollers, authenticate: deps.authenticate }));
     },
   };
 }
