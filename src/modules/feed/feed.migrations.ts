@@ -101,5 +101,11 @@ export function feedMigrations(dialect: SqlDialectName): Record<string, Migratio
           .execute();
       },
     },
+    // Who liked a tweet, newest first (the Mastodon API's favourited_by): the primary key leads with the user.
+    'feed/0004_likes_tweet_idx': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('likes_tweet_idx').on('likes').columns(['tweet_id', 'created_at']).execute();
+      },
+    },
   };
 }

@@ -151,7 +151,7 @@ export class FeedShards implements TweetReads {
 
   /** Who liked a tweet (its likes live on its author's shard). */
   likers(authorId: bigint, tweetId: bigint, limit: number): Promise<string[]> {
-    return this.#shard(this.shardOf(authorId)).repo.likers(authorId, tweetId, limit);
+    return this.#shard(this.shardOf(authorId)).repo.likers(tweetId, limit);
   }
 
   byAuthor(authorId: bigint, limit: number, before?: bigint): Promise<Tweet[]> {

@@ -219,12 +219,11 @@ export class TweetsRepository {
     return rows.map(toTweet);
   }
 
-  /** Who liked a tweet of `authorId`'s, newest like first (likes_author_idx narrows to the author's likes). */
-  async likers(authorId: bigint, tweetId: bigint, limit: number): Promise<string[]> {
+  /** Who liked a tweet, newest like first (likes_tweet_idx). */
+  async likers(tweetId: bigint, limit: number): Promise<string[]> {
     const rows = await this.#db
       .selectFrom('likes')
       .select(idText('likes.user_id').as('user'))
-      .where('author_id', '=', authorId)
       .where('tweet_id', '=', tweetId)
       .orderBy('created_at', 'desc')
       .limit(limit)
