@@ -11,7 +11,8 @@ export const PageQuery = Type.Object(
     max_id: Type.Optional(Id),
     since_id: Type.Optional(Id),
     min_id: Type.Optional(Id),
-    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+    // Clamped to each list's own maximum, as Mastodon does, rather than refused.
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
   },
   { additionalProperties: true },
 );
