@@ -9,6 +9,7 @@ import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { linksRoutes, redirectFastPath, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
+import { enforceNativeScopes } from './modules/oauth/index.js';
 
 export interface AppOptions {
   checks: Record<string, ReadinessCheck>;
@@ -17,17 +18,19 @@ export interface AppOptions {
 
 /** Builds the HTTP application on a container: plugins first, then each module's routes. */
 export async function buildApp(container: Container, options: AppOptions): Promise<FastifyInstance> {
-  const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream } = container;
-  if (clicks === undefined || accounts === undefined || stream === undefined) throw new Error('the HTTP app needs the api role');
+  const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream, oauth } = container;
+  if (clicks === undefined || accounts === undefined || stream === undefined || oauth === undefined) throw new Error('the HTTP app needs the api role');
   // Every invalid field is reported at once.
   const { app, afterResponse, fastPath } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
-  registerAuthentication(app, accounts);
+  // OAuth tokens and, through the OAuth module, the accounts module's own.
+  registerAuthentication(app, oauth);
   const limits = container.rateLimits === undefined ? undefined : registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });
+    enforceNativeScopes(api);
     await api.register(accounts.routes);
     await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
     await api.register(analytics.routes, {
@@ -47,6 +50,8 @@ export async function buildApp(container: Container, options: AppOptions): Promi
       onReplay: (entry) => container.logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
     });
   });
+  await app.register(oauth.routes);
+  if (container.mastodon !== undefined) await app.register(container.mastodon.routes);
   await app.register(webappRoutes);
   await app.register(redirectRoutes, {
     links,

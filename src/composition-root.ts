@@ -28,6 +28,8 @@ import { createFeed, feedMigrations, FEED_EVENT_GROUPS, openFeedShards, type Fee
 import { createSearch, searchMigrations, type Search } from './modules/search/index.js';
 import { createNotifications, notificationsMigrations, type Notifications } from './modules/notifications/index.js';
 import { createStream, type Stream } from './modules/stream/index.js';
+import { createOAuth, oauthMigrations, type OAuth } from './modules/oauth/index.js';
+import { createMastodon, mastodonMigrations, type Mastodon } from './modules/mastodon/index.js';
 import { OutboxRelay, outboxMigrationsFor } from './platform/outbox/index.js';
 import { ringMigrations } from './platform/sharding/index.js';
 import { NearCache } from './platform/cache/index.js';
@@ -75,6 +77,10 @@ export interface Container {
   readonly notifications: Notifications;
   /** Live events for the stream: across the threads of this process. */
   readonly pubsub: PubSubPort;
+  /** The OAuth 2.0 authorization server for third-party apps (api role only). */
+  readonly oauth: OAuth | undefined;
+  /** Mastodon's client API over the feed (api role only). */
+  readonly mastodon: Mastodon | undefined;
   /** Server-Sent Events (api role only). */
   readonly stream: Stream | undefined;
   /** Moves committed feed events from the outbox to the queue (api role only). */
@@ -165,6 +171,8 @@ export async function createContainer(config: Config, options: ContainerOptions)
       ...ringMigrations,
       ...searchMigrations(dialect),
       ...notificationsMigrations,
+      ...oauthMigrations,
+      ...mastodonMigrations,
     });
   }
   const queue = openQueue(config, logger);
@@ -292,25 +300,34 @@ export async function createContainer(config: Config, options: ContainerOptions)
           drain: async () => void (await Promise.all(relays.map((r) => r.drain()))),
           stop: async () => void (await Promise.all(relays.map((r) => r.stop()))),
         };
+  const oauth = accounts && createOAuth({
+    sql, clock, ids, accounts, publicUrl: config.PUBLIC_URL, accessTokenTtlSeconds: config.OAUTH_ACCESS_TOKEN_TTL_SECONDS, grantTtlSeconds: config.REFRESH_TOKEN_TTL_DAYS * 86_400,
+    sessionSeconds: config.ACCESS_TOKEN_TTL_SECONDS, pkce: config.OAUTH_PKCE, passwordGrant: config.OAUTH_PASSWORD_GRANT === 'on',
+  });
   const search = createSearch({ sql, users });
   const notifications = createNotifications({ sql, users, pubsub, clock, ids, onError: (err) => logger.warn({ err }, 'live notification failed') });
+
   const stream =
     accounts === undefined
       ? undefined
       : createStream({
           pubsub,
-          authenticate: (authorization) => accounts!.authenticate(authorization),
+          authenticate: (authorization) => oauth!.authenticate(authorization),
           replayEvents: config.STREAM_REPLAY_EVENTS,
           heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
           clock,
         });
+  const mastodon = oauth && stream && createMastodon({
+    sql, clock, feed, users, notifications, search, stream, publicUrl: config.PUBLIC_URL, authenticate: (authorization) => oauth.authenticate(authorization),
+    onError: (err) => logger.warn({ err }, 'mastodon streaming failed'),
+  });
   outbox?.start();
   const tracing = createTracing({ serviceName: config.OTEL_SERVICE_NAME ?? `blueprint-${[...config.roles].join('-')}`, otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, exporter: options.spanExporter });
   const registry = redisFor?.registry === undefined ? undefined : new RedisServiceRegistry(redisFor.registry, { prefix: `${config.REDIS_PREFIX}registry:` });
 
   return {
     config, role, logger, metrics, clock, ids, sql, cache, queue, queueTopics: QUEUE_TOPICS, links, keys, analytics, clicks, rateLimits, accounts,
-    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, stream, outbox, registry, tracing,
+    timelines, feed, feedShards: feedShards?.shards, search, notifications, pubsub, oauth, mastodon, stream, outbox, registry, tracing,
     async close() {
       await registry?.close();
       await stream?.close();

@@ -7,7 +7,7 @@ import { parsePolicySpec } from '../platform/ratelimit/policy-spec.js';
 const BUILT_IN_POLICIES = [
   { name: 'global', variable: 'RATE_LIMIT_GLOBAL', routes: 'all', counts: 'requests' },
   { name: 'create', variable: 'RATE_LIMIT_CREATE', routes: ['POST /api/v1/links'], counts: 'requests' },
-  { name: 'auth', variable: 'RATE_LIMIT_AUTH', routes: ['POST /api/v1/auth/login', 'POST /api/v1/auth/signup'], counts: 'requests' },
+  { name: 'auth', variable: 'RATE_LIMIT_AUTH', routes: ['POST /api/v1/auth/login', 'POST /api/v1/auth/signup', 'POST /oauth/authorize'], counts: 'requests' },
   { name: 'probe', variable: 'RATE_LIMIT_PROBE', routes: ['GET /:code'], counts: 'not-found' },
 ] as const;
 

@@ -68,7 +68,7 @@ export const ConfigSchema = Type.Object({
 
   RATE_LIMIT_GLOBAL: Type.String({ default: 'leaky-bucket 100/1s burst=200 nodelay by=ip', description: 'Policy on every request except /healthz, /readyz, /metrics: `<algorithm> <limit>/<window> [burst=N] [delay=N|nodelay] [by=ip|user|apikey|global] [fail=open|closed]`, or `off`.' }),
   RATE_LIMIT_CREATE: Type.String({ default: 'gcra 20/1m burst=20 by=user', description: 'Policy on link creation (per user when signed in, else per address), or `off`.' }),
-  RATE_LIMIT_AUTH: Type.String({ default: 'sliding-log 10/5m by=ip', description: 'Policy on login and signup (brute force), or `off`.' }),
+  RATE_LIMIT_AUTH: Type.String({ default: 'sliding-log 10/5m by=ip', description: 'Policy on login, signup and the OAuth authorization form (brute force), or `off`.' }),
   RATE_LIMIT_PROBE: Type.String({ default: 'fixed-window 60/1m by=ip', description: 'Unknown short codes one address may ask for before its redirects are refused, or `off`.' }),
   RATE_LIMIT_LEASE: Int(16, 1, 1_000, 'With REDIS_URL: most requests a process admits from one lease of a key\'s quota before asking Redis again (1: ask for every request). Never admits beyond a limit; may refuse up to processes × 1.5 × lease requests early.'),
   RATE_LIMIT_LEASE_MS: Int(250, 10, 60_000, 'With REDIS_URL: how long a lease may be spent, and a "quota left?" answer reused; unspent units are dropped after it.'),
@@ -83,6 +83,9 @@ export const ConfigSchema = Type.Object({
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1, description: 'Ed25519 private key (PKCS#8 PEM) signing access tokens; unset: keys are generated under DATA_DIR/secrets and rotated with `npm run cli -- auth:rotate-keys`.' })),
   ACCESS_TOKEN_TTL_SECONDS: Int(900, 60, 86_400, 'Lifetime of an access token (JWT).'),
   REFRESH_TOKEN_TTL_DAYS: Int(30, 1, 365, 'Lifetime of a refresh token family.'),
+  OAUTH_ACCESS_TOKEN_TTL_SECONDS: Int(0, 0, 31_536_000, 'Lifetime of an OAuth access token; 0: it lives as long as its authorization (until revoked, or REFRESH_TOKEN_TTL_DAYS), as Mastodon\'s do, because Mastodon apps do not refresh.'),
+  OAUTH_PKCE: Type.Union([Type.Literal('required'), Type.Literal('optional')], { default: 'required', description: 'required: every authorization request carries an S256 code_challenge (RFC 9700). optional: apps that do not send one (older Mastodon apps) are let in, authenticated by their client secret alone. `plain` is refused either way.' }),
+  OAUTH_PASSWORD_GRANT: Type.Union([Type.Literal('off'), Type.Literal('on')], { default: 'off', description: 'on: POST /oauth/token accepts grant_type=password (the app sees the password; RFC 9700 forbids it, some old clients need it).' }),
   PASSWORD_HASH_MEMORY_KIB: Int(19_456, 8_192, 1_048_576, 'argon2id memory cost (OWASP: 19 MiB); hashes are upgraded at login when it changes.'),
   PASSWORD_HASH_ITERATIONS: Int(2, 1, 20, 'argon2id time cost (OWASP: 2).'),
   PASSWORD_HASH_PARALLELISM: Int(1, 1, 16, 'argon2id parallelism (OWASP: 1).'),

@@ -11,7 +11,7 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       servers: [{ url: publicUrl }],
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) from /api/v1/auth/login, or an API key `bp_...`.' },
+          bearer: { type: 'http', scheme: 'bearer', description: 'An access token (JWT) from /api/v1/auth/login, an API key `bp_...`, or an OAuth access token `bpo_...` from /oauth/token.' },
         },
       },
       tags: [
@@ -19,6 +19,8 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
         { name: 'analytics', description: 'Click statistics' },
         { name: 'auth', description: 'Accounts, sessions and API keys' },
         { name: 'operations', description: 'Health and metrics' },
+        { name: 'oauth', description: 'OAuth 2.0 authorization server for third-party apps' },
+        { name: 'mastodon', description: 'Mastodon-compatible client API over the feed' },
       ],
     },
   });

@@ -65,6 +65,14 @@ export class AccountsService {
    * login is verified against a dummy hash, so its timing matches a wrong password.
    */
   async login(input: { login: string; password: string }, context: RequestContext): Promise<IssuedSession> {
+    return this.#issue(await this.verifyLogin(input, context));
+  }
+
+  /**
+   * Checks a login and password as login does (same timing, audit and rehash), without starting a
+   * session: for sign-ins on behalf of another flow (the OAuth authorization page, the password grant).
+   */
+  async verifyLogin(input: { login: string; password: string }, context: RequestContext): Promise<User> {
     const { users, hasher, audit } = this.#d;
     const login = input.login.trim();
     const record = login.includes('@') ? await users.findByEmail(normaliseEmail(login)) : await users.findByUsername(normaliseUsername(login));
@@ -80,7 +88,12 @@ export class AccountsService {
     }
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(record, input.password, context);
     await audit.record('login_succeeded', { userId: record.id, context });
-    return this.#issue(publicUser(record));
+    return publicUser(record);
+  }
+
+  /** A short-lived access token outside any refresh session (see verifyLogin). */
+  signAccessToken(user: User): Promise<string> {
+    return this.#d.accessTokens.sign({ userId: user.id, username: user.username });
   }
 
   /** Upgrades a hash made with older parameters, now that the password is known to be right. */

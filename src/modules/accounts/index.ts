@@ -5,7 +5,7 @@ import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import './accounts.fastify.js';
-import type { Principal } from './accounts.model.js';
+import type { Principal, RequestContext, User } from './accounts.model.js';
 import { accountsRoutes } from './accounts.routes.js';
 import { AccountsService } from './accounts.service.js';
 import type { AccountsTables } from './accounts.tables.js';
@@ -24,10 +24,10 @@ import { UsersRepository, type PublicUser } from './users.repository.js';
 export { accountsMigrations } from './accounts.migrations.js';
 export { AccessTokenVerifier } from './access-tokens.js';
 export { InvalidTokenError } from './accounts.errors.js';
-export { isApiKeyLike } from './secret-token.js';
+export { isApiKeyLike, randomToken, sha256Hex } from './secret-token.js';
 export { requirePrincipal, REFRESH_COOKIE } from './accounts.routes.js';
 export { rotateSigningKeys, keyFilePath, type RotateOptions, type RotationResult } from './signing-keys.js';
-export type { Principal, User, UserView } from './accounts.model.js';
+export type { OAuthAccess, Principal, RequestContext, User, UserView } from './accounts.model.js';
 export type { PublicUser } from './users.repository.js';
 export type { AuditEvent, AuditKind, AuditQuery } from './audit-log.js';
 
@@ -66,6 +66,12 @@ export interface Accounts {
    * `invalid_api_key`) with `WWW-Authenticate: Bearer error="invalid_token"` when present but not valid.
    */
   authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /**
+   * Checks a login (username or email) and password as the login route does (same 401
+   * `invalid_credentials` for every failure, audited) and answers the user with a short-lived access
+   * token outside any refresh session: the OAuth authorization page keeps it in its own cookie.
+   */
+  signIn(input: { login: string; password: string }, context: RequestContext): Promise<{ user: User; accessToken: string }>;
   /** `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/api-keys*`, `/.well-known/jwks.json`; needs @fastify/cookie. */
   routes: FastifyPluginAsync;
   /** The audit trail, newest first (for a console). */
@@ -139,6 +145,10 @@ export function createAccounts(options: AccountsOptions): Accounts {
       await hasher.start();
     },
     authenticate: (authorization) => authenticator.authenticate(authorization),
+    async signIn(input, context) {
+      const user = await service.verifyLogin(input, context);
+      return { user, accessToken: await service.signAccessToken(user) };
+    },
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
     listAuditEvents: (query) => audit.list(query),
     directory: createUserDirectory(options.sql),

@@ -51,3 +51,19 @@ export function hashtagsOf(text: string): string[] {
   }
   return [...tags];
 }
+
+/** A mention or hashtag in a text, where it is (UTF-16 offsets) and its name as written. */
+export interface TextEntity {
+  kind: 'mention' | 'hashtag';
+  start: number;
+  end: number;
+  name: string;
+}
+
+/** Mentions and hashtags by the same rules as the feed's, in text order (for rendering them as links). */
+export function textEntities(text: string): TextEntity[] {
+  const found: TextEntity[] = [];
+  for (const m of text.matchAll(MENTION)) found.push({ kind: 'mention', start: m.index, end: m.index + m[0].length, name: m[1]! });
+  for (const m of text.matchAll(HASHTAG)) if (!/^[0-9_]+$/.test(m[1]!) && [...m[1]!].length <= MAX_TAG_LENGTH) found.push({ kind: 'hashtag', start: m.index, end: m.index + m[0].length, name: m[1]! });
+  return found.sort((a, b) => a.start - b.start);
+}
