@@ -19,8 +19,7 @@ export interface AppOptions {
 export async function buildApp(container: Container, options: AppOptions): Promise<FastifyInstance> {
   const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream } = container;
   if (clicks === undefined || accounts === undefined || stream === undefined) throw new Error('the HTTP app needs the api role');
-  // Every invalid field is reported at once.
-  const { app, afterResponse, fastPath } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
+  const { app, afterResponse, fastPath } = createHttpApp(config, container);
   registerAuthentication(app, accounts);
   const limits = container.rateLimits === undefined ? undefined : registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
@@ -28,6 +27,8 @@ export async function buildApp(container: Container, options: AppOptions): Promi
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });
+    // The API takes JSON only: a text/plain body is 415, not a string handed to a JSON schema.
+    api.removeContentTypeParser('text/plain');
     await api.register(accounts.routes);
     await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
     await api.register(analytics.routes, {

@@ -250,6 +250,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       signingKeyPem: config.JWT_PRIVATE_KEY,
       passwordHash: { memoryCost: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_ITERATIONS, parallelism: config.PASSWORD_HASH_PARALLELISM },
       trustedOrigins: config.trustedOrigins,
+      bus: pubsub,
     });
     await accounts.start();
     rateLimits = redisFor?.ratelimit === undefined ? new MemoryRateLimitStore({ clock }) : leasedRateLimits(new RedisRateLimitStore(redisFor.ratelimit, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) }), config, clock);
@@ -300,6 +301,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       : createStream({
           pubsub,
           authenticate: (authorization) => accounts!.authenticate(authorization),
+          onSessionRevoked: (listener) => accounts!.onSessionRevoked(listener),
           replayEvents: config.STREAM_REPLAY_EVENTS,
           heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
           clock,

@@ -8,6 +8,8 @@ export interface Principal {
   apiKeyId?: string;
   /** With `via: 'jwt'`: the login session (refresh family) the access token came from. */
   sessionId?: string;
+  /** With `via: 'jwt'`: when the access token expires (epoch seconds); a stream it opened ends then. */
+  tokenExpiresAt?: number;
 }
 
 /** An account. Times are epoch ms. */

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import './accounts.fastify.js';
 import type { Principal } from './accounts.model.js';
@@ -18,6 +19,8 @@ import { Authenticator } from './authenticator.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RefreshSessions } from './refresh-sessions.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SessionRevocations, type RevocationListener } from './session-revocations.js';
+import { CLOCK_TOLERANCE_SECONDS } from './access-tokens.js';
 import { SigningKeys } from './signing-keys.js';
 import { UsersRepository, type PublicUser } from './users.repository.js';
 
@@ -55,6 +58,8 @@ export interface AccountsOptions {
   passwordHash: { memoryCost: number; timeCost: number; parallelism: number };
   /** Origins allowed to make cookie-authenticated POSTs (refresh, logout). */
   trustedOrigins: readonly string[];
+  /** Carries session revocations to the other processes (Redis when scaled). */
+  bus?: PubSubPort | undefined;
 }
 
 export interface Accounts {
@@ -68,6 +73,11 @@ export interface Accounts {
   authenticate(authorization: string | undefined): Promise<Principal | null>;
   /** `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/api-keys*`, `/.well-known/jwks.json`; needs @fastify/cookie. */
   routes: FastifyPluginAsync;
+  /**
+   * Calls `listener` with the id of every session revoked from now on, in this process or another
+   * (logout, refresh-token reuse); returns the function that stops it. Streams end on it.
+   */
+  onSessionRevoked(listener: RevocationListener): () => void;
   /** The audit trail, newest first (for a console). */
   listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
   /** Public profiles, for other modules (feed, search): by name, by ids, by name prefix. */
@@ -122,11 +132,15 @@ export function createAccounts(options: AccountsOptions): Accounts {
   const hasher = new PasswordHasher(options.passwordHash);
   const audit = new AuditLog({ repository: new AuditRepository(sql), clock, ids });
   const accessTokens = new AccessTokens({ keys: lazyKeys, clock, issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtlSeconds });
-  const sessions = new RefreshSessions({ repository: new SessionsRepository(sql), clock, ids, ttlMs: options.refreshTokenTtlSeconds * 1000 });
+  const sessionsRepository = new SessionsRepository(sql);
+  const sessions = new RefreshSessions({ repository: sessionsRepository, clock, ids, ttlMs: options.refreshTokenTtlSeconds * 1000 });
+  // An access token of a revoked session may be presented until it expires: remembered that long.
+  const rememberMs = (options.accessTokenTtlSeconds + CLOCK_TOLERANCE_SECONDS) * 1000;
+  const revocations = new SessionRevocations({ bus: options.bus, clock, rememberMs });
   const apiKeys = new ApiKeysService({ repository: new ApiKeysRepository(sql), audit, clock, ids });
   const users = new UsersRepository(sql);
-  const service = new AccountsService({ users, sessions, accessTokens, hasher, audit, clock, ids, logger: log });
-  const authenticator = new Authenticator({ accessTokens, apiKeys });
+  const service = new AccountsService({ users, sessions, revocations, accessTokens, hasher, audit, clock, ids, logger: log });
+  const authenticator = new Authenticator({ accessTokens, apiKeys, revocations });
 
   return {
     async start() {
@@ -137,13 +151,16 @@ export function createAccounts(options: AccountsOptions): Accounts {
         onEvent: (message, details) => log.info(details, message),
       });
       await hasher.start();
+      await revocations.start(await sessionsRepository.revokedSince(clock.now() - rememberMs));
     },
     authenticate: (authorization) => authenticator.authenticate(authorization),
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
+    onSessionRevoked: (listener) => revocations.onRevoked(listener),
     listAuditEvents: (query) => audit.list(query),
     directory: createUserDirectory(options.sql),
     async close() {
-      // Nothing runs in the background: requests in flight finish with the app.
+      // Requests in flight finish with the app; only the bus subscription is ours to end.
+      revocations.close();
     },
   };
 }

@@ -1,3 +1,4 @@
+import { parseInstant } from '../../shared/validation/index.js';
 import type { Clock } from '../../platform/clock/index.js';
 import { allocateUniqueKey, type KeyGenerator } from './keygen/index.js';
 import { checkAlias } from './alias-policy.js';
@@ -93,6 +94,8 @@ export class LinksService {
     if (input.url !== undefined) patch.url = checkTargetUrl(input.url, urlPolicy);
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? null : parseExpiry(input.expiresAt, clock.now());
     if (input.redirect !== undefined) patch.redirect = input.redirect;
+    // The schema asks for one known field; callers other than the route may not.
+    if (Object.keys(patch).length === 0) throw new LinkInputError('update_empty', 'Nothing to change: send url, expiresAt or redirect', '');
     const updated = await repository.update(code, patch);
     await cache.invalidate(code);
     if (updated === null) throw new LinkNotFoundError(code);
@@ -132,8 +135,8 @@ export class LinksService {
 }
 
 function parseExpiry(value: string, now: number): number {
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new LinkInputError('expiry_invalid', 'expiresAt is not an ISO 8601 date-time', '/expiresAt');
+  const t = parseInstant(value);
+  if (t === null) throw new LinkInputError('expiry_invalid', 'expiresAt is not an ISO 8601 date-time of years 1970-9999', '/expiresAt');
   if (t <= now) throw new LinkInputError('expiry_in_past', 'expiresAt must be in the future', '/expiresAt');
   return t;
 }
