@@ -44,7 +44,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     await api.register(queueAdminRoutes, {
       queue: container.queue,
       topics: container.queueTopics,
-      operators: config.adminUsers,
+      isOperator: (userId) => accounts.isOperator(userId),
       onReplay: (entry) => container.logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
     });
   });

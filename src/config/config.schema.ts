@@ -94,7 +94,7 @@ export const ConfigSchema = Type.Object({
   FEED_TIMELINE_CAPACITY: Int(800, 10, 100_000, 'Tweet ids kept per home timeline; older pages come from the database.'),
   FEED_INACTIVE_DAYS: Int(30, 1, 3_650, 'Followers who have not read their home timeline for this long are skipped by fan-out and rebuilt on their next read.'),
   FEED_FANOUT_BATCH: Int(1_000, 10, 100_000, 'Followers per timeline-store call during fan-out.'),
-  ADMIN_USERS: Type.String({ default: '', description: 'Comma-separated usernames of operators: they may list and replay dead letters (the console, `/api/v1/admin/...`). Empty: nobody may.' }),
+  ADMIN_USERS: Type.String({ default: '', description: 'Removed: operators are a role on the user record, given with `blueprint users:role NAME operator`. Set, the server refuses to start (a name listed here before it was registered could be taken by anyone who signed up with it).' }),
   FEED_SHARDS: Type.String({ default: '', description: 'Comma-separated `name=postgres://...` shards for tweets and likes, partitioned by author on a consistent-hash ring (a `?schema=` parameter picks a schema); empty keeps them in the main database. Needs DATABASE_URL. A shard listed here but not on the ring yet waits for `blueprint reshard --add NAME`.' }),
   FEED_SHARD_VNODES: Int(160, 1, 10_000, 'Points per shard on the feed\'s ring, when the ring is first created (stored with it afterwards).'),
   STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),
@@ -182,8 +182,6 @@ export type Config = Readonly<
     roles: ReadonlySet<ProcessRole>;
     /** Parsed GATEWAY_UPSTREAMS. */
     gatewayUpstreams: readonly UpstreamConfig[];
-    /** Parsed ADMIN_USERS, lower case. */
-    adminUsers: ReadonlySet<string>;
     /** Parsed FEED_SHARDS: name, connection URL (without `schema`), schema. */
     feedShards: readonly FeedShardConfig[];
   }

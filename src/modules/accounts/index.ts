@@ -9,7 +9,7 @@ import './accounts.fastify.js';
 import type { Principal } from './accounts.model.js';
 import { accountsRoutes } from './accounts.routes.js';
 import { AccountsService } from './accounts.service.js';
-import type { AccountsTables } from './accounts.tables.js';
+import type { AccountsTables, UserRole } from './accounts.tables.js';
 import { AccessTokens } from './access-tokens.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
@@ -32,6 +32,15 @@ export { requirePrincipal, REFRESH_COOKIE } from './accounts.routes.js';
 export { rotateSigningKeys, keyFilePath, type RotateOptions, type RotationResult } from './signing-keys.js';
 export type { Principal, User, UserView } from './accounts.model.js';
 export type { PublicUser } from './users.repository.js';
+export type { UserRole } from './accounts.tables.js';
+
+/**
+ * Gives a registered user a role (`blueprint users:role NAME operator|user`): operators may read
+ * and replay dead letters. False when no user has that name. The database must be migrated.
+ */
+export async function setUserRole(sqlDatabase: SqlDatabase<unknown>, username: string, role: UserRole): Promise<boolean> {
+  return new UsersRepository(tablesOf<AccountsTables>(sqlDatabase)).setRole(username.toLowerCase(), role);
+}
 export type { AuditEvent, AuditKind, AuditQuery } from './audit-log.js';
 
 /** Read-only public view of users for other modules. */
@@ -78,6 +87,8 @@ export interface Accounts {
    * (logout, refresh-token reuse); returns the function that stops it. Streams end on it.
    */
   onSessionRevoked(listener: RevocationListener): () => void;
+  /** Whether the user holds the operator role now (read from their record on each call). */
+  isOperator(userId: string): Promise<boolean>;
   /** The audit trail, newest first (for a console). */
   listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
   /** Public profiles, for other modules (feed, search): by name, by ids, by name prefix. */
@@ -156,6 +167,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     authenticate: (authorization) => authenticator.authenticate(authorization),
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
     onSessionRevoked: (listener) => revocations.onRevoked(listener),
+    isOperator: async (userId) => (await users.roleOf(userId)) === 'operator',
     listAuditEvents: (query) => audit.list(query),
     directory: createUserDirectory(options.sql),
     async close() {
