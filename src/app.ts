@@ -33,9 +33,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
     await api.register(analytics.routes, {
       stats: analytics.stats,
-      assertLinkExists: async (code: string) => {
-        await links.get(code);
-      },
+      assertReadable: (code, userId) => links.assertStatsReadable(code, userId),
     });
     await api.register(feed.routes);
     await api.register(search.routes, { hydrateTweets: (ids, viewerId) => feed.hydrateTweets(ids, viewerId) });

@@ -192,3 +192,41 @@ describe('sessions end their access tokens at once', () => {
     expectProblem(await me(fresh), 401, 'session_revoked');
   });
 });
+
+describe('codes cannot be walked, and statistics are their owner\'s', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ PASSWORD_HASH_MEMORY_KIB: '8192', PASSWORD_HASH_ITERATIONS: '1', RATE_LIMIT_AUTH: 'off' });
+  });
+  afterAll(() => t.close());
+  const inject = (opts: InjectOptions | string): Promise<LightMyRequestResponse> => t.runtime.app.inject(opts);
+
+  it('hands out 7-character codes in no guessable order by default', async () => {
+    const codes: string[] = [];
+    for (let i = 0; i < 20; i++) codes.push((await inject({ method: 'POST', url: '/api/v1/links', payload: { url: `https://example.com/${i}` } })).json().code);
+    for (const code of codes) expect(code).toMatch(/^[0-9A-Za-z]{7}$/);
+    // Consecutive creations are not neighbours: no two codes share their first 4 characters.
+    expect(new Set(codes.map((c) => c.slice(0, 4))).size).toBe(codes.length);
+  });
+
+  it('shows a signed-in owner\'s statistics to the owner only, unless made public', async () => {
+    const owner = (await signUp(t, 'dora')).token;
+    const other = (await signUp(t, 'eve')).token;
+    const { code } = (await inject({ method: 'POST', url: '/api/v1/links', headers: bearer(owner), payload: { url: 'https://example.com/private' } })).json();
+    const stats = (token?: string) => inject({ url: `/api/v1/links/${code}/stats`, headers: token === undefined ? {} : bearer(token) });
+    expect((await stats(owner)).statusCode).toBe(200);
+    expectProblem(await stats(), 401, 'stats_private');
+    expectProblem(await stats(other), 403, 'stats_private');
+    const made = await inject({ method: 'PATCH', url: `/api/v1/links/${code}`, headers: bearer(owner), payload: { publicStats: true } });
+    expect(made.json().publicStats).toBe(true);
+    expect((await stats()).statusCode).toBe(200);
+    expect((await stats(other)).statusCode).toBe(200);
+    const publicFromStart = (await inject({ method: 'POST', url: '/api/v1/links', headers: bearer(owner), payload: { url: 'https://example.com/open', publicStats: true } })).json();
+    expect((await inject({ url: `/api/v1/links/${publicFromStart.code}/stats` })).statusCode).toBe(200);
+    // A link made signed out has nobody to keep its statistics for.
+    const anonymous = (await inject({ method: 'POST', url: '/api/v1/links', payload: { url: 'https://example.com/anon' } })).json();
+    expect(anonymous.publicStats).toBe(true);
+    expect((await inject({ url: `/api/v1/links/${anonymous.code}/stats` })).statusCode).toBe(200);
+    expectProblem(await inject({ url: '/api/v1/links/nothing-here/stats' }), 404, 'link_not_found');
+  });
+});

@@ -23,6 +23,7 @@ export function linkView(link: Link, publicUrl: string): LinkView {
     redirect: link.redirect,
     createdAt: new Date(link.createdAt).toISOString(),
     expiresAt: link.expiresAt === null ? null : new Date(link.expiresAt).toISOString(),
+    publicStats: link.publicStats || link.ownerId === null,
   };
 }
 

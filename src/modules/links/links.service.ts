@@ -1,3 +1,4 @@
+import { ForbiddenError, UnauthorizedError } from '../../shared/errors/index.js';
 import { parseInstant } from '../../shared/validation/index.js';
 import type { Clock } from '../../platform/clock/index.js';
 import { allocateUniqueKey, type KeyGenerator } from './keygen/index.js';
@@ -14,6 +15,8 @@ export interface CreateLinkInput {
   /** ISO 8601 date-time. */
   expiresAt?: string | undefined;
   redirect?: 301 | 302 | undefined;
+  /** Statistics readable by anyone (default: by the owner only). */
+  publicStats?: boolean | undefined;
 }
 
 export interface UpdateLinkInput {
@@ -21,6 +24,7 @@ export interface UpdateLinkInput {
   /** ISO 8601 date-time, or null to never expire. */
   expiresAt?: string | null | undefined;
   redirect?: 301 | 302 | undefined;
+  publicStats?: boolean | undefined;
 }
 
 /** A page of links and where the next one starts. */
@@ -52,7 +56,7 @@ export class LinksService {
     const url = checkTargetUrl(input.url, urlPolicy);
     const now = clock.now();
     const expiresAt = input.expiresAt === undefined ? null : parseExpiry(input.expiresAt, now);
-    const base = { url, ownerId, redirect: input.redirect ?? 302, createdAt: now, expiresAt } as const;
+    const base = { url, ownerId, redirect: input.redirect ?? 302, createdAt: now, expiresAt, publicStats: input.publicStats ?? false } as const;
 
     let link: Link;
     if (input.alias !== undefined) {
@@ -90,7 +94,8 @@ export class LinksService {
   async update(code: string, userId: string, input: UpdateLinkInput): Promise<Link> {
     const { repository, urlPolicy, clock, cache } = this.#deps;
     await this.#owned(code, userId);
-    const patch: { url?: string; expiresAt?: number | null; redirect?: 301 | 302 } = {};
+    const patch: { url?: string; expiresAt?: number | null; redirect?: 301 | 302; publicStats?: boolean } = {};
+    if (input.publicStats !== undefined) patch.publicStats = input.publicStats;
     if (input.url !== undefined) patch.url = checkTargetUrl(input.url, urlPolicy);
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? null : parseExpiry(input.expiresAt, clock.now());
     if (input.redirect !== undefined) patch.redirect = input.redirect;
@@ -100,6 +105,18 @@ export class LinksService {
     await cache.invalidate(code);
     if (updated === null) throw new LinkNotFoundError(code);
     return updated;
+  }
+
+  /**
+   * Throws unless `userId` (null: anonymous) may read the link's statistics: its owner, or anyone
+   * when the owner made them public or the link has no owner (its code, unguessable by default, is
+   * the only way to it). 404 for unknown links, 401/403 `stats_private` otherwise.
+   */
+  async assertStatsReadable(code: string, userId: string | null): Promise<void> {
+    const link = await this.get(code);
+    if (link.publicStats || link.ownerId === null || link.ownerId === userId) return;
+    if (userId === null) throw new UnauthorizedError('The statistics of this link are its owner\'s: sign in', 'stats_private');
+    throw new ForbiddenError('The statistics of this link are its owner\'s (they may make them public)', 'stats_private');
   }
 
   /** Deletes a link of `userId`'s: it stops redirecting at once and its code is never handed out again. */
