@@ -6,7 +6,7 @@ import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
-import { linksRoutes, redirectFastPath, redirectRoutes } from './modules/links/index.js';
+import { linksRoutes, QrRenderer, redirectFastPath, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
 
@@ -30,7 +30,8 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     // The API takes JSON only: a text/plain body is 415, not a string handed to a JSON schema.
     api.removeContentTypeParser('text/plain');
     await api.register(accounts.routes);
-    await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
+    const qr = new QrRenderer({ budgetMsPerSecond: config.QR_RENDER_BUDGET_MS });
+    await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null, qr });
     await api.register(analytics.routes, {
       stats: analytics.stats,
       assertReadable: (code, userId) => links.assertStatsReadable(code, userId),

@@ -26,7 +26,8 @@ describe('bad input answers 4xx problem+json, never 5xx', () => {
   let alice: string;
   let code: string;
   beforeAll(async () => {
-    t = await startTestApp({ PASSWORD_HASH_MEMORY_KIB: '8192', PASSWORD_HASH_ITERATIONS: '1', RATE_LIMIT_AUTH: 'off' });
+    // A small QR budget (10 ms a second), so that a few renders spend it on any machine.
+    t = await startTestApp({ PASSWORD_HASH_MEMORY_KIB: '8192', PASSWORD_HASH_ITERATIONS: '1', RATE_LIMIT_AUTH: 'off', QR_RENDER_BUDGET_MS: '10' });
     alice = (await signUp(t, 'alice')).token;
     code = (await inject({ method: 'POST', url: '/api/v1/links', headers: bearer(alice), payload: { url: 'https://example.com/x' } })).json().code;
   });
@@ -138,6 +139,26 @@ describe('bad input answers 4xx problem+json, never 5xx', () => {
 
   it('answers cursors of other shapes with 400', async () => {
     expect((await inject({ url: '/api/v1/links?cursor=abc', headers: bearer(alice) })).statusCode).toBe(400);
+  });
+
+  it('draws QR codes within a CPU budget: a flood of uncached ones gets 503 qr_busy, cached ones still answer', async () => {
+    const codes: string[] = [];
+    for (let i = 0; i < 12; i++) codes.push((await inject({ method: 'POST', url: '/api/v1/links', payload: { url: `https://example.com/qr/${i}` } })).json().code);
+    const first = await inject({ url: `/api/v1/links/${codes[0]}/qr?format=png&size=2048` });
+    expect(first.statusCode).toBe(200);
+    expect(first.rawPayload.readUInt32BE(16)).toBe(1024);
+    const statuses: number[] = [];
+    for (const c of codes.slice(1)) {
+      const res = await inject({ url: `/api/v1/links/${c}/qr?format=png&size=1024` });
+      statuses.push(res.statusCode);
+      if (res.statusCode === 503) {
+        expectProblem(res, 503, 'qr_busy');
+        expect(res.headers['retry-after']).toBeDefined();
+      }
+    }
+    expect(statuses).toContain(503);
+    // Varying the size does not defeat the cache: 1000..1100 all draw 1024 pixels, already drawn.
+    for (const size of [1000, 1024, 1050, 2048]) expect((await inject({ url: `/api/v1/links/${codes[0]}/qr?format=png&size=${size}` })).statusCode).toBe(200);
   });
 
   it('redirects the docs\' index.html with a query string once, not to itself', async () => {

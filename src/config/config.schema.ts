@@ -102,6 +102,7 @@ export const ConfigSchema = Type.Object({
 
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait); normal: survives a process crash only.' }),
 
+  QR_RENDER_BUDGET_MS: Int(200, 10, 1_000, 'Milliseconds per second the server may spend drawing QR codes not yet cached (as much at once after a quiet second); past it, uncached QR codes answer 503 qr_busy until it refills.'),
   KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),
   KEY_SCRAMBLE: Bool(true, 'counter: permute counter values with a keyed Feistel cipher so codes cannot be walked (7 characters); false: sequential codes (1, 2, ... z, 10...), shorter but walkable.'),
   KEY_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Key of the scramble and hash salt; generated under DATA_DIR when unset.' })),

@@ -13,6 +13,7 @@ import { selfHostsOf } from './url-policy.js';
 
 export { linksMigrations } from './links.migrations.js';
 export { linksRoutes } from './links.routes.js';
+export { QrRenderer } from './qr-renderer.js';
 export { redirectRoutes } from './redirect.routes.js';
 export { redirectFastPath } from './redirect.fast-path.js';
 export { LinkNotFoundError } from './links.errors.js';

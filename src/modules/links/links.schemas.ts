@@ -45,7 +45,7 @@ export const UpdateLinkBody = Type.Object(
 
 export const QrQuery = Type.Object({
   format: Type.Union([Type.Literal('svg'), Type.Literal('png')], { default: 'svg' }),
-  size: Type.Integer({ minimum: 64, maximum: 2048, default: 256, description: 'Width in pixels (png).' }),
+  size: Type.Integer({ minimum: 64, maximum: 2048, default: 256, description: 'Width in pixels (png), rounded to a multiple of 64, at most 1024.' }),
 });
 
 export { ProblemSchema as Problem } from '../../shared/errors/index.js';
