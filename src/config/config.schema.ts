@@ -26,7 +26,7 @@ export const ConfigSchema = Type.Object({
   BODY_LIMIT_BYTES: Int(65_536, 1_024, 10_485_760, 'Largest request body accepted (413 beyond).'),
   HEADERS_TIMEOUT_MS: Int(10_000, 100, 600_000, 'A client must send its request headers within this (408 and closed after; slowloris).'),
   REQUEST_TIMEOUT_MS: Int(30_000, 100, 3_600_000, 'A client must send its whole request, body included, within this (408 and closed after). Responses, streams included, are not limited by it.'),
-  IDLE_TIMEOUT_MS: Int(120_000, 1_000, 3_600_000, 'A connection on which nothing moves either way this long is closed: a client that stops reading an answer does not hold it forever. Longer than STREAM_HEARTBEAT_SECONDS.'),
+  IDLE_TIMEOUT_MS: Int(120_000, 1_000, 3_600_000, 'A connection on which nothing moves either way this long is closed (kept-alive ones after at most 72 s): a client that stops reading an answer does not hold it forever. Longer than STREAM_HEARTBEAT_SECONDS.'),
   SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
   WORKER_ID: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023, description: 'Snowflake worker id (0..1023); random when unset. Give each process its own.' })),
 

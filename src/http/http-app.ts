@@ -93,6 +93,7 @@ export function createHttpApp(
     clientErrorHandler: clientErrorHandler(staticHeaders),
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler());
+  // Node checks headersTimeout only as often as connectionsCheckingInterval (30 s by default).
   app.server.headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS);
   const afterResponse = registerRequestContext(app, deps.metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, staticHeaders);
   registerTracing(app, deps.tracing);
