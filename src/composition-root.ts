@@ -197,6 +197,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     clock,
     metrics,
     publicUrl: config.PUBLIC_URL,
+    listenPorts: [config.PORT, ...(config.API_PORT === undefined ? [] : [config.API_PORT])],
     maxUrlLength: config.LINK_MAX_URL_LENGTH,
     reservedWords: config.reservedWords,
     cacheTtlMs: config.CACHE_TTL_SECONDS * 1000,

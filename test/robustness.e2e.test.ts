@@ -161,6 +161,14 @@ describe('bad input answers 4xx problem+json, never 5xx', () => {
     for (const size of [1000, 1024, 1050, 2048]) expect((await inject({ url: `/api/v1/links/${codes[0]}/qr?format=png&size=${size}` })).statusCode).toBe(200);
   });
 
+  it('refuses links to this service under its loopback spellings, so that two links cannot point at each other', async () => {
+    const first = (await inject({ method: 'POST', url: '/api/v1/links', payload: { url: 'https://example.com/a' } })).json().code as string;
+    // PUBLIC_URL is http://sho.rt (port 80) and the configured PORT 8080.
+    for (const host of ['localhost', 'localhost.', '127.0.0.2', '0.0.0.0', '[::1]', '[::ffff:7f00:1]', 'sho.rt.', 'SHO.RT:80', 'localhost:8080', '[::1]:8080']) {
+      expectProblem(await inject({ method: 'POST', url: '/api/v1/links', payload: { url: `http://${host}/${first}` } }), 400, 'url_self');
+    }
+  });
+
   it('redirects the docs\' index.html with a query string once, not to itself', async () => {
     const res = await inject({ url: '/api/docs/static/index.html?x' });
     expect(res.statusCode).toBe(302);
