@@ -138,6 +138,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
     current: () => keysOrThrow().current(),
     find: (kid: string) => keysOrThrow().find(kid),
     refreshIfStale: () => keysOrThrow().refreshIfStale(),
+    has: (kid: string) => keysOrThrow().has(kid),
   } as unknown as SigningKeys;
 
   const hasher = new PasswordHasher(options.passwordHash);
@@ -171,8 +172,9 @@ export function createAccounts(options: AccountsOptions): Accounts {
     listAuditEvents: (query) => audit.list(query),
     directory: createUserDirectory(options.sql),
     async close() {
-      // Requests in flight finish with the app; only the bus subscription is ours to end.
+      // Requests in flight finish with the app; only the bus subscription and the key file's watch are ours to end.
       revocations.close();
+      keys?.close();
     },
   };
 }
