@@ -42,6 +42,7 @@ describe('SessionRevocations', () => {
       const a = new SessionRevocations({ bus: busA, clock, rememberMs: 60_000 });
       const b = new SessionRevocations({ bus: busB, clock, rememberMs: 60_000 });
       await Promise.all([a.start([]), b.start([])]);
+      await Promise.all([busA.ready(), busB.ready()]);
       const heard: string[] = [];
       b.onRevoked((sid) => heard.push(sid));
       await a.revoke('family-1');

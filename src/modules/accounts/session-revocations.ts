@@ -28,6 +28,8 @@ export class SessionRevocations {
   readonly #revoked = new Map<string, number>();
   readonly #listeners = new Set<RevocationListener>();
   #unsubscribe: (() => void) | undefined;
+  #retry: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(options: SessionRevocationsOptions) {
     this.#o = options;
@@ -36,12 +38,25 @@ export class SessionRevocations {
   /** Listens on the bus, and lists the sessions revoked recently (read from the database by the caller). */
   async start(recent: readonly string[]): Promise<void> {
     for (const sessionId of recent) this.#mark(sessionId);
-    if (this.#o.bus === undefined || this.#unsubscribe !== undefined) return;
-    this.#unsubscribe = this.#o.bus.subscribe(REVOKED_SESSIONS_CHANNEL, (message) => {
-      const sessionId = (message as { sid?: unknown } | null)?.sid;
-      if (typeof sessionId === 'string' && sessionId.length <= 64) this.#mark(sessionId);
-    });
-    await this.#o.bus.ready();
+    this.#listen();
+  }
+
+  /**
+   * Subscribes, again every few seconds while the bus refuses (Redis down at boot): a bus that is
+   * down must not keep the API from starting. Not waited for either: revocations made meanwhile
+   * came from the database.
+   */
+  #listen(): void {
+    const bus = this.#o.bus;
+    if (bus === undefined || this.#unsubscribe !== undefined || this.#closed) return;
+    try {
+      this.#unsubscribe = bus.subscribe(REVOKED_SESSIONS_CHANNEL, (message) => {
+        const sessionId = (message as { sid?: unknown } | null)?.sid;
+        if (typeof sessionId === 'string' && sessionId.length <= 64) this.#mark(sessionId);
+      });
+    } catch {
+      this.#retry = setTimeout(() => this.#listen(), 5_000).unref();
+    }
   }
 
   /** Revokes a session here at once and tells the other processes (a bus failure is thrown: the caller logs it). */
@@ -68,6 +83,8 @@ export class SessionRevocations {
   }
 
   close(): void {
+    this.#closed = true;
+    clearTimeout(this.#retry);
     this.#unsubscribe?.();
     this.#unsubscribe = undefined;
     this.#listeners.clear();
