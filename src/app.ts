@@ -6,7 +6,7 @@ import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
 import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
-import { linksRoutes, redirectFastPath, redirectRoutes } from './modules/links/index.js';
+import { linksRoutes, QrRenderer, redirectFastPath, redirectRoutes } from './modules/links/index.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
 import { enforceNativeScopes } from './modules/oauth/index.js';
@@ -20,8 +20,7 @@ export interface AppOptions {
 export async function buildApp(container: Container, options: AppOptions): Promise<FastifyInstance> {
   const { config, metrics, links, analytics, clicks, clock, accounts, feed, search, notifications, stream, oauth } = container;
   if (clicks === undefined || accounts === undefined || stream === undefined || oauth === undefined) throw new Error('the HTTP app needs the api role');
-  // Every invalid field is reported at once.
-  const { app, afterResponse, fastPath } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
+  const { app, afterResponse, fastPath } = createHttpApp(config, container);
   // OAuth tokens and, through the OAuth module, the accounts module's own.
   registerAuthentication(app, oauth);
   const limits = container.rateLimits === undefined ? undefined : registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
@@ -31,13 +30,14 @@ export async function buildApp(container: Container, options: AppOptions): Promi
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });
     enforceNativeScopes(api);
+    // The API takes JSON only: a text/plain body is 415, not a string handed to a JSON schema.
+    api.removeContentTypeParser('text/plain');
     await api.register(accounts.routes);
-    await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null });
+    const qr = new QrRenderer({ budgetMsPerSecond: config.QR_RENDER_BUDGET_MS });
+    await api.register(linksRoutes, { links, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null, qr });
     await api.register(analytics.routes, {
       stats: analytics.stats,
-      assertLinkExists: async (code: string) => {
-        await links.get(code);
-      },
+      assertReadable: (code, userId) => links.assertStatsReadable(code, userId),
     });
     await api.register(feed.routes);
     await api.register(search.routes, { hydrateTweets: (ids, viewerId) => feed.hydrateTweets(ids, viewerId) });
@@ -46,7 +46,7 @@ export async function buildApp(container: Container, options: AppOptions): Promi
     await api.register(queueAdminRoutes, {
       queue: container.queue,
       topics: container.queueTopics,
-      operators: config.adminUsers,
+      isOperator: (userId) => accounts.isOperator(userId),
       onReplay: (entry) => container.logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
     });
   });

@@ -12,6 +12,7 @@ import { SnowflakeIdGenerator, MAX_WORKER_ID, type IdGenerator } from './platfor
 import type { CachePort } from './platform/cache/index.js';
 import { LruCacheAdapter } from './platform/cache/memory/lru-cache.adapter.js';
 import type { SqlDatabase } from './platform/sql/index.js';
+import type { Migration } from 'kysely';
 import { SqliteDatabase } from './platform/sql/sqlite/sqlite-database.js';
 import type { QueuePort, QueueStats } from './platform/queue/index.js';
 import { SqliteQueue } from './platform/queue/sqlite/sqlite-queue.js';
@@ -159,22 +160,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     registerReplicaGauges(metrics, replicated);
     sql = replicated;
   }
-  if (role === 'api') {
-    const { dialect } = sql;
-    await sql.migrate({
-      ...linksMigrations,
-      ...analyticsMigrationsFor(dialect),
-      ...accountsMigrations,
-      ...outboxMigrationsFor(dialect),
-      ...feedMigrations(dialect),
-      // The feed's shard ring (FEED_SHARDS), kept here for every process to follow.
-      ...ringMigrations,
-      ...searchMigrations(dialect),
-      ...notificationsMigrations,
-      ...oauthMigrations,
-      ...mastodonMigrations,
-    });
-  }
+  if (role === 'api') await sql.migrate(apiMigrations(sql.dialect));
   const queue = openQueue(config, logger);
   if (queue instanceof RabbitMqQueue) {
     queue.connection.onUp(() => connectionState('rabbitmq', 'queue', 'up'));
@@ -217,6 +203,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
     clock,
     metrics,
     publicUrl: config.PUBLIC_URL,
+    listenPorts: [config.PORT, ...(config.API_PORT === undefined ? [] : [config.API_PORT])],
     maxUrlLength: config.LINK_MAX_URL_LENGTH,
     reservedWords: config.reservedWords,
     cacheTtlMs: config.CACHE_TTL_SECONDS * 1000,
@@ -258,6 +245,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       signingKeyPem: config.JWT_PRIVATE_KEY,
       passwordHash: { memoryCost: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_ITERATIONS, parallelism: config.PASSWORD_HASH_PARALLELISM },
       trustedOrigins: config.trustedOrigins,
+      bus: pubsub,
     });
     await accounts.start();
     rateLimits = redisFor?.ratelimit === undefined ? new MemoryRateLimitStore({ clock }) : leasedRateLimits(new RedisRateLimitStore(redisFor.ratelimit, { prefix: `${config.REDIS_PREFIX}rl:`, ...(options.clock ? { clock } : {}) }), config, clock);
@@ -313,6 +301,7 @@ export async function createContainer(config: Config, options: ContainerOptions)
       : createStream({
           pubsub,
           authenticate: (authorization) => oauth!.authenticate(authorization),
+          onSessionRevoked: (listener) => accounts!.onSessionRevoked(listener),
           replayEvents: config.STREAM_REPLAY_EVENTS,
           heartbeatSeconds: config.STREAM_HEARTBEAT_SECONDS,
           clock,
@@ -352,6 +341,33 @@ export async function createContainer(config: Config, options: ContainerOptions)
 }
 
 /** The queue the configuration names (also used alone by the command line). */
+/** The schema the api role migrates the main database to at start. */
+function apiMigrations(dialect: SqlDatabase<unknown>['dialect']): Record<string, Migration> {
+  return {
+    ...linksMigrations,
+    ...analyticsMigrationsFor(dialect),
+    ...accountsMigrations,
+    ...outboxMigrationsFor(dialect),
+    ...feedMigrations(dialect),
+    // The feed's shard ring (FEED_SHARDS), kept here for every process to follow.
+    ...ringMigrations,
+    ...searchMigrations(dialect),
+    ...notificationsMigrations,
+    ...oauthMigrations,
+    ...mastodonMigrations,
+  };
+}
+
+/** The main database for a command-line tool, migrated as the api role would (no replicas, no pool events). */
+export async function openMainDatabase(config: Config): Promise<SqlDatabase<unknown>> {
+  const sql: SqlDatabase<unknown> =
+    config.DATABASE_URL === undefined
+      ? new SqliteDatabase({ filename: join(config.DATA_DIR, 'blueprint.db'), synchronous: config.SQLITE_SYNCHRONOUS })
+      : new PostgresDatabase({ connectionString: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: 1 });
+  await sql.migrate(apiMigrations(sql.dialect));
+  return sql;
+}
+
 export function openQueue(config: Config, logger: Logger): QueuePort {
   const onError = (err: unknown) => logger.warn({ err }, 'queue error');
   if (config.AMQP_URL !== undefined) {

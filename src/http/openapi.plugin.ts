@@ -24,6 +24,14 @@ export async function registerOpenApi(app: FastifyInstance, publicUrl: string): 
       ],
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/api/docs' });
+  await app.register(async (docs) => {
+    // swagger-ui redirects its static index.html to the docs root by rewriting the URL's end, which
+    // a query string defeats (`index.html?x` redirected to itself forever): answered here first.
+    docs.addHook('onRequest', async (request, reply) => {
+      const q = request.url.indexOf('?');
+      if (q !== -1 && request.url.slice(0, q) === '/api/docs/static/index.html') return reply.redirect(`/api/docs/${request.url.slice(q)}`);
+    });
+    await docs.register(swaggerUi, { routePrefix: '/api/docs' });
+  });
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

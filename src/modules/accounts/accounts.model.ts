@@ -10,6 +10,8 @@ export interface Principal {
   sessionId?: string;
   /** With `via: 'oauth'`: the third-party app the token was issued to and what it may do. */
   oauth?: OAuthAccess;
+  /** With `via: 'jwt'`: when the access token expires (epoch seconds); a stream it opened ends then. */
+  tokenExpiresAt?: number;
 }
 
 /** What an OAuth access token lets its app do (the OAuth module makes these). */

@@ -14,6 +14,8 @@ export interface StreamDeps {
   pubsub: PubSubPort;
   /** Checks an Authorization value (the accounts module's `authenticate`), for `?access_token=`. */
   authenticate: (authorization: string) => Promise<Principal | null>;
+  /** The accounts module's `onSessionRevoked`: streams of a revoked session end at once. */
+  onSessionRevoked: (listener: (sessionId: string) => void) => () => void;
   /** Events kept per user for Last-Event-ID replay (STREAM_REPLAY_EVENTS). */
   replayEvents: number;
   /** Between heartbeat comments (STREAM_HEARTBEAT_SECONDS). */
@@ -65,7 +67,7 @@ export function createStream(deps: StreamDeps): Stream {
     now: () => (deps.clock ?? { now: () => Date.now() }).now(),
   });
   return {
-    routes: streamRoutes({ hub, authenticate: deps.authenticate, closeGraceMs }),
+    routes: streamRoutes({ hub, authenticate: deps.authenticate, onSessionRevoked: deps.onSessionRevoked, now: () => (deps.clock ?? { now: () => Date.now() }).now(), closeGraceMs }),
     stats: () => hub.stats(),
     attach: (userId, sink) => hub.connect(userId, undefined, sink),
     wants: (userId) => hub.wants(userId),
