@@ -14,6 +14,7 @@ import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
+import { enforceNativeScopes, type OAuth } from './modules/oauth/index.js';
 import type { Module } from './shared/module.js';
 
 /** What the HTTP app is built on: the API role's container (src/composition/api.ts). */
@@ -25,8 +26,11 @@ export interface AppContainer {
   readonly rateLimits: RateLimitStore;
   readonly queue: QueuePort;
   readonly queueTopics: readonly string[];
-  /** Every module of the role, in start order; accounts authenticates each request. */
-  readonly modules: Readonly<Record<string, Module>> & { readonly accounts: Module & Pick<Accounts, 'authenticate'> };
+  /** Every module of the role, in start order; oauth authenticates each request (accounts' own credentials through it), accounts knows the operators. */
+  readonly modules: Readonly<Record<string, Module>> & {
+    readonly accounts: Module & Pick<Accounts, 'isOperator'>;
+    readonly oauth: Module & Pick<OAuth, 'authenticate'>;
+  };
 }
 
 export interface AppOptions {
@@ -38,20 +42,23 @@ export interface AppOptions {
 export async function buildApp(container: AppContainer, options: AppOptions): Promise<FastifyInstance> {
   const { config, metrics, logger, modules } = container;
   const all: Module[] = Object.values(modules);
-  // Every invalid field is reported at once.
-  const { app, afterResponse, fastPath } = createHttpApp(config, container, { ajv: { customOptions: { allErrors: true } } });
-  registerAuthentication(app, modules.accounts);
+  const { app, afterResponse, fastPath } = createHttpApp(config, container);
+  // OAuth tokens and, through the OAuth module, the accounts module's own.
+  registerAuthentication(app, modules.oauth);
   const limits = registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });
+    enforceNativeScopes(api);
+    // The API takes JSON only: a text/plain body is 415, not a string handed to a JSON schema.
+    api.removeContentTypeParser('text/plain');
     for (const module of all) if (module.routes !== undefined) await api.register(module.routes);
     await api.register(queueAdminRoutes, {
       queue: container.queue,
       topics: container.queueTopics,
-      operators: config.adminUsers,
+      isOperator: (userId) => modules.accounts.isOperator(userId),
       onReplay: (entry) => logger.info({ ...entry, ids: entry.ids === 'all' ? 'all' : entry.ids.length }, 'dead letters replayed'),
     });
   });

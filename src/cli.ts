@@ -2,8 +2,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { ConfigError, loadConfig } from './config/index.js';
 import { openQueue } from './composition/adapters.js';
+import { openMainDatabase } from './composition/main-database.js';
 import { loggerOptions } from './observability/logger.js';
-import { rotateSigningKeys } from './modules/accounts/index.js';
+import { rotateSigningKeys, setUserRole } from './modules/accounts/index.js';
 import { runCluster } from './cluster/cluster.command.js';
 import { nginxConfigCommand } from './cluster/nginx-config.command.js';
 import { reshardCommand, shardsCommand } from './cluster/reshard.command.js';
@@ -25,6 +26,8 @@ const USAGE = `Usage: blueprint <command> [options]   (reads the same environmen
   queue:dead-letters <topic> [--limit N] [--after ID]
                                            list dead letters, oldest first, as JSON lines
   queue:replay <topic> [ID...]             put dead letters back on their topic (all when no ID)
+  users:role <username> operator|user      make a registered user an operator (may read and replay dead
+                                           letters over HTTP and in the console), or a user again
   auth:rotate-keys                         add a new access-token signing key under DATA_DIR; keys replaced
                                            longer ago than the access-token lifetime (+5 min) are dropped
 `;
@@ -47,6 +50,25 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(result)}\n`);
     process.stderr.write('Running processes pick the new key up within 10 s; tokens signed by kept keys stay valid.\n');
     return 0;
+  }
+  if (command === 'users:role') {
+    const [username, role] = [topic, ids[0]];
+    if (username === undefined || (role !== 'operator' && role !== 'user') || ids.length !== 1) {
+      process.stderr.write(`Usage: users:role <username> operator|user\n`);
+      return 2;
+    }
+    // ADMIN_USERS, removed, must not keep this command from replacing it.
+    const sql = await openMainDatabase(loadConfig(process.env, { ADMIN_USERS: '' }));
+    try {
+      if (!(await setUserRole(sql, username, role))) {
+        process.stderr.write(`No registered user "${username}": sign up first, then give the role.\n`);
+        return 1;
+      }
+      process.stdout.write(`${JSON.stringify({ username: username.toLowerCase(), role })}\n`);
+      return 0;
+    } finally {
+      await sql.close();
+    }
   }
   if (!['queue:stats', 'queue:dead-letters', 'queue:replay'].includes(command) || topic === undefined) {
     process.stderr.write(`Unknown command or missing topic.\n\n${USAGE}`);

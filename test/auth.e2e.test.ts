@@ -178,10 +178,10 @@ describe('auth over HTTP: happy paths', () => {
     secrets.push(session.json().accessToken, cookieOf(session)!.value);
     const refreshed = await refreshWithCookie(cookieOf(session)!.value);
     secrets.push(refreshed.json().accessToken, cookieOf(refreshed)!.value);
-    await refreshWithCookie(cookieOf(session)!.value); // reuse
-    const key = (await inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(session.json().accessToken), payload: { name: 'ci' } })).json();
+    await refreshWithCookie(cookieOf(session)!.value); // reuse: that session's access tokens end with it
+    const key = (await inject({ method: 'POST', url: '/api/v1/api-keys', headers: bearer(created.json().accessToken), payload: { name: 'ci' } })).json();
     secrets.push(key.key);
-    await inject({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: bearer(session.json().accessToken) });
+    await inject({ method: 'DELETE', url: `/api/v1/api-keys/${key.id}`, headers: bearer(created.json().accessToken) });
     const other = await login('alice');
     secrets.push(cookieOf(other)!.value);
     await inject({ method: 'POST', url: '/api/v1/auth/logout', payload: { refreshToken: cookieOf(other)!.value } });

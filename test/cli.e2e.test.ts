@@ -5,7 +5,8 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/index.js';
 import { openQueue } from '../src/composition/adapters.js';
-import { tempDataDir, waitFor } from './helpers/test-app.js';
+import { startTestApp, tempDataDir, waitFor } from './helpers/test-app.js';
+import { bearer, signUp } from './helpers/users.js';
 
 const run = promisify(execFile);
 const cli = (dataDir: string, ...args: string[]) => run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], { env: { ...process.env, DATA_DIR: dataDir } });
@@ -36,6 +37,27 @@ describe('the operator command line', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  it('gives a registered user the operator role, and refuses unknown names', async () => {
+    const dataDir = tempDataDir();
+    const t = await startTestApp({ PASSWORD_HASH_MEMORY_KIB: '8192', PASSWORD_HASH_ITERATIONS: '1' }, { dataDir });
+    try {
+      const { token } = await signUp(t, 'opslead');
+      const list = () => t.runtime.app.inject({ url: '/api/v1/admin/queues/clicks/dead-letters', headers: bearer(token) });
+      expect((await list()).statusCode).toBe(403);
+      // ADMIN_USERS left over in the environment does not stop the command that replaces it.
+      const given = await run(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'users:role', 'OpsLead', 'operator'], { env: { ...process.env, DATA_DIR: dataDir, ADMIN_USERS: 'opslead' } });
+      expect(JSON.parse(given.stdout)).toEqual({ username: 'opslead', role: 'operator' });
+      expect((await list()).statusCode).toBe(200);
+      await expect(cli(dataDir, 'users:role', 'nobody', 'operator')).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('No registered user') });
+      await expect(cli(dataDir, 'users:role', 'opslead', 'root')).rejects.toMatchObject({ code: 2 });
+      await cli(dataDir, 'users:role', 'opslead', 'user');
+      expect((await list()).statusCode).toBe(403);
+    } finally {
+      await t.close();
+    }
+    // Five command-line runs, each starting Node with tsx.
+  }, 120_000);
 
   it('explains its usage and refuses bad arguments', async () => {
     const dataDir = tempDataDir();

@@ -76,6 +76,24 @@ describe('gateway', () => {
     expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers its own errors (no upstream, bad URL, 414, 431, garbage) as problem+json with the request id and security headers', async () => {
+    const { base } = await start({ GATEWAY_UPSTREAMS: deadAddress, GATEWAY_RETRIES: '0' });
+    const check = async (res: Response, status: number) => {
+      expect(res.status).toBe(status);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      const problem = (await res.json()) as { status: number; code: string };
+      expect(problem.status).toBe(status);
+      expect(problem.code).toMatch(/^[a-z_]+$/);
+    };
+    const down = await fetch(`${base}/api/v1/links/abc`);
+    expect(down.status).toBeGreaterThanOrEqual(502);
+    await check(down, down.status);
+    await check(await fetch(`${base}/api/v1/links/%E0%A4%A`), 400);
+    await check(await fetch(`${base}/healthz`, { headers: { 'x-big': 'a'.repeat(20_000) } }), 431);
+  });
+
   it('streams server-sent events through', async () => {
     const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress });
     const user = await signUp(api, 'streamer');

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { setUserRole } from '../src/modules/accounts/index.js';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assembleEdge } from '../src/composition/edge.js';
@@ -189,7 +190,7 @@ describe.runIf(browserSuites)('the console in Chromium: dead letters and their r
 
   beforeAll(async () => {
     // One delivery: a message its consumer refuses is dead-lettered at once.
-    web = await startWebTest({ ADMIN_USERS: 'opslead', QUEUE_MAX_ATTEMPTS: '1' });
+    web = await startWebTest({ QUEUE_MAX_ATTEMPTS: '1' });
     const { queue } = web.app.runtime.container;
     await queue.publish('clicks', [{ key: null, payload: { not: 'a click batch' } }]);
   }, 180_000);
@@ -200,7 +201,7 @@ describe.runIf(browserSuites)('the console in Chromium: dead letters and their r
   it('tells a signed-out visitor and a non-operator what replay takes', async () => {
     const page = await open(web, { width: 1024, height: 900 });
     await page.goto('/console');
-    await page.getByText('as an operator (a username in ADMIN_USERS)').waitFor();
+    await page.getByText('as an operator (given the role with blueprint users:role NAME operator)').waitFor();
     await signUpInBrowser(page, 'notops', '/console');
     await page.getByText('Your account is not an operator').waitFor();
     await page.context().close();
@@ -209,6 +210,8 @@ describe.runIf(browserSuites)('the console in Chromium: dead letters and their r
   it('lists a dead letter for an operator and replays it onto its topic', async () => {
     const page = await open(web, { width: 1024, height: 900 });
     await signUpInBrowser(page, 'opslead', '/console');
+    expect(await setUserRole(web.app.runtime.container.sql, 'opslead', 'operator')).toBe(true);
+    await page.reload();
     const replay = page.getByRole('button', { name: /^Replay dead letter / });
     await replay.waitFor();
     expect(await page.getByRole('cell', { name: /a click batch/ }).count()).toBe(1);

@@ -2,25 +2,18 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/index.js';
 import { buildApp } from '../app.js';
 import { LoadSignal } from '../lib/load-signal.js';
-import { accountsModule, usersModule } from '../modules/accounts/accounts.module.js';
-import { analyticsModule } from '../modules/analytics/analytics.module.js';
 import { CLICKS_TOPIC } from '../modules/analytics/index.js';
-import { feedModule } from '../modules/feed/feed.module.js';
 import { FEED_EVENT_GROUPS } from '../modules/feed/index.js';
-import { linksModule, redirectsModule } from '../modules/links/links.module.js';
-import { notificationsModule } from '../modules/notifications/notifications.module.js';
-import { searchModule } from '../modules/search/search.module.js';
-import { streamModule } from '../modules/stream/stream.module.js';
 import type { ProcessAdapters } from './adapters.js';
 import type { Module } from '../shared/module.js';
 import { openContext, type ContextOptions, type ProcessContext } from './context.js';
 import { registerQueueGauges } from './gauges.js';
+import { API_MODULES } from './api-modules.js';
 import { buildModules, migrationsOf, startModules, uniqueModules, type ModulesOf } from './modules.js';
 import { startWorkerThread } from '../worker/worker-host.js';
 import { consumerContext, startWorkerConsumers, WORKER_MODULES } from './worker.js';
 
-/** The modules the API role serves, each after those it needs. */
-export const API_MODULES = [usersModule, accountsModule, linksModule, analyticsModule, redirectsModule, streamModule, feedModule, searchModule, notificationsModule] as const;
+export { API_MODULES } from './api-modules.js';
 
 export type ApiModules = ModulesOf<typeof API_MODULES>;
 
@@ -38,6 +31,7 @@ export interface ApiContainer extends ProcessContext {
   readonly timelines: ProcessAdapters['timelines'];
   readonly rateLimits: ProcessAdapters['rateLimits'];
   readonly accounts: ApiModules['accounts'];
+  readonly oauth: ApiModules['oauth'];
   readonly clicks: ApiModules['analytics']['clicks'];
   readonly feed: ApiModules['feed']['feed'];
   readonly feedShards: ApiModules['feed']['shards'];
@@ -59,6 +53,7 @@ function apiContainer(context: ProcessContext, modules: ApiModules): ApiContaine
     timelines: adapters.timelines,
     rateLimits: adapters.rateLimits,
     accounts: modules.accounts,
+    oauth: modules.oauth,
     clicks: modules.analytics.clicks,
     feed: modules.feed.feed,
     feedShards: modules.feed.shards,

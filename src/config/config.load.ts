@@ -7,7 +7,7 @@ import { parsePolicySpec } from '../platform/ratelimit/policy-spec.js';
 const BUILT_IN_POLICIES = [
   { name: 'global', variable: 'RATE_LIMIT_GLOBAL', routes: 'all', counts: 'requests' },
   { name: 'create', variable: 'RATE_LIMIT_CREATE', routes: ['POST /api/v1/links'], counts: 'requests' },
-  { name: 'auth', variable: 'RATE_LIMIT_AUTH', routes: ['POST /api/v1/auth/login', 'POST /api/v1/auth/signup'], counts: 'requests' },
+  { name: 'auth', variable: 'RATE_LIMIT_AUTH', routes: ['POST /api/v1/auth/login', 'POST /api/v1/auth/signup', 'POST /oauth/authorize'], counts: 'requests' },
   { name: 'probe', variable: 'RATE_LIMIT_PROBE', routes: ['GET /:code'], counts: 'not-found' },
 ] as const;
 
@@ -145,6 +145,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const gatewayUpstreams = parseUpstreams(input.GATEWAY_UPSTREAMS, problems);
   const feedShards = parseFeedShards(input.FEED_SHARDS, problems);
   if (feedShards.length > 0 && input.DATABASE_URL === undefined) problems.push('FEED_SHARDS: shards need DATABASE_URL (the main database holds the ring, follows and counters)');
+  if (splitList(input.ADMIN_USERS).length > 0) {
+    problems.push('ADMIN_USERS: removed; operators are a role on their user record now. Run `blueprint users:role NAME operator` for each name, then unset ADMIN_USERS');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const publicUrl = (input.PUBLIC_URL ?? `${input.TLS_CERT_FILE ? 'https' : 'http'}://localhost:${input.PORT}`).replace(/\/+$/, '');
   const config: Config = {
@@ -158,7 +161,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     roles,
     gatewayUpstreams,
     feedShards,
-    adminUsers: new Set(splitList(input.ADMIN_USERS).map((u) => u.toLowerCase())),
   };
   return Object.freeze(config);
 }

@@ -24,6 +24,9 @@ export const ConfigSchema = Type.Object({
   ACCESS_LOG_SLOW_MS: Int(1_000, 0, 600_000, 'With ACCESS_LOG=errors, also log requests slower than this.'),
   TRUST_PROXY: Type.String({ default: '', description: 'Comma-separated proxy addresses/CIDRs whose X-Forwarded-For is believed; empty trusts none.' }),
   BODY_LIMIT_BYTES: Int(65_536, 1_024, 10_485_760, 'Largest request body accepted (413 beyond).'),
+  HEADERS_TIMEOUT_MS: Int(10_000, 100, 600_000, 'A client must send its request headers within this (408 and closed after; slowloris).'),
+  REQUEST_TIMEOUT_MS: Int(30_000, 100, 3_600_000, 'A client must send its whole request, body included, within this (408 and closed after). Responses, streams included, are not limited by it.'),
+  IDLE_TIMEOUT_MS: Int(120_000, 1_000, 3_600_000, 'A connection on which nothing moves either way this long is closed (kept-alive ones after at most 72 s): a client that stops reading an answer does not hold it forever. Longer than STREAM_HEARTBEAT_SECONDS.'),
   SHUTDOWN_TIMEOUT_MS: Int(10_000, 100, 120_000, 'How long a graceful shutdown may take before the process exits anyway.'),
   WORKER_ID: Type.Optional(Type.Integer({ minimum: 0, maximum: 1023, description: 'Snowflake worker id (0..1023); random when unset. Give each process its own.' })),
 
@@ -68,9 +71,9 @@ export const ConfigSchema = Type.Object({
 
   RATE_LIMIT_GLOBAL: Type.String({ default: 'leaky-bucket 100/1s burst=200 nodelay by=ip', description: 'Policy on every request except /healthz, /readyz, /metrics: `<algorithm> <limit>/<window> [burst=N] [delay=N|nodelay] [by=ip|user|apikey|global] [fail=open|closed]`, or `off`.' }),
   RATE_LIMIT_CREATE: Type.String({ default: 'gcra 20/1m burst=20 by=user', description: 'Policy on link creation (per user when signed in, else per address), or `off`.' }),
-  RATE_LIMIT_AUTH: Type.String({ default: 'sliding-log 10/5m by=ip', description: 'Policy on login and signup (brute force), or `off`.' }),
+  RATE_LIMIT_AUTH: Type.String({ default: 'sliding-log 10/5m by=ip', description: 'Policy on login, signup and the OAuth authorization form (brute force), or `off`.' }),
   RATE_LIMIT_PROBE: Type.String({ default: 'fixed-window 60/1m by=ip', description: 'Unknown short codes one address may ask for before its redirects are refused, or `off`.' }),
-  RATE_LIMIT_LEASE: Int(16, 1, 1_000, 'With REDIS_URL: most requests a process admits from one lease of a key\'s quota before asking Redis again (1: ask for every request). Never admits beyond a limit; may refuse up to processes × (lease - 1) requests early.'),
+  RATE_LIMIT_LEASE: Int(16, 1, 1_000, 'With REDIS_URL: most requests a process admits from one lease of a key\'s quota before asking Redis again (1: ask for every request). Never admits beyond a limit; may refuse up to processes × 1.5 × lease requests early.'),
   RATE_LIMIT_LEASE_MS: Int(250, 10, 60_000, 'With REDIS_URL: how long a lease may be spent, and a "quota left?" answer reused; unspent units are dropped after it.'),
   RATE_LIMIT_ROUTES: Type.String({ default: '', description: 'More policies as JSON: {"name": {"routes": ["GET /api/v1/links/:code/stats"], "limit": "sliding-counter 60/1m"}}.' }),
 
@@ -83,6 +86,9 @@ export const ConfigSchema = Type.Object({
   JWT_PRIVATE_KEY: Type.Optional(Type.String({ minLength: 1, description: 'Ed25519 private key (PKCS#8 PEM) signing access tokens; unset: keys are generated under DATA_DIR/secrets and rotated with `npm run cli -- auth:rotate-keys`.' })),
   ACCESS_TOKEN_TTL_SECONDS: Int(900, 60, 86_400, 'Lifetime of an access token (JWT).'),
   REFRESH_TOKEN_TTL_DAYS: Int(30, 1, 365, 'Lifetime of a refresh token family.'),
+  OAUTH_ACCESS_TOKEN_TTL_SECONDS: Int(0, 0, 31_536_000, 'Lifetime of an OAuth access token; 0: it lives as long as its authorization (until revoked, or REFRESH_TOKEN_TTL_DAYS), as Mastodon\'s do, because Mastodon apps do not refresh.'),
+  OAUTH_PKCE: Type.Union([Type.Literal('required'), Type.Literal('optional')], { default: 'required', description: 'required: every authorization request carries an S256 code_challenge (RFC 9700). optional: apps that do not send one (older Mastodon apps) are let in, authenticated by their client secret alone. `plain` is refused either way.' }),
+  OAUTH_PASSWORD_GRANT: Type.Union([Type.Literal('off'), Type.Literal('on')], { default: 'off', description: 'on: POST /oauth/token accepts grant_type=password (the app sees the password; RFC 9700 forbids it, some old clients need it).' }),
   PASSWORD_HASH_MEMORY_KIB: Int(19_456, 8_192, 1_048_576, 'argon2id memory cost (OWASP: 19 MiB); hashes are upgraded at login when it changes.'),
   PASSWORD_HASH_ITERATIONS: Int(2, 1, 20, 'argon2id time cost (OWASP: 2).'),
   PASSWORD_HASH_PARALLELISM: Int(1, 1, 16, 'argon2id parallelism (OWASP: 1).'),
@@ -91,7 +97,7 @@ export const ConfigSchema = Type.Object({
   FEED_TIMELINE_CAPACITY: Int(800, 10, 100_000, 'Tweet ids kept per home timeline; older pages come from the database.'),
   FEED_INACTIVE_DAYS: Int(30, 1, 3_650, 'Followers who have not read their home timeline for this long are skipped by fan-out and rebuilt on their next read.'),
   FEED_FANOUT_BATCH: Int(1_000, 10, 100_000, 'Followers per timeline-store call during fan-out.'),
-  ADMIN_USERS: Type.String({ default: '', description: 'Comma-separated usernames of operators: they may list and replay dead letters (the console, `/api/v1/admin/...`). Empty: nobody may.' }),
+  ADMIN_USERS: Type.String({ default: '', description: 'Removed: operators are a role on the user record, given with `blueprint users:role NAME operator`. Set, the server refuses to start (a name listed here before it was registered could be taken by anyone who signed up with it).' }),
   FEED_SHARDS: Type.String({ default: '', description: 'Comma-separated `name=postgres://...` shards for tweets and likes, partitioned by author on a consistent-hash ring (a `?schema=` parameter picks a schema); empty keeps them in the main database. Needs DATABASE_URL. A shard listed here but not on the ring yet waits for `blueprint reshard --add NAME`.' }),
   FEED_SHARD_VNODES: Int(160, 1, 10_000, 'Points per shard on the feed\'s ring, when the ring is first created (stored with it afterwards).'),
   STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),
@@ -99,8 +105,9 @@ export const ConfigSchema = Type.Object({
 
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait); normal: survives a process crash only.' }),
 
+  QR_RENDER_BUDGET_MS: Int(200, 10, 1_000, 'Milliseconds per second the server may spend drawing QR codes not yet cached (as much at once after a quiet second); past it, uncached QR codes answer 503 qr_busy until it refills.'),
   KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),
-  KEY_SCRAMBLE: Bool(false, 'counter: permute counter values with a keyed Feistel cipher so codes cannot be walked (7 characters).'),
+  KEY_SCRAMBLE: Bool(true, 'counter: permute counter values with a keyed Feistel cipher so codes cannot be walked (7 characters); false: sequential codes (1, 2, ... z, 10...), shorter but walkable.'),
   KEY_SECRET: Type.Optional(Type.String({ minLength: 16, description: 'Key of the scramble and hash salt; generated under DATA_DIR when unset.' })),
   KEY_BLOCK_SIZE: Int(1_000, 1, 1_000_000, 'counter: values leased per process at a time.'),
   KEY_POOL_SIZE: Int(10_000, 10, 10_000_000, 'pool: keys kept ready.'),
@@ -179,8 +186,6 @@ export type Config = Readonly<
     roles: ReadonlySet<ProcessRole>;
     /** Parsed GATEWAY_UPSTREAMS. */
     gatewayUpstreams: readonly UpstreamConfig[];
-    /** Parsed ADMIN_USERS, lower case. */
-    adminUsers: ReadonlySet<string>;
     /** Parsed FEED_SHARDS: name, connection URL (without `schema`), schema. */
     feedShards: readonly FeedShardConfig[];
   }

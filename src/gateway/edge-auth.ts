@@ -41,7 +41,8 @@ export class EdgeAuthenticator {
   /** A principal for a valid access token; null when there is nothing to judge here; InvalidTokenError for a bad token. */
   async authenticate(authorization: string): Promise<Principal | null> {
     const token = BEARER.exec(authorization)?.[1];
-    if (token === undefined || isApiKeyLike(token)) return null;
+    // API keys and other opaque tokens (OAuth's `bpo_`) are the API's to judge; a JWT has dots.
+    if (token === undefined || isApiKeyLike(token) || !token.includes('.')) return null;
     if (this.#keys.size === 0 && !(await this.#refresh())) return null;
     const verified = await this.#verifier.verify(token);
     return { userId: verified.userId, username: verified.username, via: 'jwt', ...(verified.sessionId === undefined ? {} : { sessionId: verified.sessionId }) };

@@ -6,12 +6,13 @@ import type { Config } from '../config/index.js';
 import { lazyChildLoggerFactory } from '../observability/lazy-child-logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Tracing } from '../observability/tracing.js';
-import { registerErrorHandlers } from './error-handler.js';
+import { clientErrorHandler, frameworkErrorHandler, registerErrorHandlers } from './error-handler.js';
 import { registerRequestContext, type ResponseObserver } from './request-context.plugin.js';
 import { givenRequestId, requestIdOf } from './request-id.js';
 import { securityHeaders } from './security-headers.js';
 import { tlsOptions } from './tls.js';
 import { registerTracing } from './tracing.plugin.js';
+import { validatorCompiler } from './validator-compiler.js';
 
 /**
  * Answers some requests before Fastify routes them (true: answered and ended); every other request
@@ -48,7 +49,6 @@ export interface FastPathSlot {
 export function createHttpApp(
   config: Config,
   deps: { logger: Logger; metrics: Metrics; tracing: Tracing },
-  extra: Pick<FastifyServerOptions, 'ajv'> = {},
 ): { app: FastifyInstance; afterResponse: (observer: ResponseObserver) => void; fastPath: FastPathSlot } {
   const tls = tlsOptions(config);
   let fastPath: FastPath | undefined;
@@ -66,9 +66,13 @@ export function createHttpApp(
     if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket!;
     return server;
   };
+  // Node looks for requests past headersTimeout and requestTimeout this often (30 s by default, which would let a slowloris hold a connection that much longer).
+  const checking = { connectionsCheckingInterval: Math.min(1_000, config.HEADERS_TIMEOUT_MS) };
   // With a certificate: HTTPS, HTTP/2 with HTTP/1.1 for clients that do not speak it.
   // The HTTP/2 server's types differ from HTTP/1's; the routes use neither's specifics.
-  const server: object = tls === undefined ? { serverFactory } : { http2: true, https: { allowHTTP1: true, ...tls } };
+  const server: object = tls === undefined ? { serverFactory, http: checking } : { http2: true, https: { allowHTTP1: true, ...checking, ...tls } };
+  const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
+  const staticHeaders = securityHeaders({ servedOverTls });
   const app = Fastify({
     ...server,
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -79,10 +83,18 @@ export function createHttpApp(
     requestIdHeader: false,
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: config.BODY_LIMIT_BYTES,
-    ...extra,
+    // Slow clients: headers and the whole request within bounds (Fastify's default is no limit),
+    // and a connection where nothing moves closed (a reader that stopped reading).
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.IDLE_TIMEOUT_MS,
+    // Node gives a kept-alive connection keepAliveTimeout instead, once an answer is sent.
+    keepAliveTimeout: Math.min(config.IDLE_TIMEOUT_MS, 72_000),
+    frameworkErrors: frameworkErrorHandler(staticHeaders),
+    clientErrorHandler: clientErrorHandler(staticHeaders),
   }) as unknown as FastifyInstance;
-  const servedOverTls = tls !== undefined || config.PUBLIC_URL.startsWith('https:');
-  const staticHeaders = securityHeaders({ servedOverTls });
+  app.setValidatorCompiler(validatorCompiler());
+  // Node checks headersTimeout only as often as connectionsCheckingInterval (30 s by default).
+  app.server.headersTimeout = Math.min(config.HEADERS_TIMEOUT_MS, config.REQUEST_TIMEOUT_MS);
   const afterResponse = registerRequestContext(app, deps.metrics, { mode: config.ACCESS_LOG, slowMs: config.ACCESS_LOG_SLOW_MS }, staticHeaders);
   registerTracing(app, deps.tracing);
   registerErrorHandlers(app);

@@ -8,8 +8,8 @@ export interface QueueAdminOptions {
   queue: QueuePort;
   /** The topics this deployment consumes: the only ones listed or replayed. */
   topics: readonly string[];
-  /** Usernames (lower case) allowed to read and replay dead letters (ADMIN_USERS). */
-  operators: ReadonlySet<string>;
+  /** Whether a user holds the operator role (on their record, set by `blueprint users:role`). */
+  isOperator: (userId: string) => Promise<boolean>;
   /** Told of every replay (the audit trail: who, which topic, how many). */
   onReplay: (entry: { username: string; topic: string; ids: readonly string[] | 'all'; replayed: number }) => void;
 }
@@ -28,16 +28,16 @@ const DeadLetterView = Type.Object({
 /**
  * Dead letters for operators (the console's replay): list a topic's, oldest first, and put them
  * back on their topic, as `blueprint queue:dead-letters` and `queue:replay` do on the command line.
- * Payloads are users' data: only signed-in operators named in ADMIN_USERS see them.
+ * Payloads are users' data: only signed-in users with the operator role see them.
  */
 export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (fastify, options) => {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['operations'];
   const security = [{ bearer: [] }];
-  const operator = (request: FastifyRequest): string => {
+  const operator = async (request: FastifyRequest): Promise<string> => {
     const principal = request.principal;
     if (principal == null) throw new UnauthorizedError();
-    if (!options.operators.has(principal.username.toLowerCase())) throw new ForbiddenError('Only operators (ADMIN_USERS) may read or replay dead letters', 'not_operator');
+    if (!(await options.isOperator(principal.userId))) throw new ForbiddenError('Only operators (`blueprint users:role NAME operator`) may read or replay dead letters', 'not_operator');
     return principal.username;
   };
   const topicOf = (topic: string): string => {
@@ -58,7 +58,7 @@ export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (fa
       },
     },
     async (request) => {
-      operator(request);
+      await operator(request);
       const { limit, after } = request.query;
       const letters = await options.queue.listDeadLetters(topicOf(request.params.topic), { limit, ...(after === undefined ? {} : { after }) });
       return {
@@ -85,7 +85,7 @@ export const queueAdminRoutes: FastifyPluginAsync<QueueAdminOptions> = async (fa
       },
     },
     async (request) => {
-      const username = operator(request);
+      const username = await operator(request);
       const topic = topicOf(request.params.topic);
       const ids = request.body.ids;
       const replayed = await options.queue.replayDeadLetters(topic, ids);

@@ -1,6 +1,7 @@
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
+import { AppError } from '../shared/errors/index.js';
 
 /**
  * What browsers calling the API need, registered in the API's own scope (redirects pay nothing for
@@ -9,6 +10,15 @@ import type { FastifyInstance } from 'fastify';
  */
 export async function registerBrowserAccess(api: FastifyInstance, options: { trustedOrigins: readonly string[] }): Promise<void> {
   await api.register(cookie);
+  // @fastify/cors answers a preflight without Origin or Access-Control-Request-Method with a
+  // text/plain 400 of its own: refused here first, in the shape of every other error.
+  api.addHook('onRequest', (request, _reply, done) => {
+    if (request.method === 'OPTIONS' && (request.headers.origin === undefined || request.headers['access-control-request-method'] === undefined)) {
+      done(new AppError('invalid_preflight', 400, 'A preflight request needs Origin and Access-Control-Request-Method'));
+      return;
+    }
+    done();
+  });
   const allowed = new Set(options.trustedOrigins);
   await api.register(cors, {
     origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),

@@ -46,7 +46,7 @@ export class AccessTokens {
   constructor(options: AccessTokensOptions) {
     this.#o = options;
     const { keys, clock, issuer, audience } = options;
-    this.#verifier = new AccessTokenVerifier({ findKey: async (kid) => (await keys.find(kid))?.publicKey, clock, issuer, audience });
+    this.#verifier = new AccessTokenVerifier({ findKey: async (kid) => (await keys.find(kid))?.publicKey, hasKey: (kid) => keys.has(kid), clock, issuer, audience });
   }
 
   get ttlSeconds(): number {
@@ -83,6 +83,8 @@ export class AccessTokens {
 /** Where a verifier finds public keys by `kid`: this process's signing keys, or a JWKS fetched from the API (the gateway). */
 export interface AccessTokenVerifierOptions {
   findKey(kid: string): Promise<KeyObject | undefined>;
+  /** Whether the key is still known, checked when a remembered verification is used: a removed key stops its tokens at once. */
+  hasKey?(kid: string): boolean;
   clock: Clock;
   issuer: string;
   audience: string;
@@ -104,7 +106,7 @@ const CACHE_MS = 60_000;
  */
 export class AccessTokenVerifier {
   readonly #o: AccessTokenVerifierOptions;
-  readonly #verified = new LRUCache<string, { token: VerifiedAccessToken; until: number }>({ max: CACHE_ENTRIES });
+  readonly #verified = new LRUCache<string, { token: VerifiedAccessToken; kid: string; until: number }>({ max: CACHE_ENTRIES });
 
   constructor(options: AccessTokenVerifierOptions) {
     this.#o = options;
@@ -120,25 +122,27 @@ export class AccessTokenVerifier {
     const now = this.#o.clock.now();
     const known = this.#verified.get(token);
     if (known !== undefined) {
-      if (now < known.until) return known.token;
+      if (now < known.until && (this.#o.hasKey?.(known.kid) ?? true)) return known.token;
       this.#verified.delete(token);
     }
-    const verified = await this.#verify(token);
+    const { verified, kid } = await this.#verify(token);
     // Past exp (with the tolerance) the full check answers token_expired; within it, the cache may.
     const expiresAt = (verified.expiresAt + CLOCK_TOLERANCE_SECONDS) * 1000;
-    this.#verified.set(token, { token: verified, until: Math.min(expiresAt, now + CACHE_MS) });
+    this.#verified.set(token, { token: verified, kid, until: Math.min(expiresAt, now + CACHE_MS) });
     return verified;
   }
 
-  async #verify(token: string): Promise<VerifiedAccessToken> {
+  async #verify(token: string): Promise<{ verified: VerifiedAccessToken; kid: string }> {
     const { findKey, clock, issuer, audience } = this.#o;
     if (token.length > MAX_TOKEN_LENGTH) throw invalid();
     let payload;
+    let kid = '';
     try {
       ({ payload } = await jwtVerify(
         token,
         async (header: JWTHeaderParameters): Promise<KeyObject> => {
           if (typeof header.kid !== 'string') throw new errors.JWKSNoMatchingKey();
+          kid = header.kid;
           const key = await findKey(header.kid);
           if (key === undefined) throw new errors.JWKSNoMatchingKey();
           return key;
@@ -160,7 +164,7 @@ export class AccessTokenVerifier {
     const { sub, jti, exp, preferred_username: username, sid } = payload;
     if (typeof sub !== 'string' || !USER_ID.test(sub) || typeof username !== 'string' || typeof jti !== 'string' || typeof exp !== 'number') throw invalid();
     if (sid !== undefined && typeof sid !== 'string') throw invalid();
-    return { userId: sub, username, sessionId: sid, jti, expiresAt: exp };
+    return { verified: { userId: sub, username, sessionId: sid, jti, expiresAt: exp }, kid };
   }
 }
 

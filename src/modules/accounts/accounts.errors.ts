@@ -37,7 +37,7 @@ export class InvalidCredentialsError extends UnauthorizedError {
  * The description is a fixed sentence per code; nothing from the token is echoed.
  */
 export class InvalidTokenError extends AppError {
-  constructor(code: 'invalid_token' | 'token_expired' | 'invalid_api_key', message: string) {
+  constructor(code: 'invalid_token' | 'token_expired' | 'session_revoked' | 'invalid_api_key', message: string) {
     super(code, 401, message, { headers: { 'www-authenticate': `Bearer error="invalid_token", error_description="${message}"` } });
   }
 }

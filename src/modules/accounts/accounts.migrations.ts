@@ -71,4 +71,10 @@ export const accountsMigrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_events_user_idx').on('audit_events').columns(['user_id', 'id']).execute();
     },
   },
+  'accounts/0005_user_roles': {
+    async up(db: Kysely<unknown>) {
+      // Operators are named on their record (`blueprint users:role`), not by a name in the environment that anyone could sign up with.
+      await db.schema.alterTable('users').addColumn('role', 'varchar(16)', (c) => c.notNull().defaultTo('user')).execute();
+    },
+  },
 };

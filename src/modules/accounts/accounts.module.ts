@@ -36,5 +36,6 @@ export const accountsModule = defineModule({
       passwordHash: { memoryCost: config.PASSWORD_HASH_MEMORY_KIB, timeCost: config.PASSWORD_HASH_ITERATIONS, parallelism: config.PASSWORD_HASH_PARALLELISM },
       trustedOrigins: config.trustedOrigins,
       directory: users.directory,
+      bus: adapters.pubsub,
     }),
 });

@@ -79,6 +79,12 @@ export function accountsRoutes(deps: AccountsRoutesDeps): FastifyPluginAsync {
     if (!fastify.hasReplyDecorator('setCookie')) throw new Error('the accounts routes need @fastify/cookie registered before them');
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
     const tags = ['accounts'];
+    // Tokens, keys and personal data: no cache (browser or shared) may keep an answer of these
+    // routes (RFC 6749 §5.1). The public JWKS says otherwise itself.
+    app.addHook('onRequest', (_request, reply, done) => {
+      reply.header('cache-control', 'no-store');
+      done();
+    });
 
     app.post(
       '/api/v1/auth/signup',

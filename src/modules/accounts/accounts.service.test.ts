@@ -9,6 +9,7 @@ import { AuditLog } from './audit-log.js';
 import { AuditRepository } from './audit.repository.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RefreshSessions } from './refresh-sessions.js';
+import { SessionRevocations } from './session-revocations.js';
 import { SessionsRepository } from './sessions.repository.js';
 import { SigningKeys } from './signing-keys.js';
 import { openAccountsDb } from './testing/accounts-db.js';
@@ -33,6 +34,7 @@ describeEachDialect('AccountsService login', (dialect) => {
     service = new AccountsService({
       users: new UsersRepository(db.sql),
       sessions: new RefreshSessions({ repository: new SessionsRepository(db.sql), clock: db.clock, ids: db.ids, ttlMs: 86_400_000 }),
+      revocations: new SessionRevocations({ clock: db.clock, rememberMs: 905_000 }),
       accessTokens: new AccessTokens({ keys, clock: db.clock, issuer: 'i', audience: 'a', ttlSeconds: 900 }),
       hasher,
       audit: new AuditLog({ repository: new AuditRepository(db.sql), clock: db.clock, ids: db.ids }),

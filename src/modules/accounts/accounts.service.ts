@@ -9,11 +9,14 @@ import { LOGIN_NAME_MAX_LENGTH, truncate, type AuditLog } from './audit-log.js';
 import { hashParamsOf, type PasswordHasher } from './password-hasher.js';
 import { PASSWORD_MAX_BYTES, checkSignup, normaliseEmail, normaliseUsername } from './password-policy.js';
 import type { RefreshSessions } from './refresh-sessions.js';
+import type { SessionRevocations } from './session-revocations.js';
 import type { UserRecord, UsersRepository } from './users.repository.js';
 
 export interface AccountsServiceDeps {
   users: UsersRepository;
   sessions: RefreshSessions;
+  /** Ends a revoked session's access tokens and streams in every process. */
+  revocations: SessionRevocations;
   accessTokens: AccessTokens;
   hasher: PasswordHasher;
   audit: AuditLog;
@@ -65,6 +68,14 @@ export class AccountsService {
    * login is verified against a dummy hash, so its timing matches a wrong password.
    */
   async login(input: { login: string; password: string }, context: RequestContext): Promise<IssuedSession> {
+    return this.#issue(await this.verifyLogin(input, context));
+  }
+
+  /**
+   * Checks a login and password as login does (same timing, audit and rehash), without starting a
+   * session: for sign-ins on behalf of another flow (the OAuth authorization page, the password grant).
+   */
+  async verifyLogin(input: { login: string; password: string }, context: RequestContext): Promise<User> {
     const { users, hasher, audit } = this.#d;
     const login = input.login.trim();
     const record = login.includes('@') ? await users.findByEmail(normaliseEmail(login)) : await users.findByUsername(normaliseUsername(login));
@@ -80,7 +91,12 @@ export class AccountsService {
     }
     if (hasher.needsRehash(record.passwordHash)) await this.#rehash(record, input.password, context);
     await audit.record('login_succeeded', { userId: record.id, context });
-    return this.#issue(publicUser(record));
+    return publicUser(record);
+  }
+
+  /** A short-lived access token outside any refresh session (see verifyLogin). */
+  signAccessToken(user: User): Promise<string> {
+    return this.#d.accessTokens.sign({ userId: user.id, username: user.username });
   }
 
   /** Upgrades a hash made with older parameters, now that the password is known to be right. */
@@ -119,6 +135,7 @@ export class AccountsService {
     if (!outcome.ok) {
       if (outcome.reason === 'reused') {
         logger.warn({ userId: outcome.userId, familyId: outcome.familyId }, 'refresh token reused: family revoked');
+        if (outcome.familyId !== undefined) await this.#revoked(outcome.familyId);
         await audit.record('refresh_token_reuse', { userId: outcome.userId ?? null, context, details: { familyId: outcome.familyId ?? null } });
         throw new RefreshRefusedError('refresh_token_reused', 'This refresh token was already used; the session is revoked, sign in again');
       }
@@ -138,12 +155,19 @@ export class AccountsService {
     const { sessions, audit } = this.#d;
     if (request.refreshToken !== undefined) {
       const result = await sessions.revokeByToken(request.refreshToken);
+      if (result !== null) await this.#revoked(result.familyId);
       if (result?.revoked) await audit.record('logout', { userId: result.userId, context, details: { familyId: result.familyId } });
       return;
     }
     if (request.userId !== undefined && request.sessionId !== undefined && (await sessions.revokeFamily(request.sessionId, request.userId))) {
+      await this.#revoked(request.sessionId);
       await audit.record('logout', { userId: request.userId, context, details: { familyId: request.sessionId } });
     }
+  }
+
+  /** Tells every process; the session is already revoked in the database, so a bus failure is logged, not thrown. */
+  async #revoked(sessionId: string): Promise<void> {
+    await this.#d.revocations.revoke(sessionId).catch((err: unknown) => this.#d.logger.warn({ err }, 'session revocation not broadcast'));
   }
 
   /** The user, or 404 when the account no longer exists. */

@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /**
  * The tables the accounts module owns. Ids are snowflakes kept as decimal TEXT: better-sqlite3
  * answers INTEGER columns as JS numbers, which lose precision above 2^53. Times are epoch ms.
@@ -11,7 +13,11 @@ export interface UsersTable {
   /** argon2id PHC string (`$argon2id$v=19$m=...,t=...,p=...$salt$hash`). */
   password_hash: string;
   created_at: number;
+  /** `user` or `operator` (may read and replay dead letters); set by `blueprint users:role`. */
+  role: ColumnType<UserRole, UserRole | undefined, UserRole>;
 }
+
+export type UserRole = 'user' | 'operator';
 
 /** A login session: the refresh tokens issued since one login, each replacing the previous. */
 export interface RefreshFamiliesTable {

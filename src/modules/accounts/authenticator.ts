@@ -3,6 +3,7 @@ import type { Principal } from './accounts.model.js';
 import type { AccessTokens } from './access-tokens.js';
 import type { ApiKeysService } from './api-keys.service.js';
 import { isApiKeyLike } from './secret-token.js';
+import type { SessionRevocations } from './session-revocations.js';
 
 // RFC 6750 §2.1: `Bearer` (any case), one or more spaces, the b64token.
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
@@ -11,10 +12,12 @@ const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 export class Authenticator {
   readonly #accessTokens: AccessTokens;
   readonly #apiKeys: ApiKeysService;
+  readonly #revocations: SessionRevocations;
 
-  constructor(deps: { accessTokens: AccessTokens; apiKeys: ApiKeysService }) {
+  constructor(deps: { accessTokens: AccessTokens; apiKeys: ApiKeysService; revocations: SessionRevocations }) {
     this.#accessTokens = deps.accessTokens;
     this.#apiKeys = deps.apiKeys;
+    this.#revocations = deps.revocations;
   }
 
   /** null without a header; a principal for a valid credential; InvalidTokenError (401) otherwise. */
@@ -25,10 +28,16 @@ export class Authenticator {
     const token = match[1]!;
     if (isApiKeyLike(token)) return this.#apiKeys.authenticate(token);
     const verified = await this.#accessTokens.verify(token);
+    // After the verified-token cache, on every request: a Map lookup, so that logout and refresh
+    // reuse end the session's access tokens at once rather than when they expire.
+    if (verified.sessionId !== undefined && this.#revocations.isRevoked(verified.sessionId)) {
+      throw new InvalidTokenError('session_revoked', 'The session of this access token has ended; sign in again');
+    }
     return {
       userId: verified.userId,
       username: verified.username,
       via: 'jwt',
+      tokenExpiresAt: verified.expiresAt,
       ...(verified.sessionId === undefined ? {} : { sessionId: verified.sessionId }),
     };
   }

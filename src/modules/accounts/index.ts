@@ -3,12 +3,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
+import type { PubSubPort } from '../../platform/pubsub/index.js';
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import './accounts.fastify.js';
-import type { Principal } from './accounts.model.js';
+import type { Principal, RequestContext, User } from './accounts.model.js';
 import { accountsRoutes } from './accounts.routes.js';
 import { AccountsService } from './accounts.service.js';
-import type { AccountsTables } from './accounts.tables.js';
+import type { AccountsTables, UserRole } from './accounts.tables.js';
 import { AccessTokens } from './access-tokens.js';
 import { ApiKeysRepository } from './api-keys.repository.js';
 import { ApiKeysService } from './api-keys.service.js';
@@ -18,17 +19,28 @@ import { Authenticator } from './authenticator.js';
 import { PasswordHasher } from './password-hasher.js';
 import { RefreshSessions } from './refresh-sessions.js';
 import { SessionsRepository } from './sessions.repository.js';
+import { SessionRevocations, type RevocationListener } from './session-revocations.js';
+import { CLOCK_TOLERANCE_SECONDS } from './access-tokens.js';
 import { SigningKeys } from './signing-keys.js';
 import { UsersRepository, type PublicUser } from './users.repository.js';
 
 export { accountsMigrations } from './accounts.migrations.js';
 export { AccessTokenVerifier } from './access-tokens.js';
 export { InvalidTokenError } from './accounts.errors.js';
-export { isApiKeyLike } from './secret-token.js';
+export { isApiKeyLike, randomToken, sha256Hex } from './secret-token.js';
 export { requirePrincipal, REFRESH_COOKIE } from './accounts.routes.js';
 export { rotateSigningKeys, keyFilePath, type RotateOptions, type RotationResult } from './signing-keys.js';
-export type { Principal, User, UserView } from './accounts.model.js';
+export type { OAuthAccess, Principal, RequestContext, User, UserView } from './accounts.model.js';
 export type { PublicUser } from './users.repository.js';
+export type { UserRole } from './accounts.tables.js';
+
+/**
+ * Gives a registered user a role (`blueprint users:role NAME operator|user`): operators may read
+ * and replay dead letters. False when no user has that name. The database must be migrated.
+ */
+export async function setUserRole(sqlDatabase: SqlDatabase<unknown>, username: string, role: UserRole): Promise<boolean> {
+  return new UsersRepository(tablesOf<AccountsTables>(sqlDatabase)).setRole(username.toLowerCase(), role);
+}
 export type { AuditEvent, AuditKind, AuditQuery } from './audit-log.js';
 
 /** Read-only public view of users for other modules. */
@@ -57,6 +69,8 @@ export interface AccountsOptions {
   trustedOrigins: readonly string[];
   /** The public profiles other modules read (default: a directory of its own over `sql`). */
   directory?: UserDirectory | undefined;
+  /** Carries session revocations to the other processes (Redis when scaled). */
+  bus?: PubSubPort | undefined;
 }
 
 export interface Accounts {
@@ -68,8 +82,21 @@ export interface Accounts {
    * `invalid_api_key`) with `WWW-Authenticate: Bearer error="invalid_token"` when present but not valid.
    */
   authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /**
+   * Checks a login (username or email) and password as the login route does (same 401
+   * `invalid_credentials` for every failure, audited) and answers the user with a short-lived access
+   * token outside any refresh session: the OAuth authorization page keeps it in its own cookie.
+   */
+  signIn(input: { login: string; password: string }, context: RequestContext): Promise<{ user: User; accessToken: string }>;
   /** `/api/v1/auth/*`, `/api/v1/me`, `/api/v1/api-keys*`, `/.well-known/jwks.json`; needs @fastify/cookie. */
   routes: FastifyPluginAsync;
+  /**
+   * Calls `listener` with the id of every session revoked from now on, in this process or another
+   * (logout, refresh-token reuse); returns the function that stops it. Streams end on it.
+   */
+  onSessionRevoked(listener: RevocationListener): () => void;
+  /** Whether the user holds the operator role now (read from their record on each call). */
+  isOperator(userId: string): Promise<boolean>;
   /** The audit trail, newest first (for a console). */
   listAuditEvents(query: AuditQuery): Promise<AuditEvent[]>;
   /** Public profiles, for other modules (feed, search): by name, by ids, by name prefix. */
@@ -119,16 +146,21 @@ export function createAccounts(options: AccountsOptions): Accounts {
     current: () => keysOrThrow().current(),
     find: (kid: string) => keysOrThrow().find(kid),
     refreshIfStale: () => keysOrThrow().refreshIfStale(),
+    has: (kid: string) => keysOrThrow().has(kid),
   } as unknown as SigningKeys;
 
   const hasher = new PasswordHasher(options.passwordHash);
   const audit = new AuditLog({ repository: new AuditRepository(sql), clock, ids });
   const accessTokens = new AccessTokens({ keys: lazyKeys, clock, issuer: options.issuer, audience: options.audience, ttlSeconds: options.accessTokenTtlSeconds });
-  const sessions = new RefreshSessions({ repository: new SessionsRepository(sql), clock, ids, ttlMs: options.refreshTokenTtlSeconds * 1000 });
+  const sessionsRepository = new SessionsRepository(sql);
+  const sessions = new RefreshSessions({ repository: sessionsRepository, clock, ids, ttlMs: options.refreshTokenTtlSeconds * 1000 });
+  // An access token of a revoked session may be presented until it expires: remembered that long.
+  const rememberMs = (options.accessTokenTtlSeconds + CLOCK_TOLERANCE_SECONDS) * 1000;
+  const revocations = new SessionRevocations({ bus: options.bus, clock, rememberMs });
   const apiKeys = new ApiKeysService({ repository: new ApiKeysRepository(sql), audit, clock, ids });
   const users = new UsersRepository(sql);
-  const service = new AccountsService({ users, sessions, accessTokens, hasher, audit, clock, ids, logger: log });
-  const authenticator = new Authenticator({ accessTokens, apiKeys });
+  const service = new AccountsService({ users, sessions, revocations, accessTokens, hasher, audit, clock, ids, logger: log });
+  const authenticator = new Authenticator({ accessTokens, apiKeys, revocations });
 
   return {
     async start() {
@@ -139,13 +171,22 @@ export function createAccounts(options: AccountsOptions): Accounts {
         onEvent: (message, details) => log.info(details, message),
       });
       await hasher.start();
+      await revocations.start(await sessionsRepository.revokedSince(clock.now() - rememberMs));
     },
     authenticate: (authorization) => authenticator.authenticate(authorization),
+    async signIn(input, context) {
+      const user = await service.verifyLogin(input, context);
+      return { user, accessToken: await service.signAccessToken(user) };
+    },
     routes: accountsRoutes({ accounts: service, apiKeys, keys: keysOrThrow, clock, trustedOrigins: options.trustedOrigins }),
+    onSessionRevoked: (listener) => revocations.onRevoked(listener),
+    isOperator: async (userId) => (await users.roleOf(userId)) === 'operator',
     listAuditEvents: (query) => audit.list(query),
     directory: options.directory ?? createUserDirectory(options.sql),
     async close() {
-      // Nothing runs in the background: requests in flight finish with the app.
+      // Requests in flight finish with the app; only the bus subscription and the key file's watch are ours to end.
+      revocations.close();
+      keys?.close();
     },
   };
 }

@@ -76,6 +76,12 @@ export class SessionsRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
+  /** Families revoked at or after `since` (read at start by the revocation list). */
+  async revokedSince(since: number): Promise<string[]> {
+    const rows = await this.#sql.db.selectFrom('refresh_families').select('id').where('revoked_at', '>=', since).execute();
+    return rows.map((row) => row.id);
+  }
+
   async findFamily(familyId: string): Promise<{ userId: string; revokedAt: number | null; expiresAt: number } | null> {
     const row = await this.#sql.db.selectFrom('refresh_families').select(['user_id', 'revoked_at', 'expires_at']).where('id', '=', familyId).executeTakeFirst();
     if (row === undefined) return null;

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { calculateJwkThumbprint } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../platform/clock/index.js';
+import { AccessTokens } from './access-tokens.js';
 import { SigningKeys, generateSigningKey, jwkThumbprint, keyFilePath, rotateSigningKeys, signingKeyFromPem } from './signing-keys.js';
 
 describe('signing keys', () => {
@@ -101,6 +103,32 @@ describe('signing keys', () => {
     expect(await running.find(added)).toBeDefined();
     expect(running.current().kid).toBe(added);
     expect(await running.find(old)).toBeDefined();
+  });
+
+  it('stops verifying a key removed from the key file within seconds, remembered verifications included, without signing', async () => {
+    const running = await open();
+    const tokens = new AccessTokens({ keys: running, clock: systemClock, issuer: 'i', audience: 'a', ttlSeconds: 900 });
+    const old = running.current().kid;
+    const signedWithOld = await tokens.sign({ userId: '1', username: 'u' });
+    expect((await tokens.verify(signedWithOld)).userId).toBe('1');
+    await rotateSigningKeys(dataDir, { now: now + 1000 });
+    // The operator removes the old key by hand (say it leaked).
+    const path = keyFilePath(dataDir);
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { keys: { kid: string }[] };
+    writeFileSync(path, JSON.stringify({ ...file, keys: file.keys.filter((k) => k.kid !== old) }));
+    const refused = async () => {
+      try {
+        await tokens.verify(signedWithOld);
+        return false;
+      } catch (error) {
+        return (error as { code?: string }).code === 'invalid_token';
+      }
+    };
+    const deadline = Date.now() + 6_000;
+    while (!(await refused()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await refused()).toBe(true);
+    expect(running.has(old)).toBe(false);
+    running.close();
   });
 
   it('refuses a corrupt key file instead of replacing it', async () => {

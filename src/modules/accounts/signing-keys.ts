@@ -241,8 +241,11 @@ export interface SigningKeysOptions {
   onEvent?: (message: string, details: Record<string, unknown>) => void;
 }
 
-/** How often a signer checks whether the key file changed (rotation by another process). */
-const FILE_CHECK_INTERVAL_MS = 10_000;
+/**
+ * How often the key file is checked for changes (rotation by another process, a key removed by
+ * hand): a removed key stops verifying within this, whether or not this process signs meanwhile.
+ */
+const FILE_CHECK_INTERVAL_MS = 2_000;
 /** How often an unknown kid may make a verifier re-read the key file. */
 const UNKNOWN_KID_RELOAD_INTERVAL_MS = 1_000;
 
@@ -258,6 +261,7 @@ export class SigningKeys {
   #fileMtime = 0;
   #lastFileCheck = 0;
   #lastUnknownReload = -Infinity;
+  #watch: NodeJS.Timeout | undefined;
 
   private constructor(options: SigningKeysOptions) {
     this.#options = options;
@@ -279,6 +283,8 @@ export class SigningKeys {
       keys.#install(file.keys.map(fromStored));
       keys.#fileMtime = (await fs.stat(keys.#path)).mtimeMs;
       keys.#lastFileCheck = performance.now();
+      // A stat every couple of seconds; the timer does not keep the process alive.
+      keys.#watch = setInterval(() => void keys.refreshIfStale(), FILE_CHECK_INTERVAL_MS).unref();
     }
     return keys;
   }
@@ -293,6 +299,16 @@ export class SigningKeys {
     const key = this.#keys.at(-1);
     if (key === undefined) throw new Error('no signing key loaded');
     return key;
+  }
+
+  /** Whether a key of that `kid` verifies now (checked on every use of a remembered verification). */
+  has(kid: string): boolean {
+    return this.#byKid.has(kid);
+  }
+
+  /** Stops watching the key file. */
+  close(): void {
+    clearInterval(this.#watch);
   }
 
   /** Every key that verifies, oldest first. */
@@ -315,7 +331,8 @@ export class SigningKeys {
   async refreshIfStale(): Promise<void> {
     if (this.#options.signingKeyPem !== undefined) return;
     const now = performance.now();
-    if (now - this.#lastFileCheck < FILE_CHECK_INTERVAL_MS) return;
+    // A little slack: the watch timer fires every interval, give or take.
+    if (now - this.#lastFileCheck < FILE_CHECK_INTERVAL_MS - 100) return;
     this.#lastFileCheck = now;
     try {
       if ((await fs.stat(this.#path)).mtimeMs !== this.#fileMtime) await this.reload();

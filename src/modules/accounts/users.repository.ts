@@ -1,7 +1,7 @@
 import { sql, type Selectable } from 'kysely';
 import type { SqlDatabase } from '../../platform/sql/index.js';
 import type { User } from './accounts.model.js';
-import type { AccountsTables, UsersTable } from './accounts.tables.js';
+import type { AccountsTables, UserRole, UsersTable } from './accounts.tables.js';
 
 /** What anyone may know of a user. */
 export interface PublicUser {
@@ -54,6 +54,18 @@ export class UsersRepository {
   async findById(id: string): Promise<UserRecord | null> {
     const row = await this.#sql.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
     return row === undefined ? null : toRecord(row);
+  }
+
+  /** The user's role, null when there is no such user. Read from the database each time: a demotion counts at once. */
+  async roleOf(id: string): Promise<UserRole | null> {
+    const row = await this.#sql.db.selectFrom('users').select('role').where('id', '=', id).executeTakeFirst();
+    return row === undefined ? null : row.role;
+  }
+
+  /** Sets the role of a (lower-case) username; false when no such user. */
+  async setRole(username: string, role: UserRole): Promise<boolean> {
+    const result = await this.#sql.db.updateTable('users').set({ role }).where('username', '=', username).executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async findByUsername(username: string): Promise<UserRecord | null> {

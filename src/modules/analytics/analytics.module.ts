@@ -16,7 +16,7 @@ export const analyticsModule = defineModule({
   name: 'analytics',
   needs: ['links'],
   migrations: analyticsMigrationsFor,
-  create: ({ config, adapters, clock, ids, metrics, logger }, { links }: { links: { assertExists(code: string): Promise<void> } }): AnalyticsModule => {
+  create: ({ config, adapters, clock, ids, metrics, logger }, { links }: { links: { assertStatsReadable(code: string, userId: string | null): Promise<void> } }): AnalyticsModule => {
     const analytics = createAnalytics({ sql: adapters.sql, reads: adapters.reads, clock });
     const clicks = analytics.createRecorder(adapters.queue, ids, metrics, logger, {
       flushIntervalMs: config.CLICKS_FLUSH_INTERVAL_MS,
@@ -27,7 +27,7 @@ export const analyticsModule = defineModule({
       analytics,
       clicks,
       clickTotal: (code) => analytics.clickTotal(code),
-      routes: (app) => analytics.routes(app, { stats: analytics.stats, assertLinkExists: (code) => links.assertExists(code) }),
+      routes: (app) => analytics.routes(app, { stats: analytics.stats, assertReadable: (code, userId) => links.assertStatsReadable(code, userId) }),
       // Buffered clicks go to the durable queue: nothing is left in memory.
       close: () => clicks.close(),
     };

@@ -27,7 +27,7 @@ export interface AnalyticsDeps {
 
 export interface Analytics {
   readonly stats: StatsService;
-  /** `GET /api/v1/links/{code}/stats`; register with `{ stats, assertLinkExists }`. */
+  /** `GET /api/v1/links/{code}/stats`; register with `{ stats, assertReadable }`. */
   readonly routes: typeof statsRoutes;
   /** All-time human clicks of a code. */
   clickTotal(code: string): Promise<number>;

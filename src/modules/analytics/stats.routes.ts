@@ -5,8 +5,8 @@ import type { StatsService } from './stats.service.js';
 
 export interface StatsRoutesOptions {
   stats: StatsService;
-  /** Throws the links module's 404 when the code does not exist. */
-  assertLinkExists: (code: string) => Promise<void>;
+  /** Throws the links module's 404 when the code does not exist, 401/403 when `userId` (null: anonymous) may not read its statistics. */
+  assertReadable: (code: string, userId: string | null) => Promise<void>;
 }
 
 const CountRows = Type.Array(Type.Object({ value: Type.String(), clicks: Type.Integer() }));
@@ -40,11 +40,12 @@ export async function statsRoutes(fastify: FastifyInstance, options: StatsRoutes
           to: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 end (default: now).' })),
           interval: Type.Union([Type.Literal('hour'), Type.Literal('day')], { default: 'day' }),
         }),
+        security: [{ bearer: [] }, {}],
         response: { 200: StatsView },
       },
     },
     async (request) => {
-      await options.assertLinkExists(request.params.code);
+      await options.assertReadable(request.params.code, request.principal?.userId ?? null);
       return options.stats.stats(request.params.code, request.query);
     },
   );

@@ -1,5 +1,6 @@
 import type { Clock } from '../../platform/clock/index.js';
 import { ValidationError } from '../../shared/errors/index.js';
+import { parseInstant } from '../../shared/validation/index.js';
 import { DAY_MS, HOUR_MS, type AnalyticsRepository, type CountRow } from './analytics.repository.js';
 
 export type Interval = 'hour' | 'day';
@@ -32,8 +33,8 @@ const DEFAULT_SPAN: Record<Interval, number> = { hour: 2 * DAY_MS, day: 30 * DAY
 
 function parseTime(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new ValidationError(`${field} is not an ISO 8601 date-time`, [{ field: `/${field}`, message: 'not a date-time' }], 'range_invalid');
+  const t = parseInstant(value);
+  if (t === null) throw new ValidationError(`${field} is not an ISO 8601 date-time of years 1970-9999`, [{ field: `/${field}`, message: 'not a date-time' }], 'range_invalid');
   return t;
 }
 

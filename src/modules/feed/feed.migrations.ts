@@ -90,5 +90,22 @@ export function feedMigrations(dialect: SqlDialectName): Record<string, Migratio
         await db.schema.createIndex('likes_author_idx').on('likes').column('author_id').execute();
       },
     },
+    // A tweet's replies (the Mastodon API's thread context). Partial: most tweets are no replies.
+    'feed/0003_replies_idx': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createIndex('tweets_reply_idx')
+          .on('tweets')
+          .columns(['reply_to', 'id'])
+          .where(sql<boolean>`reply_to is not null and deleted_at is null`)
+          .execute();
+      },
+    },
+    // Who liked a tweet, newest first (the Mastodon API's favourited_by): the primary key leads with the user.
+    'feed/0004_likes_tweet_idx': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.createIndex('likes_tweet_idx').on('likes').columns(['tweet_id', 'created_at']).execute();
+      },
+    },
   };
 }

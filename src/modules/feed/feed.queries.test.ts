@@ -47,6 +47,10 @@ describe('feed queries use their indexes', () => {
     await call(null, 'GET', `/api/v1/users/ann/following?cursor=${dan.id}`);
     await h.feed.followersOf(ben.id, { limit: 2, after: ann.id });
     await h.feed.hydrateTweets(ids.slice(0, 5), ben.id);
+    // The Mastodon API's thread and favourited_by.
+    await call(cat, 'PUT', `/api/v1/tweets/${ids[4]}/like`);
+    await h.feed.actions.replies(ids[1]!, 10);
+    await h.feed.actions.likers(ids[4]!, 10);
     sqlite.raw.prepare = prepare;
   });
   afterAll(() => h.close());
@@ -78,5 +82,7 @@ describe('feed queries use their indexes', () => {
     expect(details).toContain('SEARCH tweets USING INDEX tweets_author_pulled_idx (author_id=? AND id<?)');
     expect(details.some((d) => d.startsWith('SEARCH follows USING COVERING INDEX follows_followee_idx (followee_id=? AND follower_id>?)'))).toBe(true);
     expect(details.some((d) => d.startsWith('SEARCH likes USING PRIMARY KEY (user_id=? AND tweet_id=?)'))).toBe(true);
+    expect(details.some((d) => d.startsWith('SEARCH tweets USING INDEX tweets_reply_idx (reply_to=?)'))).toBe(true);
+    expect(details.some((d) => d.startsWith('SEARCH likes USING COVERING INDEX likes_tweet_idx (tweet_id=?)'))).toBe(true);
   });
 });

@@ -137,6 +137,23 @@ export class FeedShards implements TweetReads {
     return [...new Set(lists.flat())].sort((a, b) => (a < b ? 1 : a > b ? -1 : 0)).slice(0, limit);
   }
 
+  /** Live tweets of everyone, newest first, below `before`: each shard's newest, merged. */
+  async latest(limit: number, before?: bigint): Promise<Tweet[]> {
+    const lists = await this.#gather((shard) => shard.repo.latest(limit, before), (t) => BigInt(t.authorId));
+    return newestFirst(lists).slice(0, limit);
+  }
+
+  /** Live replies to a tweet, oldest first (replies live with their own authors: every shard is asked). */
+  async repliesTo(parentId: bigint, limit: number): Promise<Tweet[]> {
+    const lists = await this.#gather((shard) => shard.repo.repliesTo(parentId, limit), (t) => BigInt(t.authorId));
+    return newestFirst(lists).reverse().slice(0, limit);
+  }
+
+  /** Who liked a tweet (its likes live on its author's shard). */
+  likers(authorId: bigint, tweetId: bigint, limit: number): Promise<string[]> {
+    return this.#shard(this.shardOf(authorId)).repo.likers(tweetId, limit);
+  }
+
   byAuthor(authorId: bigint, limit: number, before?: bigint): Promise<Tweet[]> {
     return this.#shard(this.shardOf(authorId)).repo.byAuthor(authorId, limit, before);
   }
@@ -189,4 +206,9 @@ export class FeedShards implements TweetReads {
     const tables = tablesOf<FeedTables>(database);
     return { name, database, repo: new TweetsRepository(tables.db), writes: GroupCommit.on(tables) };
   }
+}
+
+/** Tweets by id, highest (newest) first. */
+function newestFirst(tweets: Tweet[]): Tweet[] {
+  return tweets.sort((a, b) => (BigInt(b.id) > BigInt(a.id) ? 1 : -1));
 }

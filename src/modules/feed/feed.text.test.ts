@@ -17,6 +17,13 @@ describe('tweet text', () => {
   it('refuses empty, blank and unstorable text with stable codes', () => {
     expect(() => normalizeTweetText('')).toThrow(expect.objectContaining({ code: 'tweet_empty' }));
     expect(() => normalizeTweetText(' \n\t ')).toThrow(expect.objectContaining({ code: 'tweet_empty' }));
+    // Only invisible characters: a bidi override, zero-width space and joiner, BOM, a Hangul filler, a lone combining mark.
+    for (const invisible of ['\u202E', '\u200B', '\u200B\u200D \uFEFF', '\u3164', '\u0301', '\u2800\u2066']) {
+      expect(() => normalizeTweetText(invisible)).toThrow(expect.objectContaining({ code: 'tweet_empty' }));
+    }
+    // Visible text may carry them (right-to-left text needs bidi marks).
+    expect(normalizeTweetText('\u202Eabc')).toBe('\u202Eabc');
+    expect(normalizeTweetText('שלום\u200F!')).toBe('שלום\u200F!');
     expect(() => normalizeTweetText('half a pair \uD83D')).toThrow(expect.objectContaining({ code: 'tweet_text_invalid' }));
     expect(() => normalizeTweetText('nul \u0000 inside')).toThrow(expect.objectContaining({ code: 'tweet_text_invalid' }));
   });

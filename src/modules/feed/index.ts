@@ -12,7 +12,7 @@ import { inlineFanout, queuedFanout, type Fanout } from './fanout.js';
 import { invalidCursor } from './feed.errors.js';
 import { FANOUT_TOPIC, feedRelayRoutes, type FeedEvent } from './feed.events.js';
 import { parseId, userIdOf } from './feed.ids.js';
-import type { Page, Tweet, TweetView } from './feed.model.js';
+import type { Page, Profile, Tweet, TweetView, UserSummary } from './feed.model.js';
 import { graphReaders, SqlReaders } from './feed.readers.js';
 import { feedRoutes, renderTweets } from './feed.routes.js';
 import { FeedShards } from './feed.shards.js';
@@ -27,10 +27,12 @@ import { TweetsService } from './tweets.service.js';
 import { TweetViews } from './tweet-views.js';
 
 export { feedMigrations } from './feed.migrations.js';
+export { MAX_TWEET_LENGTH, textEntities, type TextEntity } from './feed.text.js';
+export { TweetNotFoundError } from './feed.errors.js';
 export { FEED_SHARDED_TABLES, FeedShards } from './feed.shards.js';
 export { feedShardStatus, openFeedShards, reshardFeed, type FeedShardSpec, type FeedShardStatus } from './feed.sharding.js';
 export { FANOUT_TOPIC, FEED_EVENTS_TOPIC, FEED_EVENT_GROUPS, FEED_READS_TOPIC, type FeedEvent, type FeedEventGroup } from './feed.events.js';
-export type { Page, Tweet, TweetView } from './feed.model.js';
+export type { Page, Profile, Tweet, TweetView, UserSummary } from './feed.model.js';
 export type { TimelineChange } from './home-feeds.js';
 
 export interface FeedDeps {
@@ -87,7 +89,43 @@ export interface FanoutOptions extends FeedListeners {
   onLoading?: ((follows: number) => void) | undefined;
 }
 
+/** Who acts: the signed-in user. */
+export interface FeedActor {
+  userId: string;
+  username: string;
+}
+
+/**
+ * What the feed's routes do, for another face of the same feed (the Mastodon API): the same
+ * services, rules and errors, so a status posted through either API is in both.
+ */
+export interface FeedActions {
+  post(actor: FeedActor, input: { text: string; replyTo?: string | undefined }): Promise<Tweet>;
+  /** A live tweet; TweetNotFoundError (404) otherwise. */
+  get(id: string): Promise<Tweet>;
+  delete(actor: FeedActor, id: string): Promise<void>;
+  /** The exact like count after. */
+  like(actor: FeedActor, id: string): Promise<number>;
+  unlike(actor: FeedActor, id: string): Promise<number>;
+  follow(actor: FeedActor, username: string): Promise<boolean>;
+  unfollow(actor: FeedActor, username: string): Promise<boolean>;
+  /** A user's public numbers; 404 for an unknown name. */
+  profile(username: string): Promise<Profile>;
+  /** Followers or followees, highest account id first; the cursor is the last id of the previous page. */
+  followList(direction: 'followers' | 'following', username: string, limit: number, cursor?: string | undefined): Promise<Page<UserSummary>>;
+  /** A user's live tweets, newest first, below the cursor (a tweet id). */
+  userTimeline(userId: string, options: { limit: number; cursor?: string | undefined }): Promise<Page<Tweet>>;
+  /** Everyone's live tweets, newest first, below `before` (the local public timeline). */
+  publicTimeline(options: { limit: number; before?: string | undefined }): Promise<Tweet[]>;
+  /** The live replies to a tweet, oldest first. */
+  replies(tweetId: string, limit: number): Promise<Tweet[]>;
+  /** Who liked a live tweet, newest like first (user ids). */
+  likers(tweetId: string, limit: number): Promise<string[]>;
+}
+
 export interface Feed {
+  /** The routes' operations, for the Mastodon API. */
+  readonly actions: FeedActions;
   /**
    * `inline`: the timelines are in this process, and every change reaches them right after its
    * commit; `queued`: they are in Redis, and the fan-out consumer (startFanout) applies the changes.
@@ -159,7 +197,36 @@ export function createFeed(deps: FeedDeps): Feed {
   };
   let plainFanout: Promise<(events: readonly FeedEvent[]) => Promise<void>> | undefined;
 
+  const cursorOf = (cursor: string | undefined): bigint | undefined => {
+    if (cursor === undefined) return undefined;
+    const id = parseId(cursor);
+    if (id === null) throw invalidCursor();
+    return id;
+  };
+  const actions: FeedActions = {
+    post: (actor, input) => tweetsService.post(actor, input),
+    get: (id) => tweetsService.get(id),
+    delete: (actor, id) => tweetsService.delete(actor, id),
+    like: (actor, id) => tweetsService.like(actor, id),
+    unlike: (actor, id) => tweetsService.unlike(actor, id),
+    follow: (actor, username) => followsService.follow(actor, username),
+    unfollow: (actor, username) => followsService.unfollow(actor, username),
+    profile: (username) => followsService.profile(username),
+    followList: (direction, username, limit, cursor) => followsService.list(direction, username, limit, cursorOf(cursor)),
+    userTimeline: (userId, options) => tweetsService.byAuthor(userId, options.limit, cursorOf(options.cursor)),
+    publicTimeline: (options) => shards.latest(options.limit, cursorOf(options.before)),
+    replies: async (tweetId, limit) => {
+      const id = parseId(tweetId);
+      return id === null ? [] : shards.repliesTo(id, limit);
+    },
+    likers: async (tweetId, limit) => {
+      const tweet = await tweetsService.get(tweetId);
+      return shards.likers(userIdOf(tweet.authorId), BigInt(tweet.id), limit);
+    },
+  };
+
   return {
+    actions,
     fanoutMode: fanout.mode,
     relayRoutes: feedRelayRoutes(fanout.mode),
     async start(options = {}) {

@@ -206,6 +206,31 @@ export class TweetsRepository {
     return new Set(rows.map((r) => r.tweet));
   }
 
+  /** Every author's live tweets, newest first, below `before` (the primary key, read backwards): the local public timeline. */
+  async latest(limit: number, before?: bigint): Promise<Tweet[]> {
+    let query = this.#db.selectFrom('tweets').select(tweetColumns).where('deleted_at', 'is', null).orderBy('tweets.id', 'desc').limit(limit);
+    if (before !== undefined) query = query.where('tweets.id', '<', before);
+    return (await query.execute()).map(toTweet);
+  }
+
+  /** The live replies to a tweet, oldest first (tweets_reply_idx). */
+  async repliesTo(parentId: bigint, limit: number): Promise<Tweet[]> {
+    const rows = await this.#db.selectFrom('tweets').select(tweetColumns).where('reply_to', '=', parentId).where('deleted_at', 'is', null).orderBy('tweets.id', 'asc').limit(limit).execute();
+    return rows.map(toTweet);
+  }
+
+  /** Who liked a tweet, newest like first (likes_tweet_idx). */
+  async likers(tweetId: bigint, limit: number): Promise<string[]> {
+    const rows = await this.#db
+      .selectFrom('likes')
+      .select(idText('likes.user_id').as('user'))
+      .where('tweet_id', '=', tweetId)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.user);
+  }
+
   /** An author's live tweets, newest first, below `before` (tweets_author_live_idx). */
   async byAuthor(authorId: bigint, limit: number, before?: bigint): Promise<Tweet[]> {
     let query = this.#db

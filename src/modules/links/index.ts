@@ -9,10 +9,11 @@ import { LinkCache } from './link-cache.js';
 import { LinksRepository } from './links.repository.js';
 import { LinksService } from './links.service.js';
 import type { LinksTables } from './links.tables.js';
-import { selfHostsOf } from './url-policy.js';
+import { selfHostsOf, selfPortsOf } from './url-policy.js';
 
 export { linksMigrations } from './links.migrations.js';
 export { linksRoutes } from './links.routes.js';
+export { QrRenderer } from './qr-renderer.js';
 export { redirectRoutes } from './redirect.routes.js';
 export { redirectFastPath } from './redirect.fast-path.js';
 export { LinkNotFoundError } from './links.errors.js';
@@ -31,6 +32,8 @@ export interface LinksDeps {
   clock: Clock;
   metrics: Metrics;
   publicUrl: string;
+  /** Ports this process listens on (PORT, API_PORT): a loopback link to them is a link to itself. */
+  listenPorts?: readonly number[];
   maxUrlLength: number;
   reservedWords: readonly string[];
   cacheTtlMs: number;
@@ -74,7 +77,7 @@ export function createLinks(deps: LinksDeps): { service: LinksService; keys: Key
     cache,
     keys,
     clock: deps.clock,
-    urlPolicy: { maxLength: deps.maxUrlLength, selfHosts: selfHostsOf(deps.publicUrl) },
+    urlPolicy: { maxLength: deps.maxUrlLength, selfHosts: selfHostsOf(deps.publicUrl), selfPorts: selfPortsOf(deps.publicUrl, deps.listenPorts ?? []) },
     isReserved: makeReservedCheck(deps.reservedWords),
   });
   return { service, keys };

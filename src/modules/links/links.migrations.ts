@@ -25,4 +25,10 @@ export const linksMigrations: Record<string, Migration> = {
       await db.schema.alterTable('links').addColumn('deleted_at', 'bigint').execute();
     },
   },
+  'links/0003_public_stats': {
+    async up(db: Kysely<unknown>) {
+      // 1: anyone may read the link's statistics; 0: its owner only (links of nobody are always public).
+      await db.schema.alterTable('links').addColumn('public_stats', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    },
+  },
 };

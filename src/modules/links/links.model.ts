@@ -6,6 +6,8 @@ export interface Link {
   redirect: 301 | 302;
   createdAt: number;
   expiresAt: number | null;
+  /** Whether anyone may read its statistics; otherwise only its owner (a link without owner: anyone). */
+  publicStats: boolean;
 }
 
 /** What a redirect needs, as kept in the cache. */

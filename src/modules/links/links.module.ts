@@ -1,13 +1,13 @@
 import type { ClickSink } from './links.model.js';
 import { defineModule, type PreRouting } from '../../shared/module.js';
-import { createLinks, linksMigrations, linksRoutes, redirectFastPath, redirectRoutes, type KeyGenerator, type LinksService } from './index.js';
+import { createLinks, linksMigrations, linksRoutes, QrRenderer, redirectFastPath, redirectRoutes, type KeyGenerator, type LinksService } from './index.js';
 import { loadOrCreateSecret } from '../../lib/secrets.js';
 
 export interface LinksModule {
   readonly service: LinksService;
   readonly keys: KeyGenerator;
-  /** Throws the links module's 404 when the code does not exist (other modules' routes under a link). */
-  assertExists(code: string): Promise<void>;
+  /** Throws the links module's 404 when the code does not exist or its statistics are not the user's to read (analytics' routes). */
+  assertStatsReadable(code: string, userId: string | null): Promise<void>;
   readonly routes: ReturnType<typeof routesOf>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -29,6 +29,7 @@ export const linksModule = defineModule({
       clock,
       metrics,
       publicUrl: config.PUBLIC_URL,
+      listenPorts: [config.PORT, ...(config.API_PORT === undefined ? [] : [config.API_PORT])],
       maxUrlLength: config.LINK_MAX_URL_LENGTH,
       reservedWords: config.reservedWords,
       cacheTtlMs: config.CACHE_TTL_SECONDS * 1000,
@@ -45,10 +46,13 @@ export const linksModule = defineModule({
     return {
       service,
       keys,
-      async assertExists(code) {
-        await service.get(code);
-      },
-      routes: routesOf({ links: service, publicUrl: config.PUBLIC_URL, userOf: (request) => request.principal?.userId ?? null }),
+      assertStatsReadable: (code, userId) => service.assertStatsReadable(code, userId),
+      routes: routesOf({
+        links: service,
+        publicUrl: config.PUBLIC_URL,
+        userOf: (request) => request.principal?.userId ?? null,
+        qr: new QrRenderer({ budgetMsPerSecond: config.QR_RENDER_BUDGET_MS }),
+      }),
       async start() {
         keys.start?.();
       },

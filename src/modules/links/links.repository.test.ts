@@ -6,7 +6,7 @@ import type { Link } from './links.model.js';
 import { LinksRepository } from './links.repository.js';
 import type { LinksTables } from './links.tables.js';
 
-const link = (code: string, more: Partial<Link> = {}): Link => ({ code, url: `https://example.com/${code}`, ownerId: 'u1', redirect: 302, createdAt: 1_000, expiresAt: null, ...more });
+const link = (code: string, more: Partial<Link> = {}): Link => ({ code, url: `https://example.com/${code}`, ownerId: 'u1', redirect: 302, createdAt: 1_000, expiresAt: null, publicStats: false, ...more });
 
 describeEachDialect('LinksRepository', (dialect) => {
   let sql: SqlDatabase<LinksTables>;

@@ -11,6 +11,7 @@ function toLink(row: Selectable<LinksTable>): Link {
     redirect: row.redirect === 301 ? 301 : 302,
     createdAt: Number(row.created_at),
     expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    publicStats: Number(row.public_stats) === 1,
   };
 }
 
@@ -32,7 +33,7 @@ export class LinksRepository {
     const row = await this.#writes.run((trx) =>
       trx
         .insertInto('links')
-        .values({ code: link.code, url: link.url, owner_id: link.ownerId, redirect: link.redirect, created_at: link.createdAt, expires_at: link.expiresAt })
+        .values({ code: link.code, url: link.url, owner_id: link.ownerId, redirect: link.redirect, created_at: link.createdAt, expires_at: link.expiresAt, public_stats: link.publicStats ? 1 : 0 })
         // A taken code is an answer, not an error: an error would abort the shared transaction.
         .onConflict((oc) => oc.column('code').doNothing())
         .returning('code')
@@ -71,8 +72,9 @@ export class LinksRepository {
   }
 
   /** Changes a live link's target, expiry or redirect status; returns the link as stored, or null. */
-  async update(code: string, patch: Partial<Pick<Link, 'url' | 'expiresAt' | 'redirect'>>): Promise<Link | null> {
-    const values: { url?: string; expires_at?: number | null; redirect?: number } = {};
+  async update(code: string, patch: Partial<Pick<Link, 'url' | 'expiresAt' | 'redirect' | 'publicStats'>>): Promise<Link | null> {
+    const values: { url?: string; expires_at?: number | null; redirect?: number; public_stats?: number } = {};
+    if (patch.publicStats !== undefined) values.public_stats = patch.publicStats ? 1 : 0;
     if (patch.url !== undefined) values.url = patch.url;
     if (patch.expiresAt !== undefined) values.expires_at = patch.expiresAt;
     if (patch.redirect !== undefined) values.redirect = patch.redirect;

@@ -1,17 +1,19 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import QRCode from 'qrcode';
 import { UnauthorizedError } from '../../shared/errors/index.js';
 import { CodeParams, CreateLinkBody, LinkPageView, LinkView, ListLinksQuery, Problem, QrQuery, UpdateLinkBody } from './links.schemas.js';
 import type { Link } from './links.model.js';
 import type { LinksService } from './links.service.js';
+import type { QrRenderer } from './qr-renderer.js';
 
 export interface LinksRoutesOptions {
   links: LinksService;
   publicUrl: string;
   /** The signed-in user of a request, or null (anonymous). */
   userOf: (request: FastifyRequest) => string | null;
+  /** Draws QR codes within a CPU budget, remembering them. */
+  qr: QrRenderer;
 }
 
 /** The JSON shape of a link. */
@@ -23,6 +25,7 @@ export function linkView(link: Link, publicUrl: string): LinkView {
     redirect: link.redirect,
     createdAt: new Date(link.createdAt).toISOString(),
     expiresAt: link.expiresAt === null ? null : new Date(link.expiresAt).toISOString(),
+    publicStats: link.publicStats || link.ownerId === null,
   };
 }
 
@@ -89,12 +92,9 @@ export async function linksRoutes(fastify: FastifyInstance, options: LinksRoutes
     { schema: { tags, summary: 'QR code of the short URL', params: CodeParams, querystring: QrQuery } },
     async (request, reply) => {
       const link = await links.get(request.params.code);
-      const { shortUrl } = linkView(link, publicUrl);
+      const image = await options.qr.render(linkView(link, publicUrl).shortUrl, request.query.format, request.query.size);
       reply.header('cache-control', 'public, max-age=86400');
-      if (request.query.format === 'png') {
-        return reply.type('image/png').send(await QRCode.toBuffer(shortUrl, { type: 'png', width: request.query.size, margin: 2 }));
-      }
-      return reply.type('image/svg+xml').send(await QRCode.toString(shortUrl, { type: 'svg', margin: 2 }));
+      return reply.type(image.type).send(image.body);
     },
   );
 }

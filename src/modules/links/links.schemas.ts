@@ -10,6 +10,7 @@ export const CreateLinkBody = Type.Object({
   alias: Type.Optional(Type.String({ maxLength: 256, description: 'Custom code: 3-64 of A-Z a-z 0-9 _ -, not a reserved word.' })),
   expiresAt: Type.Optional(Type.String({ maxLength: 64, description: 'ISO 8601 date-time after which the link answers 410 Gone.' })),
   redirect: Type.Optional(Type.Union([Type.Literal(301), Type.Literal(302)], { description: '302 (default) keeps every click counted; 301 lets browsers cache it.' })),
+  publicStats: Type.Optional(Type.Boolean({ description: 'Statistics readable by anyone; default false: by the owner only (a link made signed out has no owner: its statistics are public).' })),
 });
 export type CreateLinkBody = Static<typeof CreateLinkBody>;
 
@@ -20,6 +21,7 @@ export const LinkView = Type.Object({
   redirect: Type.Union([Type.Literal(301), Type.Literal(302)]),
   createdAt: Type.String({ format: 'date-time' }),
   expiresAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  publicStats: Type.Boolean({ description: 'Whether anyone may read the statistics (else the owner only).' }),
 });
 export type LinkView = Static<typeof LinkView>;
 
@@ -34,16 +36,16 @@ export const ListLinksQuery = Type.Object({
 export const UpdateLinkBody = Type.Object(
   {
     url: Type.Optional(Type.String({ maxLength: 65_536 })),
-    // Null first: Fastify's type coercion would otherwise turn null into "".
     expiresAt: Type.Optional(Type.Union([Type.Null(), Type.String({ maxLength: 64 })], { description: 'ISO 8601 date-time, or null: never expires.' })),
     redirect: Type.Optional(Type.Union([Type.Literal(301), Type.Literal(302)])),
+    publicStats: Type.Optional(Type.Boolean()),
   },
   { minProperties: 1, additionalProperties: false },
 );
 
 export const QrQuery = Type.Object({
   format: Type.Union([Type.Literal('svg'), Type.Literal('png')], { default: 'svg' }),
-  size: Type.Integer({ minimum: 64, maximum: 2048, default: 256, description: 'Width in pixels (png).' }),
+  size: Type.Integer({ minimum: 64, maximum: 2048, default: 256, description: 'Width in pixels (png), rounded to a multiple of 64, at most 1024.' }),
 });
 
 export { ProblemSchema as Problem } from '../../shared/errors/index.js';

@@ -1,3 +1,5 @@
+import { ForbiddenError, UnauthorizedError } from '../../shared/errors/index.js';
+import { parseInstant } from '../../shared/validation/index.js';
 import type { Clock } from '../../platform/clock/index.js';
 import { allocateUniqueKey, type KeyGenerator } from './keygen/index.js';
 import { checkAlias } from './alias-policy.js';
@@ -13,6 +15,8 @@ export interface CreateLinkInput {
   /** ISO 8601 date-time. */
   expiresAt?: string | undefined;
   redirect?: 301 | 302 | undefined;
+  /** Statistics readable by anyone (default: by the owner only). */
+  publicStats?: boolean | undefined;
 }
 
 export interface UpdateLinkInput {
@@ -20,6 +24,7 @@ export interface UpdateLinkInput {
   /** ISO 8601 date-time, or null to never expire. */
   expiresAt?: string | null | undefined;
   redirect?: 301 | 302 | undefined;
+  publicStats?: boolean | undefined;
 }
 
 /** A page of links and where the next one starts. */
@@ -51,7 +56,7 @@ export class LinksService {
     const url = checkTargetUrl(input.url, urlPolicy);
     const now = clock.now();
     const expiresAt = input.expiresAt === undefined ? null : parseExpiry(input.expiresAt, now);
-    const base = { url, ownerId, redirect: input.redirect ?? 302, createdAt: now, expiresAt } as const;
+    const base = { url, ownerId, redirect: input.redirect ?? 302, createdAt: now, expiresAt, publicStats: input.publicStats ?? false } as const;
 
     let link: Link;
     if (input.alias !== undefined) {
@@ -89,14 +94,29 @@ export class LinksService {
   async update(code: string, userId: string, input: UpdateLinkInput): Promise<Link> {
     const { repository, urlPolicy, clock, cache } = this.#deps;
     await this.#owned(code, userId);
-    const patch: { url?: string; expiresAt?: number | null; redirect?: 301 | 302 } = {};
+    const patch: { url?: string; expiresAt?: number | null; redirect?: 301 | 302; publicStats?: boolean } = {};
+    if (input.publicStats !== undefined) patch.publicStats = input.publicStats;
     if (input.url !== undefined) patch.url = checkTargetUrl(input.url, urlPolicy);
     if (input.expiresAt !== undefined) patch.expiresAt = input.expiresAt === null ? null : parseExpiry(input.expiresAt, clock.now());
     if (input.redirect !== undefined) patch.redirect = input.redirect;
+    // The schema asks for one known field; callers other than the route may not.
+    if (Object.keys(patch).length === 0) throw new LinkInputError('update_empty', 'Nothing to change: send url, expiresAt or redirect', '');
     const updated = await repository.update(code, patch);
     await cache.invalidate(code);
     if (updated === null) throw new LinkNotFoundError(code);
     return updated;
+  }
+
+  /**
+   * Throws unless `userId` (null: anonymous) may read the link's statistics: its owner, or anyone
+   * when the owner made them public or the link has no owner (its code, unguessable by default, is
+   * the only way to it). 404 for unknown links, 401/403 `stats_private` otherwise.
+   */
+  async assertStatsReadable(code: string, userId: string | null): Promise<void> {
+    const link = await this.get(code);
+    if (link.publicStats || link.ownerId === null || link.ownerId === userId) return;
+    if (userId === null) throw new UnauthorizedError('The statistics of this link are its owner\'s: sign in', 'stats_private');
+    throw new ForbiddenError('The statistics of this link are its owner\'s (they may make them public)', 'stats_private');
   }
 
   /** Deletes a link of `userId`'s: it stops redirecting at once and its code is never handed out again. */
@@ -132,8 +152,8 @@ export class LinksService {
 }
 
 function parseExpiry(value: string, now: number): number {
-  const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new LinkInputError('expiry_invalid', 'expiresAt is not an ISO 8601 date-time', '/expiresAt');
+  const t = parseInstant(value);
+  if (t === null) throw new LinkInputError('expiry_invalid', 'expiresAt is not an ISO 8601 date-time of years 1970-9999', '/expiresAt');
   if (t <= now) throw new LinkInputError('expiry_in_past', 'expiresAt must be in the future', '/expiresAt');
   return t;
 }

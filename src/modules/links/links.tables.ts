@@ -1,3 +1,5 @@
+import type { ColumnType } from 'kysely';
+
 /** The tables the links module owns. */
 export interface LinksTable {
   /** The short code (case-sensitive): generated, or the owner's alias. */
@@ -12,6 +14,8 @@ export interface LinksTable {
   expires_at: number | null;
   /** Epoch ms when its owner deleted it; the code stays taken so that it is never reused. */
   deleted_at: number | null;
+  /** 1 when the owner made the statistics public; 0 (default): the owner's only. */
+  public_stats: ColumnType<number, number | undefined, number>;
 }
 
 export interface LinksTables {

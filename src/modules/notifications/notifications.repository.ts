@@ -77,6 +77,17 @@ export class NotificationsRepository {
     return (await query.execute()).map(toNotification);
   }
 
+  /** Deletes one notification of the user's (a public id); false when there was none. */
+  async dismiss(userId: string, id: string): Promise<boolean> {
+    const result = await this.#sql.db.deleteFrom('notifications').where('recipient_id', '=', userId).where('id', '=', idKey(id)).executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  /** Deletes every notification of the user's. */
+  async clear(userId: string): Promise<void> {
+    await this.#sql.db.deleteFrom('notifications').where('recipient_id', '=', userId).execute();
+  }
+
   /** The public id up to which the user has read, or null. */
   async readUpTo(userId: string): Promise<string | null> {
     const row = await this.#sql.db.selectFrom('notification_reads').select('read_up_to').where('user_id', '=', userId).executeTakeFirst();

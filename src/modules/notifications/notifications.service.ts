@@ -41,6 +41,20 @@ export class NotificationsService {
   }
 
   /**
+   * Deletes one of the user's notifications (Mastodon's dismiss); false when it is not theirs or
+   * gone. An event redelivered later may bring it back: dismissal is a view choice, not a fact.
+   */
+  dismiss(userId: string, id: string): Promise<boolean> {
+    if (!ID.test(id)) return Promise.resolve(false);
+    return this.#repository.dismiss(userId, id.replace(/^0+(?=\d)/, ''));
+  }
+
+  /** Deletes all of the user's notifications (Mastodon's clear). */
+  clear(userId: string): Promise<void> {
+    return this.#repository.clear(userId);
+  }
+
+  /**
    * Marks read every notification up to `upTo` (all of them without it). The mark only moves up,
    * and never past the newest notification, so that ones arriving later are unread.
    */

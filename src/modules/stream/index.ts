@@ -4,14 +4,18 @@ import type { PubSubPort } from '../../platform/pubsub/index.js';
 import type { Principal } from '../accounts/index.js';
 import { StreamHub, type StreamStats } from './stream.hub.js';
 import { streamRoutes } from './stream.routes.js';
+import type { SseSink } from './sse-client.js';
 
 export { publishToUser, userChannel, type StreamEvent, type StreamEventType } from './stream.events.js';
 export type { StreamStats } from './stream.hub.js';
+export type { SseSink } from './sse-client.js';
 
 export interface StreamDeps {
   pubsub: PubSubPort;
   /** Checks an Authorization value (the accounts module's `authenticate`), for `?access_token=`. */
   authenticate: (authorization: string) => Promise<Principal | null>;
+  /** The accounts module's `onSessionRevoked`: streams of a revoked session end at once. */
+  onSessionRevoked: (listener: (sessionId: string) => void) => () => void;
   /** Events kept per user for Last-Event-ID replay (STREAM_REPLAY_EVENTS). */
   replayEvents: number;
   /** Between heartbeat comments (STREAM_HEARTBEAT_SECONDS). */
@@ -35,6 +39,12 @@ export interface Stream {
   /** `GET /api/v1/stream`; ends open streams on the app's close (preClose), so `app.close()` never hangs on them. */
   routes: FastifyPluginAsync;
   stats(): StreamStats;
+  /**
+   * Relays a user's live events into another transport (the Mastodon WebSocket streaming API),
+   * under the same limits, heartbeats and shutdown as the SSE streams: `sink` receives the
+   * event-stream text. Null when the client went away meanwhile; call `detach` when it closes.
+   */
+  attach(userId: string, sink: () => SseSink | null): Promise<{ detach: () => void } | null>;
   /** Whether this instance has a stream or a replay log for the user (publishing for others is waste). */
   wants(userId: string): boolean;
   /** Whether any user's live events would reach anyone now (an open stream, or a replay log kept). */
@@ -57,8 +67,9 @@ export function createStream(deps: StreamDeps): Stream {
     now: () => (deps.clock ?? { now: () => Date.now() }).now(),
   });
   return {
-    routes: streamRoutes({ hub, authenticate: deps.authenticate, closeGraceMs }),
+    routes: streamRoutes({ hub, authenticate: deps.authenticate, onSessionRevoked: deps.onSessionRevoked, now: () => (deps.clock ?? { now: () => Date.now() }).now(), closeGraceMs }),
     stats: () => hub.stats(),
+    attach: (userId, sink) => hub.connect(userId, undefined, sink),
     wants: (userId) => hub.wants(userId),
     watching: () => hub.watching(),
     async close() {

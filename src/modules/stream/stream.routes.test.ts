@@ -7,12 +7,23 @@ import { createStream, publishToUser, type Stream, type StreamDeps } from './ind
 import { openSse, stalledClient, type SseConnection } from './testing/sse-reader.js';
 import { waitFor } from '../../../test/helpers/poll.js';
 
-/** `Bearer user-<id>` signs in as user <id>; anything else is refused. */
+/**
+ * `Bearer user-<id>` signs in as user <id>; `Bearer user-<id>-s<session>` in a session, and with
+ * `-e<epoch s>` a token expiring then; anything else is refused.
+ */
 async function authenticate(authorization: string): Promise<Principal | null> {
-  const match = /^Bearer user-(\d+)$/.exec(authorization);
+  const match = /^Bearer user-(\d+)(?:-s(\w+))?(?:-e(\d+))?$/.exec(authorization);
   if (match === null) throw Object.assign(new Error('bad token'), { statusCode: 401 });
-  return { userId: match[1]!, username: `u${match[1]}`, via: 'jwt' };
+  return { userId: match[1]!, username: `u${match[1]}`, via: 'jwt', ...(match[2] ? { sessionId: match[2] } : {}), ...(match[3] ? { tokenExpiresAt: Number(match[3]) } : {}) };
 }
+
+/** Stands for the accounts module's revocations. */
+const revocationListeners = new Set<(sessionId: string) => void>();
+const onSessionRevoked = (listener: (sessionId: string) => void) => {
+  revocationListeners.add(listener);
+  return () => revocationListeners.delete(listener);
+};
+const revoke = (sessionId: string) => revocationListeners.forEach((l) => l(sessionId));
 
 interface Harness {
   app: FastifyInstance;
@@ -26,7 +37,7 @@ const open: { harness: Harness; connections: SseConnection[] }[] = [];
 
 async function start(options: Partial<StreamDeps> = {}): Promise<Harness & { connect(user: string, headers?: Record<string, string>, query?: string): Promise<SseConnection> }> {
   const pubsub = new MemoryPubSub({ namespace: `stream-test-${process.pid}-${Math.random()}` });
-  const stream = createStream({ pubsub, authenticate, replayEvents: 50, heartbeatSeconds: 60, ...options });
+  const stream = createStream({ pubsub, authenticate, onSessionRevoked, replayEvents: 50, heartbeatSeconds: 60, ...options });
   const app = Fastify();
   registerErrorHandlers(app);
   app.decorateRequest('principal', null);
@@ -183,6 +194,28 @@ describe('GET /api/v1/stream', () => {
     const c = await h.connect('1');
     await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'after', authorId: '2' } });
     await c.waitFor(isEvent('tweet', 'after'));
+  });
+
+  it('ends the streams of a revoked session at once, and others stay open', async () => {
+    const h = await start();
+    const revoked = await h.connect('1-sA');
+    const sameUserOtherSession = await h.connect('1-sB');
+    const viaQuery = await openSse(`${h.url}?access_token=user-1-sA`);
+    expect([revoked.status, sameUserOtherSession.status, viaQuery.status]).toEqual([200, 200, 200]);
+    revoke('A');
+    expect(await revoked.ended(2_000)).toBe(true);
+    expect(await viaQuery.ended(2_000)).toBe(true);
+    await publishToUser(h.pubsub, '1', { type: 'tweet', data: { id: 'after', authorId: '9' } });
+    expect(await waitFor(() => sameUserOtherSession.blocks.some(isEvent('tweet', 'after')), { timeoutMs: 5_000 })).toBe(true);
+  });
+
+  it('ends a stream when its access token expires', async () => {
+    const h = await start();
+    const expiring = await h.connect(`1-sC-e${Math.floor(Date.now() / 1000) + 1}`);
+    const lasting = await h.connect(`2-sD-e${Math.floor(Date.now() / 1000) + 600}`);
+    expect(expiring.status).toBe(200);
+    expect(await expiring.ended(5_000)).toBe(true);
+    expect(await lasting.ended(200)).toBe(false);
   });
 
   it('caps the streams one user holds open', async () => {

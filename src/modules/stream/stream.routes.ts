@@ -13,7 +13,14 @@ export interface StreamRoutesDeps {
   authenticate: (authorization: string) => Promise<Principal | null>;
   /** How long shutdown waits for streams to close before destroying them. */
   closeGraceMs: number;
+  /** The accounts module's revocations (logout, refresh reuse, in any process): a stream of a revoked session ends. */
+  onSessionRevoked: (listener: (sessionId: string) => void) => () => void;
+  /** Epoch ms (the injected clock, which signed the token). */
+  now: () => number;
 }
+
+/** The largest delay setTimeout takes (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const StreamQuery = Type.Object({
   access_token: Type.Optional(Type.String({ maxLength: 4096, description: 'For EventSource, which cannot send headers: a short-lived access token (not an API key). Prefer the Authorization header.' })),
@@ -56,9 +63,18 @@ function takeOver(request: FastifyRequest, reply: FastifyReply): SseSink | null 
 export function streamRoutes(deps: StreamRoutesDeps): FastifyPluginAsync {
   return async (fastify: FastifyInstance) => {
     const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+    // The streams of each session, ended when it is revoked: a stream outlives neither its session
+    // nor its token. (One subscription for all of them: a revocation costs a Map lookup.)
+    const bySession = new Map<string, Set<() => void>>();
+    const stopWatching = deps.onSessionRevoked((sessionId) => {
+      for (const end of [...(bySession.get(sessionId) ?? [])]) end();
+    });
     // Open streams never end by themselves: without this, closing the server would wait for them.
     app.addHook('preClose', async () => deps.hub.endAll(deps.closeGraceMs));
-    app.addHook('onClose', async () => deps.hub.close());
+    app.addHook('onClose', async () => {
+      stopWatching();
+      deps.hub.close();
+    });
     app.get(
       '/api/v1/stream',
       {
@@ -77,9 +93,25 @@ export function streamRoutes(deps: StreamRoutesDeps): FastifyPluginAsync {
         const opened = await deps.hub.connect(principal.userId, lastEventId, () => takeOver(request, reply));
         if (opened === null) return reply.hijack();
         let detached = false;
+        // The client reconnects with a fresh token (the web app renews it first) and Last-Event-ID.
+        const end = () => {
+          if (!reply.raw.destroyed) reply.raw.end();
+        };
+        const sessionId = principal.sessionId;
+        if (sessionId !== undefined) {
+          const ends = bySession.get(sessionId) ?? new Set();
+          bySession.set(sessionId, ends.add(end));
+        }
+        const expiry = principal.tokenExpiresAt === undefined ? undefined : setTimeout(end, Math.min(MAX_TIMER_MS, Math.max(0, principal.tokenExpiresAt * 1000 - deps.now()))).unref();
         const closed = () => {
           if (detached) return;
           detached = true;
+          clearTimeout(expiry);
+          if (sessionId !== undefined) {
+            const ends = bySession.get(sessionId);
+            ends?.delete(end);
+            if (ends?.size === 0) bySession.delete(sessionId);
+          }
           opened.detach();
           if (opened.client.dropped) request.log.warn({ userId: principal.userId }, 'live stream dropped: the client reads too slowly');
         };

@@ -15,7 +15,7 @@ interface DeadLetter {
 type Access = 'loading' | 'signed-out' | 'not-operator' | 'ok';
 
 /**
- * A topic's dead letters and their replay, for operators (ADMIN_USERS): the oldest 20, each
+ * A topic's dead letters and their replay, for operators (the role on their record): the oldest 20, each
  * replayable alone, or all at once. Others are told what it takes.
  */
 export function DeadLetters({ topics, counts }: { topics: string[]; counts: (topic: string) => number }) {
@@ -60,12 +60,12 @@ export function DeadLetters({ topics, counts }: { topics: string[]; counts: (top
       <h3>Dead letters</h3>
       {access === 'signed-out' && (
         <p className="console-note">
-          <Link href="/login?next=%2Fconsole">Sign in</Link> as an operator (a username in <code>ADMIN_USERS</code>) to read and replay them here.
+          <Link href="/login?next=%2Fconsole">Sign in</Link> as an operator (given the role with <code>blueprint users:role NAME operator</code>) to read and replay them here.
         </p>
       )}
       {access === 'not-operator' && (
         <p className="console-note">
-          Your account is not an operator: add its username to <code>ADMIN_USERS</code> to read and replay dead letters here.
+          Your account is not an operator: <code>blueprint users:role NAME operator</code> gives it the role to read and replay dead letters here.
         </p>
       )}
       {access === 'ok' && shown !== null && (

@@ -1,4 +1,5 @@
 import { systemClock, type Clock } from '../../clock/clock.port.js';
+import { ValidationError } from '../../../shared/errors/index.js';
 import { openSqlite } from '../../sql/sqlite/sqlite-database.js';
 import type {
   ConsumeOptions,
@@ -136,7 +137,8 @@ export class SqliteQueue implements QueuePort {
     this.#assertOpen();
     const limit = Math.min(positiveInteger(options.limit ?? 100, 'limit'), 1000);
     const after = options.after === undefined ? 0 : parseId(options.after);
-    if (after === undefined) throw new TypeError(`invalid dead-letter id ${JSON.stringify(options.after)}`);
+    // A cursor comes from clients (`?after=`): a bad one is their mistake, not ours.
+    if (after === undefined) throw new ValidationError('after is not a dead-letter id of this queue', [{ field: '/after', message: 'not a dead-letter id' }], 'cursor_invalid');
     return this.#store.listDeadLetters(topic, limit, after) as DeadLetter<T>[];
   }
 

@@ -15,6 +15,8 @@ export interface LeasedRateLimitOptions {
 interface Lease {
   /** Requests this process may still admit without asking. */
   tokens: number;
+  /** Units taken from the shared store per lease for this key. */
+  size: number;
   expiresAt: number;
   /** The shared store's answer when the lease was taken: what headers report, less what was spent since. */
   base: RateLimitDecision;
@@ -29,11 +31,13 @@ interface Lease {
  * The bounds, stated and tested (leased-ratelimit.store.test.ts):
  * - **No overshoot.** Every admitted request took a unit from the shared store (in a lease or
  *   alone), so across any number of processes no more are admitted than the rule allows.
- * - **Bounded undershoot.** A process holds at most `leaseSize - 1` unspent units per key, for at
- *   most `leaseTtlMs`, after which they are dropped unused: with N processes a key may be refused
- *   up to N × (leaseSize - 1) requests early within that time.
+ * - **Bounded undershoot.** A process asks for the next lease when half of one is spent, so it
+ *   holds fewer than 1.5 × `leaseSize` unspent units per key, for at most `leaseTtlMs`, after which
+ *   they are dropped unused: with N processes a key may be refused up to N × 1.5 × `leaseSize`
+ *   requests early within that time.
  * - **Looks** (cost 0, the probe policies' "any left?") answer from a lease, else from the shared
- *   store's last answer for at most `leaseTtlMs`: a key that runs out is refused within that time.
+ *   store's last answer for at most `leaseTtlMs` (asked again in the background after half of
+ *   it): a key that runs out is refused within that time.
  * Rules whose answers depend on each request's timing are always decided by the shared store:
  * a leaky bucket that delays (nginx `delay` below `burst`), and rules too small for a lease of
  * two (a lease is at most an eighth of the quota).
@@ -45,6 +49,8 @@ export class LeasedRateLimitStore implements RateLimitStore {
   readonly #clock: Clock;
   readonly #leases: LRUCache<string, Lease>;
   readonly #looks: LRUCache<string, { decision: RateLimitDecision; expiresAt: number }>;
+  /** Keys whose lease (or look) is being asked for: later requests wait for it. */
+  readonly #pending = new Map<string, Promise<void>>();
 
   constructor(shared: RateLimitStore, options: LeasedRateLimitOptions) {
     if (!Number.isInteger(options.leaseSize) || options.leaseSize < 1) throw new RangeError(`leaseSize must be a positive integer, got ${options.leaseSize}`);
@@ -65,18 +71,67 @@ export class LeasedRateLimitStore implements RateLimitStore {
     const lease = this.#leases.get(key);
     if (lease !== undefined && lease.expiresAt > now && lease.tokens >= cost) {
       lease.tokens -= cost;
+      // Half spent: the next lease is asked for now, so that requests rarely find this one empty.
+      if (lease.tokens * 2 <= lease.size && !this.#pending.has(key)) this.#refill(rule, key, lease);
       return { ...lease.base, allowed: true, remaining: lease.base.remaining + lease.tokens, retryAfterMs: 0, delayMs: 0 };
     }
     if (cost === 0) {
       const look = this.#looks.get(key);
-      if (look !== undefined && look.expiresAt > now) return look.decision;
+      if (look !== undefined && look.expiresAt > now) {
+        // Half its time gone: asked again in the background, so that looks rarely wait.
+        if ((look.expiresAt - now) * 2 < this.#ttl && !this.#pending.has(key)) this.#lead(rule, key, 0).catch(() => undefined);
+        return look.decision;
+      }
     }
     return undefined;
   }
 
   async decide(rule: RateLimitRule, key: string, cost = 1): Promise<RateLimitDecision> {
-    const local = this.tryDecideSync(rule, key, cost);
-    if (local !== undefined) return local;
+    // Requests that find the lease spent at the same moment wait for one new lease, not one each;
+    // one that has waited several times in vain asks alone, exactly.
+    for (let waits = 0; waits < 8; waits++) {
+      const local = this.tryDecideSync(rule, key, cost);
+      if (local !== undefined) return local;
+      const pending = this.#pending.get(key);
+      if (pending === undefined) return this.#lead(rule, key, cost);
+      await pending;
+    }
+    return this.#shared.decide(rule, key, cost);
+  }
+
+  /** Asks the shared store for this request, while the others with the same key wait. */
+  #lead(rule: RateLimitRule, key: string, cost: number): Promise<RateLimitDecision> {
+    const flight = this.#ask(rule, key, cost);
+    // Settles after the key is free again, so that a waiter that wakes up finds the new lease or asks itself.
+    const done: Promise<void> = flight.then(
+      () => this.#release(key, done),
+      () => this.#release(key, done),
+    );
+    this.#pending.set(key, done);
+    return flight;
+  }
+
+  /** Adds a lease to one still running, in the background (nothing when the shared store refuses or fails). */
+  #refill(rule: RateLimitRule, key: string, lease: Lease): void {
+    const done: Promise<void> = this.#shared.decide(rule, key, lease.size).then(
+      (more) => {
+        if (more.allowed && this.#leases.get(key) === lease) {
+          lease.tokens += lease.size;
+          lease.expiresAt = this.#clock.now() + this.#ttl;
+          lease.base = more;
+        }
+        this.#release(key, done);
+      },
+      () => this.#release(key, done),
+    );
+    this.#pending.set(key, done);
+  }
+
+  #release(key: string, done: Promise<void>): void {
+    if (this.#pending.get(key) === done) this.#pending.delete(key);
+  }
+
+  async #ask(rule: RateLimitRule, key: string, cost: number): Promise<RateLimitDecision> {
     if (cost === 0) {
       const decision = await this.#shared.decide(rule, key, 0);
       this.#looks.set(key, { decision, expiresAt: this.#clock.now() + this.#ttl });
@@ -86,8 +141,11 @@ export class LeasedRateLimitStore implements RateLimitStore {
     if (size > cost) {
       const leased = await this.#shared.decide(rule, key, size);
       if (leased.allowed) {
-        // What is left of an older lease is dropped: its units were taken and stay taken.
-        this.#leases.set(key, { tokens: size - cost, expiresAt: this.#clock.now() + this.#ttl, base: leased });
+        // What is left of a lease still running is kept (its units were taken in the shared store).
+        const now = this.#clock.now();
+        const old = this.#leases.get(key);
+        const left = old !== undefined && old.expiresAt > now ? old.tokens : 0;
+        this.#leases.set(key, { tokens: left + size - cost, size, expiresAt: now + this.#ttl, base: leased });
         this.#looks.delete(key);
         return { ...leased, remaining: leased.remaining + size - cost };
       }

@@ -1,0 +1,2 @@
+export * from './instant.js';
+export * from './finite.js';
