@@ -1,10 +1,10 @@
-import { SERVICES, answers, servicesRequired, type ServiceName } from '../helpers/services.js';
+import { SERVICES, serviceAnswers, servicesRequired, type ServiceName } from '../helpers/services.js';
 
 /** Says, once per run, which production-adapter suites will be skipped and why. */
 export default async function setup(): Promise<void> {
   const missing: ServiceName[] = [];
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
-    if (!(await answers(SERVICES[name]))) missing.push(name);
+    if (!(await serviceAnswers(name))) missing.push(name);
   }
   if (missing.length === 0) return;
   const list = missing.map((n) => `${n} (${SERVICES[n].replace(/\/\/[^@/]*@/, '//')})`).join(', ');
