@@ -88,6 +88,6 @@ describe('a separate metrics listener (METRICS_PORT)', () => {
     expect(unknown.headers.get('content-type')).toContain('application/problem+json');
     const closed = await fetch(`${api.address}/metrics`);
     expect(closed.status).toBe(401);
-    expect((await closed.json()).code).toBe('metrics_credentials_required');
+    expect(((await closed.json()) as { code: string }).code).toBe('metrics_credentials_required');
   });
 });
