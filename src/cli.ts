@@ -24,7 +24,7 @@ const USAGE = `Usage: blueprint <command> [options]   (reads the same environmen
                                            a systemd unit running this checkout's dist/server.js
   nginx-site [--out FILE] [--cert FILE] [--key FILE]
                                            an nginx site for PUBLIC_URL with TLS, in front of HOST:PORT
-  cluster                                  a local deployment: gateway + 2 API + 1 worker (see README)
+  cluster                                  a local deployment: gateway + 2 API + 1 worker (docs/scaled-topology.md)
   nginx-config [--out FILE] [--port N] [--static DIR] [--user NAME]
                                            an nginx.conf for the gateway's pool (GATEWAY_UPSTREAMS,
                                            GATEWAY_POLICY, RATE_LIMIT_GLOBAL...), to stdout or FILE

@@ -6,7 +6,7 @@ const Int = (def: number, minimum: number, maximum: number, description: string)
 const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
 
 /**
- * Every setting, read from the environment. The README's configuration table is this schema;
+ * Every setting, read from the environment. The configuration table of docs/operations.md is this schema;
  * `npm run config:docs` prints it.
  */
 export const ConfigSchema = Type.Object({

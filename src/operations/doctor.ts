@@ -169,7 +169,7 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env, nodeVersio
     config = loadConfig(env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    for (const problem of error.problems) checks.push({ name: 'config', status: 'fail', detail: problem, fix: 'fix this variable (the README/docs table lists every one), or unset it for the default' });
+    for (const problem of error.problems) checks.push({ name: 'config', status: 'fail', detail: problem, fix: 'fix this variable (docs/operations.md lists every one), or unset it for the default' });
     return checks;
   }
   checks.push({ name: 'config', status: 'ok', detail: `valid; roles ${[...config.roles].join(', ')} on ${config.HOST}:${config.PORT}` });
