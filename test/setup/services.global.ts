@@ -1,7 +1,11 @@
-import { SERVICES, serviceAnswers, servicesRequired, type ServiceName } from '../helpers/services.js';
+import { SERVICES, serviceAnswers, servicesIgnored, servicesRequired, type ServiceName } from '../helpers/services.js';
 
 /** Says, once per run, which production-adapter suites will be skipped and why. */
 export default async function setup(): Promise<void> {
+  if (servicesIgnored) {
+    process.stdout.write('\nBLUEPRINT_SERVICES=none: the embedded suites only; those of PostgreSQL, Redis and RabbitMQ are skipped.\n\n');
+    return;
+  }
   const missing: ServiceName[] = [];
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
     if (!(await serviceAnswers(name))) missing.push(name);
