@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Container } from './composition-root.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
+import { metricsAccessFor } from './http/metrics-access.js';
 import { queueAdminRoutes } from './http/queue-admin.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
@@ -25,7 +26,9 @@ export async function buildApp(container: Container, options: AppOptions): Promi
   registerAuthentication(app, oauth);
   const limits = container.rateLimits === undefined ? undefined : registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger: container.logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
-  await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
+  // Behind an in-process gateway the API listens on loopback (src/process.ts).
+  const metricsAccess = metricsAccessFor(config, config.roles.has('gateway') ? '127.0.0.1' : config.HOST, (userId) => accounts.isOperator(userId));
+  await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining, metricsAccess });
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { createContainer, type Container } from '../composition-root.js';
 import { registerErrorHandlers } from '../http/error-handler.js';
 import { healthRoutes } from '../http/health.routes.js';
+import { metricsAccessFor } from '../http/metrics-access.js';
 import { startConsumers } from './consumers.js';
 
 /** The worker role in a process of its own: queue consumers, and an HTTP port for health and metrics only. */
@@ -20,6 +21,7 @@ export async function startWorkerRuntime(config: Config): Promise<WorkerRuntime>
   registerErrorHandlers(app);
   await app.register(healthRoutes, {
     metrics: container.metrics,
+    metricsAccess: metricsAccessFor(config, config.HOST),
     isDraining: () => draining,
     checks: { database: () => container.sql.ping(), queue: () => container.queue.ping() },
   });
