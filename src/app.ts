@@ -7,6 +7,7 @@ import type { Tracing } from './observability/tracing.js';
 import type { QueuePort } from './platform/queue/index.js';
 import type { RateLimitStore } from './platform/ratelimit/index.js';
 import { healthRoutes, type ReadinessCheck } from './http/health.routes.js';
+import { metricsAccessFor } from './http/metrics-access.js';
 import { queueAdminRoutes } from './http/queue-admin.routes.js';
 import { createHttpApp } from './http/http-app.js';
 import { registerOpenApi } from './http/openapi.plugin.js';
@@ -47,7 +48,9 @@ export async function buildApp(container: AppContainer, options: AppOptions): Pr
   registerAuthentication(app, modules.oauth);
   const limits = registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
-  await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining });
+  // Behind an in-process gateway the API listens on loopback (src/process.ts).
+  const metricsAccess = metricsAccessFor(config, config.roles.has('gateway') ? '127.0.0.1' : config.HOST, (userId) => modules.accounts.isOperator(userId));
+  await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining, metricsAccess });
   // The JSON API, with what browsers calling it need (CORS, cookies) in its own scope.
   await app.register(async (api) => {
     await registerBrowserAccess(api, { trustedOrigins: config.trustedOrigins });

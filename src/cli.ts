@@ -8,11 +8,24 @@ import { rotateSigningKeys, setUserRole } from './modules/accounts/index.js';
 import { runCluster } from './cluster/cluster.command.js';
 import { nginxConfigCommand } from './cluster/nginx-config.command.js';
 import { reshardCommand, shardsCommand } from './cluster/reshard.command.js';
+import { backupCommand, restoreCommand } from './operations/backup.command.js';
+import { doctorCommand, nginxSiteCommand, systemdUnitCommand } from './operations/operations.command.js';
 
 const USAGE = `Usage: blueprint <command> [options]   (reads the same environment as the server)
 
   start [--role gateway|api|worker ...]    run a server with these roles (default: ROLES, api,worker)
-  cluster                                  a local deployment: gateway + 2 API + 1 worker (see README)
+  doctor [--json] [--quiet]                check Node, the configuration, DATA_DIR and the servers it
+                                           names; say what to fix (exit 1 when something must be)
+  backup <file>                            a consistent copy of DATA_DIR (databases by SQLite's online
+                                           backup) while the server runs, as a .tar.gz
+  restore <file> [--force]                 put a backup into DATA_DIR; refuses while a process has its
+                                           databases open, and onto a non-empty one unless --force
+                                           (the old contents are moved aside, not deleted)
+  systemd-unit [--out FILE] [--user NAME] [--dir DIR] [--env-file FILE]
+                                           a systemd unit running this checkout's dist/server.js
+  nginx-site [--out FILE] [--cert FILE] [--key FILE]
+                                           an nginx site for PUBLIC_URL with TLS, in front of HOST:PORT
+  cluster                                  a local deployment: gateway + 2 API + 1 worker (docs/scaled-topology.md)
   nginx-config [--out FILE] [--port N] [--static DIR] [--user NAME]
                                            an nginx.conf for the gateway's pool (GATEWAY_UPSTREAMS,
                                            GATEWAY_POLICY, RATE_LIMIT_GLOBAL...), to stdout or FILE
@@ -100,7 +113,17 @@ async function main(argv: string[]): Promise<number> {
 
 const [first] = process.argv.slice(2);
 try {
-  if (first === 'nginx-config') {
+  if (first === 'doctor') {
+    process.exitCode = await doctorCommand(process.argv.slice(3));
+  } else if (first === 'backup') {
+    process.exitCode = await backupCommand(process.argv.slice(3));
+  } else if (first === 'restore') {
+    process.exitCode = await restoreCommand(process.argv.slice(3));
+  } else if (first === 'systemd-unit') {
+    process.exitCode = systemdUnitCommand(process.argv.slice(3));
+  } else if (first === 'nginx-site') {
+    process.exitCode = nginxSiteCommand(process.argv.slice(3));
+  } else if (first === 'nginx-config') {
     process.exitCode = nginxConfigCommand(process.argv.slice(3));
   } else if (first === 'shards') {
     process.exitCode = await shardsCommand();

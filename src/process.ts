@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { assembleEdge } from './composition/edge.js';
 import { API_SERVICE, startGateway } from './gateway/index.js';
+import { buildMetricsListener, type MetricsOfRole } from './http/metrics-listener.js';
 
-/** One HTTP listener of a process: the gateway, the API, or a worker's health and metrics port. */
+/** One HTTP listener of a process: the gateway, the API, a worker's health and metrics port, or the metrics listener (METRICS_PORT). */
 export interface Listener {
-  readonly role: 'gateway' | 'api' | 'worker';
+  readonly role: 'gateway' | 'api' | 'worker' | 'metrics';
   readonly app: FastifyInstance;
   readonly address: string;
 }
@@ -29,6 +30,7 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
   const { roles } = config;
   const listeners: Listener[] = [];
   const closers: (() => Promise<void>)[] = [];
+  const metrics: MetricsOfRole[] = [];
   let logger: Logger | undefined;
   try {
     if (roles.has('api')) {
@@ -42,6 +44,7 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
       const host = behindGateway ? '127.0.0.1' : config.HOST;
       const address = await runtime.app.listen({ host, port });
       listeners.push({ role: 'api', app: runtime.app, address });
+      metrics.push({ role: 'api', metrics: runtime.container.metrics });
       // Announced for gateways to find (in Redis with REDIS_URL; else in this process, where nobody looks).
       const advertised = config.DISCOVERY_ADVERTISE ?? `${['0.0.0.0', '::'].includes(host) ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${new URL(address).port}`;
       const registration = await runtime.container.adapters.registry.register(API_SERVICE, advertised, { ttlMs: config.DISCOVERY_TTL_MS, onError: (err) => logger!.warn({ err }, 'registry renewal failed') });
@@ -54,6 +57,7 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
       logger = runtime.container.logger;
       const address = await runtime.app.listen({ host: config.HOST, port: roles.has('gateway') ? (config.API_PORT ?? 0) : config.PORT });
       listeners.push({ role: 'worker', app: runtime.app, address });
+      metrics.push({ role: 'worker', metrics: runtime.container.metrics });
     }
     if (roles.has('gateway')) {
       const edge = assembleEdge(config, logger === undefined ? {} : { logger });
@@ -64,6 +68,12 @@ export async function startProcess(config: Config): Promise<BlueprintProcess> {
       closers.unshift(() => gateway.close());
       const address = await gateway.app.listen({ host: config.HOST, port: config.PORT });
       listeners.unshift({ role: 'gateway', app: gateway.app, address });
+      metrics.unshift({ role: 'gateway', metrics: edge.metrics });
+    }
+    if (config.METRICS_PORT !== undefined) {
+      const app = await buildMetricsListener(metrics);
+      closers.push(() => app.close());
+      listeners.push({ role: 'metrics', app, address: await app.listen({ host: config.METRICS_HOST, port: config.METRICS_PORT }) });
     }
   } catch (error) {
     for (const close of closers) await close().catch(() => {});

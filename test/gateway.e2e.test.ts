@@ -94,6 +94,20 @@ describe('gateway', () => {
     await check(await fetch(`${base}/healthz`, { headers: { 'x-big': 'a'.repeat(20_000) } }), 431);
   });
 
+  it('keeps its /metrics for METRICS_TOKEN, even where it checks access tokens at the edge', async () => {
+    const token = 'gateway-scraper-0123456789';
+    const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress, METRICS_TOKEN: token, GATEWAY_AUTH: 'verify' });
+    const closed = await fetch(`${base}/metrics`);
+    expect(closed.status).toBe(401);
+    expect(closed.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await closed.json()) as { code: string }).code).toBe('metrics_credentials_required');
+    const open = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${token}` } });
+    expect(open.status).toBe(200);
+    expect(await open.text()).toContain('gateway_upstream_healthy');
+    // Elsewhere the same token is no access token: the edge refuses it.
+    expect((await fetch(`${base}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
+  });
+
   it('streams server-sent events through', async () => {
     const { base } = await start({ GATEWAY_UPSTREAMS: apiAddress });
     const user = await signUp(api, 'streamer');

@@ -17,7 +17,7 @@ export interface ClusterOptions {
   restart?: boolean;
 }
 
-/** The machine's own servers, as the README's scaled topology names them. */
+/** The machine's own servers, as docs/scaled-topology.md names them. */
 export const LOCAL_SERVICES = {
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test',
   REDIS_URL: 'redis://127.0.0.1:6379',

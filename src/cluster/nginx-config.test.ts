@@ -13,6 +13,7 @@ describe('nginxConfig', () => {
     expect(text).toContain('proxy_set_header Connection "";');
     expect(text).toContain('proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;');
     expect(text).toContain('proxy_buffering off;');
+    expect(text).toMatch(/location = \/metrics \{\n\s+default_type application\/problem\+json;\n\s+return 403 '\{[^']*"code":"metrics_forbidden"/);
   });
 
   it('turns the global leaky bucket into limit_req with the same rate, burst and nodelay', () => {

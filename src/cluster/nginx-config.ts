@@ -141,6 +141,13 @@ ${method === '' ? '' : `        ${method}\n`}${servers.join('\n')}
 ${limitReq}${proxy('1h')}            proxy_buffering off;
         }
 
+        # The pool's processes answer /metrics on loopback, which nginx is: refuse it here, so that
+        # the internet does not read them through the balancer (scrape each process on its own port).
+        location = /metrics {
+            default_type application/problem+json;
+            return 403 '{"type":"about:blank","title":"Forbidden","status":403,"code":"metrics_forbidden","detail":"Scrape each process on its own address, not through the balancer"}';
+        }
+
         location / {
 ${limitReq}${proxy(`${o.timeoutSeconds}s`)}        }
 ${statics}    }

@@ -1,6 +1,6 @@
 import { ConfigSchema } from './config.schema.js';
 
-/** The configuration table of the README, generated from the schema: `npm run -s config:docs`. */
+/** The configuration table of docs/operations.md, generated from the schema: `npm run -s config:docs`. */
 export function configTable(): string {
   const rows = Object.entries(ConfigSchema.properties).map(([name, schema]) => {
     const s = schema as { default?: unknown; description?: string; anyOf?: { const: unknown }[]; minimum?: number; maximum?: number };

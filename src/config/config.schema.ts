@@ -6,7 +6,7 @@ const Int = (def: number, minimum: number, maximum: number, description: string)
 const Bool = (def: boolean, description: string) => Type.Boolean({ default: def, description });
 
 /**
- * Every setting, read from the environment. The README's configuration table is this schema;
+ * Every setting, read from the environment. The configuration table of docs/operations.md is this schema;
  * `npm run config:docs` prints it.
  */
 export const ConfigSchema = Type.Object({
@@ -98,6 +98,9 @@ export const ConfigSchema = Type.Object({
   FEED_INACTIVE_DAYS: Int(30, 1, 3_650, 'Followers who have not read their home timeline for this long are skipped by fan-out and rebuilt on their next read.'),
   FEED_FANOUT_BATCH: Int(1_000, 10, 100_000, 'Followers per timeline-store call during fan-out.'),
   ADMIN_USERS: Type.String({ default: '', description: 'Removed: operators are a role on the user record, given with `blueprint users:role NAME operator`. Set, the server refuses to start (a name listed here before it was registered could be taken by anyone who signed up with it).' }),
+  METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token that opens `/metrics` (Prometheus: `authorization: { credentials: ... }`). Without it, `/metrics` answers without credentials only on a listener bound to loopback; operators signed in to the console always may read it.' })),
+  METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface of the metrics listener (with METRICS_PORT).' }),
+  METRICS_PORT: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'A separate listener answering `/metrics` (and `/metrics/<role>` per role of the process) without credentials, on METRICS_HOST; the public listener\'s `/metrics` then needs METRICS_TOKEN or an operator.' })),
   FEED_SHARDS: Type.String({ default: '', description: 'Comma-separated `name=postgres://...` shards for tweets and likes, partitioned by author on a consistent-hash ring (a `?schema=` parameter picks a schema); empty keeps them in the main database. Needs DATABASE_URL. A shard listed here but not on the ring yet waits for `blueprint reshard --add NAME`.' }),
   FEED_SHARD_VNODES: Int(160, 1, 10_000, 'Points per shard on the feed\'s ring, when the ring is first created (stored with it afterwards).'),
   STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
 import type { Config } from '../config/index.js';
 import { healthRoutes } from '../http/health.routes.js';
+import { metricsAccessFor } from '../http/metrics-access.js';
 import { createHttpApp } from '../http/http-app.js';
 import { registerRateLimits } from '../http/rate-limit.plugin.js';
 import type { Tracing } from '../observability/tracing.js';
@@ -49,6 +50,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   }
   await app.register(healthRoutes, {
     metrics,
+    metricsAccess: metricsAccessFor(config, config.HOST),
     isDraining: options.isDraining,
     checks: {
       upstreams: async () => {

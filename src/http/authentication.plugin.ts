@@ -20,7 +20,8 @@ export function registerAuthentication(app: FastifyInstance, accounts: Pick<Acco
         request.principal = principal;
         done();
       },
-      (error: Error) => done(error),
+      // A route with its own credentials (/metrics) answers for a token that is not an access token.
+      (error: Error) => done(request.routeOptions.config.ownCredentials === true ? undefined : error),
     );
   });
 }

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../observability/metrics.js';
+import { assertMetricsAccess, type MetricsAccess } from './metrics-access.js';
 
 /** A dependency check: resolves when the dependency answers. */
 export type ReadinessCheck = () => Promise<void>;
@@ -10,6 +11,8 @@ export interface HealthOptions {
   checks: Record<string, ReadinessCheck>;
   /** True once shutdown began: the instance asks to be taken out of rotation. */
   isDraining: () => boolean;
+  /** Who may read `/metrics` here (metricsAccessFor). */
+  metricsAccess: MetricsAccess;
 }
 
 const CHECK_TIMEOUT_MS = 2_000;
@@ -53,7 +56,8 @@ export async function healthRoutes(app: FastifyInstance, options: HealthOptions)
     },
   );
 
-  app.get('/metrics', { schema: { ...ops, summary: 'Prometheus metrics.' } }, async (_request, reply) => {
+  app.get('/metrics', { config: { ownCredentials: true }, schema: { ...ops, summary: 'Prometheus metrics (open on a loopback listener; else METRICS_TOKEN or an operator).' } }, async (request, reply) => {
+    await assertMetricsAccess(request, options.metricsAccess);
     const text = await options.metrics.render();
     return reply.type(options.metrics.contentType).send(text);
   });

@@ -4,6 +4,7 @@ import { assembleWorker } from '../composition/worker.js';
 import type { ProcessContext } from '../composition/context.js';
 import { registerErrorHandlers } from '../http/error-handler.js';
 import { healthRoutes } from '../http/health.routes.js';
+import { metricsAccessFor } from '../http/metrics-access.js';
 
 /** The worker role in a process of its own: queue consumers, and an HTTP port for health and metrics only. */
 export interface WorkerRuntime {
@@ -18,7 +19,12 @@ export async function startWorkerRuntime(config: Config): Promise<WorkerRuntime>
   let draining = false;
   const app = Fastify({ loggerInstance: context.logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) }) as unknown as FastifyInstance;
   registerErrorHandlers(app);
-  await app.register(healthRoutes, { metrics: context.metrics, isDraining: () => draining, checks: context.adapters.checks() });
+  await app.register(healthRoutes, {
+    metrics: context.metrics,
+    metricsAccess: metricsAccessFor(config, config.HOST),
+    isDraining: () => draining,
+    checks: context.adapters.checks(),
+  });
   context.onClose(() => app.close());
   context.onClose(() => {
     draining = true;

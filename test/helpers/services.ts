@@ -9,8 +9,14 @@ export const SERVICES = {
 
 export type ServiceName = keyof typeof SERVICES;
 
+/**
+ * `BLUEPRINT_SERVICES=none` runs the embedded suites alone, as on a machine without these servers:
+ * CI runs the suite so on a second Node line, where the servers' suites add time and prove nothing new.
+ */
+export const servicesIgnored = process.env.BLUEPRINT_SERVICES === 'none';
+
 /** True in CI: a missing server fails its suites instead of skipping them. */
-export const servicesRequired = process.env.BLUEPRINT_REQUIRE_SERVICES === '1';
+export const servicesRequired = !servicesIgnored && process.env.BLUEPRINT_REQUIRE_SERVICES === '1';
 
 /** Whether something accepts TCP connections at the URL's host and port (within `timeoutMs`). */
 export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
@@ -35,5 +41,10 @@ export function answers(url: string, timeoutMs = 1_000): Promise<boolean> {
  * global setup has already said so.
  */
 export async function shouldRun(service: ServiceName): Promise<boolean> {
-  return servicesRequired || (await answers(SERVICES[service]));
+  return servicesRequired || (await serviceAnswers(service));
+}
+
+/** Whether the service's server answers here (never when `BLUEPRINT_SERVICES=none`). */
+export async function serviceAnswers(service: ServiceName): Promise<boolean> {
+  return !servicesIgnored && (await answers(SERVICES[service]));
 }

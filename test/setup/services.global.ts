@@ -1,10 +1,14 @@
-import { SERVICES, answers, servicesRequired, type ServiceName } from '../helpers/services.js';
+import { SERVICES, serviceAnswers, servicesIgnored, servicesRequired, type ServiceName } from '../helpers/services.js';
 
 /** Says, once per run, which production-adapter suites will be skipped and why. */
 export default async function setup(): Promise<void> {
+  if (servicesIgnored) {
+    process.stdout.write('\nBLUEPRINT_SERVICES=none: the embedded suites only; those of PostgreSQL, Redis and RabbitMQ are skipped.\n\n');
+    return;
+  }
   const missing: ServiceName[] = [];
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
-    if (!(await answers(SERVICES[name]))) missing.push(name);
+    if (!(await serviceAnswers(name))) missing.push(name);
   }
   if (missing.length === 0) return;
   const list = missing.map((n) => `${n} (${SERVICES[n].replace(/\/\/[^@/]*@/, '//')})`).join(', ');

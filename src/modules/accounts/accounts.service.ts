@@ -8,6 +8,7 @@ import type { AccessTokens } from './access-tokens.js';
 import { LOGIN_NAME_MAX_LENGTH, truncate, type AuditLog } from './audit-log.js';
 import { hashParamsOf, type PasswordHasher } from './password-hasher.js';
 import { PASSWORD_MAX_BYTES, checkSignup, normaliseEmail, normaliseUsername } from './password-policy.js';
+import { hasForbiddenCharacters } from '../../shared/text/index.js';
 import type { RefreshSessions } from './refresh-sessions.js';
 import type { SessionRevocations } from './session-revocations.js';
 import type { UserRecord, UsersRepository } from './users.repository.js';
@@ -77,8 +78,10 @@ export class AccountsService {
    */
   async verifyLogin(input: { login: string; password: string }, context: RequestContext): Promise<User> {
     const { users, hasher, audit } = this.#d;
-    const login = input.login.trim();
-    const record = login.includes('@') ? await users.findByEmail(normaliseEmail(login)) : await users.findByUsername(normaliseUsername(login));
+    // A login holding a character no name may (the text policy) names nobody: never looked up, and
+    // answered as any unknown login, after the same work.
+    const login = input.login.normalize('NFC').trim();
+    const record = hasForbiddenCharacters(login) ? null : login.includes('@') ? await users.findByEmail(normaliseEmail(login)) : await users.findByUsername(normaliseUsername(login));
     const acceptable = Buffer.byteLength(input.password, 'utf8') <= PASSWORD_MAX_BYTES;
     const ok = record !== null && acceptable ? await hasher.verify(record.passwordHash, input.password) : await hasher.verifyDummy(input.password.slice(0, PASSWORD_MAX_BYTES));
     if (record === null || !ok) {

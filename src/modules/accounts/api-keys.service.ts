@@ -1,20 +1,18 @@
 import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
-import { AccountInputError, ApiKeyLimitError, ApiKeyNotFoundError, InvalidTokenError } from './accounts.errors.js';
+import { ApiKeyLimitError, ApiKeyNotFoundError, InvalidTokenError } from './accounts.errors.js';
 import type { Principal, RequestContext } from './accounts.model.js';
 import type { ApiKey, ApiKeysRepository } from './api-keys.repository.js';
 import type { AuditLog } from './audit-log.js';
 import { isWellFormedApiKey, newApiKey, sha256Hex } from './secret-token.js';
+import { cleanText } from '../../shared/text/index.js';
 
 export const API_KEY_NAME_MAX_LENGTH = 100;
 /** Active keys per user: enough for every script, bounded so that a runaway one cannot fill the table. */
 export const MAX_ACTIVE_API_KEYS = 100;
 /** lastUsedAt is written at most this often per key: a write on every request would cost more than the request. */
 export const LAST_USED_WRITE_INTERVAL_MS = 60_000;
-
-// Control characters (C0, DEL, C1), which have no place in a label shown in a console.
-const CONTROL = /\p{Cc}/u;
 
 /** A freshly created key: the only time `key` is shown. */
 export interface CreatedApiKey {
@@ -41,10 +39,7 @@ export class ApiKeysService {
   }
 
   async create(userId: string, rawName: string, context: RequestContext): Promise<CreatedApiKey> {
-    const name = rawName.trim();
-    if (name.length === 0 || [...name].length > API_KEY_NAME_MAX_LENGTH || CONTROL.test(name)) {
-      throw new AccountInputError([{ field: 'body/name', code: 'api_key_name_invalid', message: `A key name is 1 to ${API_KEY_NAME_MAX_LENGTH} printable characters` }]);
-    }
+    const name = cleanText(rawName, { field: 'body/name', label: 'A key name', maxLength: API_KEY_NAME_MAX_LENGTH, code: 'api_key_name_invalid' });
     if ((await this.#repo.countActive(userId)) >= MAX_ACTIVE_API_KEYS) throw new ApiKeyLimitError(MAX_ACTIVE_API_KEYS);
     const { key, hash, prefix } = newApiKey();
     const created: ApiKey = { id: this.#ids.next().toString(), userId, name, prefix, createdAt: this.#clock.now(), lastUsedAt: null, revokedAt: null };

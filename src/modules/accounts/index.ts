@@ -23,6 +23,7 @@ import { SessionRevocations, type RevocationListener } from './session-revocatio
 import { CLOCK_TOLERANCE_SECONDS } from './access-tokens.js';
 import { SigningKeys } from './signing-keys.js';
 import { UsersRepository, type PublicUser } from './users.repository.js';
+import { hasForbiddenCharacters } from '../../shared/text/index.js';
 
 export { accountsMigrations } from './accounts.migrations.js';
 export { AccessTokenVerifier } from './access-tokens.js';
@@ -116,6 +117,9 @@ export function createUserDirectory(sqlDatabase: SqlDatabase<unknown>): UserDire
   return {
     async byUsername(username) {
       const name = username.toLowerCase();
+      // A name with a character no name may hold (the text policy; NUL, which PostgreSQL refuses)
+      // names nobody: never sent to the database.
+      if (hasForbiddenCharacters(name)) return null;
       const known = byName.get(name);
       if (known !== undefined) return known;
       const user = await users.findByUsername(name);
@@ -127,7 +131,7 @@ export function createUserDirectory(sqlDatabase: SqlDatabase<unknown>): UserDire
     async byIds(ids) {
       return new Map((await users.publicByIds(ids)).map((u) => [u.id, u]));
     },
-    search: (prefix, limit, after) => users.searchByPrefix(prefix.toLowerCase(), limit, after),
+    search: async (prefix, limit, after) => (hasForbiddenCharacters(prefix) ? [] : users.searchByPrefix(prefix.toLowerCase(), limit, after)),
   };
 }
 

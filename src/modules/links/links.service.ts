@@ -1,6 +1,7 @@
 import { ForbiddenError, UnauthorizedError } from '../../shared/errors/index.js';
 import { parseInstant } from '../../shared/validation/index.js';
 import type { Clock } from '../../platform/clock/index.js';
+import { cleanText, hasForbiddenCharacters } from '../../shared/text/index.js';
 import { allocateUniqueKey, type KeyGenerator } from './keygen/index.js';
 import { checkAlias } from './alias-policy.js';
 import { AliasTakenError, LinkExpiredError, LinkInputError, LinkNotFoundError, NotLinkOwnerError } from './links.errors.js';
@@ -76,6 +77,8 @@ export class LinksService {
 
   /** The link, or a 404. */
   async get(code: string): Promise<Link> {
+    // No code holds a control character (NUL would fail the query on PostgreSQL): unknown, unasked.
+    if (hasForbiddenCharacters(code)) throw new LinkNotFoundError(code);
     const link = await this.#deps.repository.findByCode(code);
     if (link === null) throw new LinkNotFoundError(code);
     return link;
@@ -84,7 +87,8 @@ export class LinksService {
   /** The owner's links, newest first, `limit` at a time. */
   async list(ownerId: string, options: { cursor?: string | undefined; limit: number; q?: string | undefined }): Promise<LinkPage> {
     const after = options.cursor === undefined ? undefined : decodeCursor(options.cursor);
-    const rows = await this.#deps.repository.listByOwner(ownerId, options.limit + 1, after, options.q?.trim());
+    const q = options.q === undefined ? undefined : cleanText(options.q, { field: 'querystring/q', label: 'A search', maxLength: 200, minLength: 0 });
+    const rows = await this.#deps.repository.listByOwner(ownerId, options.limit + 1, after, q === '' ? undefined : q);
     const items = rows.slice(0, options.limit);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > options.limit && last !== undefined ? encodeCursor(last) : null };
@@ -144,6 +148,7 @@ export class LinksService {
 
   /** The redirect target of a code, through the cache: 404 when unknown, 410 when expired. */
   async resolve(code: string): Promise<LinkTarget> {
+    if (hasForbiddenCharacters(code)) throw new LinkNotFoundError(code);
     const target = await this.#deps.cache.get(code);
     if (target === null) throw new LinkNotFoundError(code);
     if (target.expiresAt !== null && target.expiresAt <= this.#deps.clock.now()) throw new LinkExpiredError(code);

@@ -1,6 +1,7 @@
 import { useId, useMemo, useState, type ReactNode } from 'react';
 import { ConsoleChart, type ChartSeries } from './console-chart.js';
 import { DeadLetters } from './dead-letters.js';
+import { useSession } from '../session.js';
 import { histogramQuantile, type Histogram } from './prometheus.js';
 import {
   allRoutesLatency,
@@ -153,7 +154,7 @@ function ConnectionStatus({ connection, lastScrape }: { connection: Connection; 
       tone = 'lost';
       break;
     case 'denied':
-      text = `/metrics asks for credentials (HTTP ${connection.status}) and this page has none to give — retrying. Open it with the operator's credentials, or scrape it with Prometheus.`;
+      text = `/metrics asks for credentials (HTTP ${connection.status}) — retrying. Sign in as an operator (ADMIN_USERS), or scrape it with Prometheus and METRICS_TOKEN.`;
       tone = 'lost';
       break;
   }
@@ -174,7 +175,8 @@ function ConnectionStatus({ connection, lastScrape }: { connection: Connection; 
  * last five minutes and current numbers. Nothing is stored: reloading starts a new history.
  */
 export default function ConsolePage() {
-  const { history, version, connection, lastScrape } = useMetricsHistory('/metrics', { intervalMs: INTERVAL_S * 1000, keepSeconds: KEEP_S });
+  const { token } = useSession();
+  const { history, version, connection, lastScrape } = useMetricsHistory('/metrics', { intervalMs: INTERVAL_S * 1000, keepSeconds: KEEP_S, token });
   const [latencyRoute, setLatencyRoute] = useState(ALL_ROUTES);
   // `history` is mutated in place; `version` tells the memo it changed.
   const { times, index } = useMemo(() => timeline(history, INTERVAL_S), [history, version]);

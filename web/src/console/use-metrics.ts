@@ -24,9 +24,13 @@ const same = (a: Connection, b: Connection) => a.state === b.state && JSON.strin
 /**
  * Scrapes `url` every `intervalMs` (measured from the start of one scrape to the next, a slow
  * answer is not waited for longer than `timeoutMs`) and keeps what the console shows of the last
- * `keepSeconds`, in memory only. Failures keep the history and are retried at the same pace.
+ * `keepSeconds`, in memory only. Failures keep the history and are retried at the same pace. The
+ * signed-in user's access token goes along: beyond loopback, operators (ADMIN_USERS) may read it.
  */
-export function useMetricsHistory(url = '/metrics', { intervalMs = 1000, timeoutMs = 3000, keepSeconds = 300 } = {}): MetricsHistory {
+export function useMetricsHistory(
+  url = '/metrics',
+  { intervalMs = 1000, timeoutMs = 3000, keepSeconds = 300, token = (): string | null => null } = {},
+): MetricsHistory {
   const history = useRef<Snapshot[]>([]);
   const [version, setVersion] = useState(0);
   const [connection, setConnection] = useState<Connection>({ state: 'connecting' });
@@ -44,7 +48,9 @@ export function useMetricsHistory(url = '/metrics', { intervalMs = 1000, timeout
       inFlight = controller;
       const deadline = setTimeout(() => controller.abort(), timeoutMs);
       try {
-        const res = await fetch(url, { headers: { accept: 'text/plain;version=0.0.4' }, cache: 'no-store', credentials: 'same-origin', signal: controller.signal });
+        const bearer = token();
+        const headers: Record<string, string> = { accept: 'text/plain;version=0.0.4', ...(bearer === null ? {} : { authorization: `Bearer ${bearer}` }) };
+        const res = await fetch(url, { headers, cache: 'no-store', credentials: 'same-origin', signal: controller.signal });
         const text = await res.text();
         if (stopped) return;
         if (res.status === 401 || res.status === 403) report({ state: 'denied', status: res.status });
@@ -76,7 +82,7 @@ export function useMetricsHistory(url = '/metrics', { intervalMs = 1000, timeout
       clearTimeout(timer);
       inFlight?.abort();
     };
-  }, [url, intervalMs, timeoutMs, keepSeconds]);
+  }, [url, intervalMs, timeoutMs, keepSeconds, token]);
 
   return { history: history.current, version, connection, lastScrape };
 }

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SERVICES, answers } from '../../../../../test/helpers/services.js';
+import { SERVICES, serviceAnswers } from '../../../../../test/helpers/services.js';
 
 /**
  * The streaming replica of the machine's PostgreSQL that the replica suites read from, run by
@@ -36,7 +36,7 @@ function findBinary(name: string): string | undefined {
 /** Why a replica cannot be set up here, or undefined when it can. */
 export async function replicaUnavailableReason(): Promise<string | undefined> {
   const primary = new URL(SERVICES.postgres);
-  if (!(await answers(SERVICES.postgres))) return `no PostgreSQL answers at ${primary.host}`;
+  if (!(await serviceAnswers('postgres'))) return `no PostgreSQL answers at ${primary.host}`;
   if (!['127.0.0.1', 'localhost'].includes(primary.hostname)) return `the primary ${primary.host} is not this machine's`;
   for (const binary of ['pg_basebackup', 'pg_ctl', 'psql']) {
     if (findBinary(binary) === undefined) return `${binary} is not installed`;

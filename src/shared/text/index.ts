@@ -1,0 +1,1 @@
+export { cleanText, hasForbiddenCharacters, TextPolicyError, type TextRules } from './text-policy.js';
