@@ -17,6 +17,17 @@ export { API_MODULES } from './api-modules.js';
 
 export type ApiModules = ModulesOf<typeof API_MODULES>;
 
+/**
+ * The order the app registers the modules' routes in, apart from the build order (the stream is
+ * built before the feed, which needs it): the OpenAPI document lists paths in this order.
+ */
+const ROUTE_ORDER: readonly string[] = ['users', 'accounts', 'links', 'analytics', 'feed', 'search', 'notifications', 'stream', 'oauth', 'mastodon', 'redirects'];
+
+function inRouteOrder(modules: ApiModules): ApiModules {
+  const rank = (name: string) => (ROUTE_ORDER.includes(name) ? ROUTE_ORDER.indexOf(name) : ROUTE_ORDER.length);
+  return Object.fromEntries(Object.entries(modules).sort(([a], [b]) => rank(a) - rank(b))) as unknown as ApiModules;
+}
+
 /** The topics this deployment consumes (gauges, the operators' dead letters). */
 export const QUEUE_TOPICS: readonly string[] = [CLICKS_TOPIC, ...FEED_EVENT_GROUPS];
 
@@ -116,7 +127,7 @@ async function assemble(context: ProcessContext): Promise<Runtime> {
 
   let draining = false;
   const container = apiContainer(context, modules);
-  const app = await buildApp(container, {
+  const app = await buildApp({ ...container, modules: inRouteOrder(modules) }, {
     isDraining: () => draining,
     checks: {
       ...adapters.checks(),
