@@ -77,7 +77,7 @@ describe.runIf(postgres.available)('free-text fields on PostgreSQL: NUL never re
       { method: 'GET' as const, url: `/api/v1/links?q=${nul}`, headers: bearer(token) },
       { method: 'GET' as const, url: `/api/v1/users/${nul}` },
       { method: 'GET' as const, url: `/api/v1/users/${nul}/tweets` },
-      { method: 'POST' as const, url: `/api/v1/users/${nul}/follow`, headers: bearer(token) },
+      { method: 'PUT' as const, url: `/api/v1/users/${nul}/follow`, headers: bearer(token) },
       { method: 'GET' as const, url: `/api/v1/search?q=${nul}` },
       { method: 'GET' as const, url: `/api/v1/search?type=users&q=${nul}` },
       { method: 'GET' as const, url: `/${nul}` },

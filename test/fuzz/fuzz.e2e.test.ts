@@ -73,7 +73,11 @@ describe('fuzz corpus', () => {
       if (res.statusCode >= 500) fail(`5xx: ${res.body.slice(0, 200)}`);
       if (!res.headers['x-request-id']) fail('no x-request-id');
       if (res.headers['x-content-type-options'] !== 'nosniff' || !String(res.headers['content-security-policy'] ?? '').includes("frame-ancestors 'none'")) fail('security headers missing');
-      if (res.statusCode >= 400 && request.method !== 'HEAD') {
+      // The OAuth authorization endpoint is a page for people: its errors are HTML pages to the user
+      // (RFC 6749 §4.1.2.1: never a redirect when the client or its redirect URI is in doubt).
+      // Its schema and method errors are problems like everywhere else.
+      const page = String(request.url).startsWith('/oauth/authorize') && /^text\/html/.test(String(res.headers['content-type']));
+      if (res.statusCode >= 400 && request.method !== 'HEAD' && !page) {
         if (!/^application\/problem\+json/.test(String(res.headers['content-type']))) fail(`content-type ${String(res.headers['content-type'])}`);
         else {
           const problem = res.json() as Record<string, unknown>;
