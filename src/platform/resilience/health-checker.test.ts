@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HealthChecker, type HealthCheckerOptions } from './health-checker.js';
-import { until } from '../../../test/helpers/poll.js';
+import { until as pollUntil } from '../../../test/helpers/poll.js';
 
 /**
  * Real timers, small intervals. Tests assert which probe caused which change, never how long
@@ -14,7 +14,8 @@ afterEach(async () => {
   await Promise.all(checkers.splice(0).map((c) => c.stop()));
 });
 
-/** Polls `condition` until it holds; fails after `timeoutMs`. */
+/** Polls every millisecond: probes run every 5 ms here, and tests read which probe made a change. */
+const until = (condition: () => boolean, what: string) => pollUntil(condition, what, { intervalMs: 1, timeoutMs: 5_000 });
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
