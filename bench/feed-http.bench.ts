@@ -277,7 +277,7 @@ end
     return { bare: best((r) => r.bare), ours: best((r) => r.ours) };
   };
   try {
-    // BENCH_PROFILE_PHASE=reads: the main thread's profile of the idle rounds (see profile-on-signal.ts).
+    // BENCH_PROFILE_PHASE=reads: the main thread's profile of the idle rounds (see profile-on-signal.mjs).
     if (profile) process.kill(pid, 'SIGUSR2');
     const idle = await round('idle');
     if (profile) process.kill(pid, 'SIGUSR2');
@@ -352,7 +352,7 @@ async function main(): Promise<void> {
   const start = (profile: boolean) =>
     startNode('src/server.ts', [], { ...serverEnv, ...(profileDir === undefined ? {} : { BENCH_PROFILE_DIR: profileDir }) }, join(dir, `server-${++starts}.log`), [
       ...(profile && profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-      ...(profilePhase === 'reads' && profileDir !== undefined ? ['--import', './bench/servers/profile-on-signal.ts'] : []),
+      ...(profilePhase === 'reads' && profileDir !== undefined ? ['--import', './bench/servers/profile-on-signal.mjs'] : []),
     ]);
   let server = await start(false);
   const bare = await startNode('bench/servers/bare-tweet.server.ts', [], {}, join(dir, 'bare.log'));

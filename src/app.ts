@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import type { Accounts } from './modules/accounts/index.js';
+import type { Accounts, Principal } from './modules/accounts/index.js';
 import type { Metrics } from './observability/metrics.js';
 import type { Tracing } from './observability/tracing.js';
 import type { QueuePort } from './platform/queue/index.js';
@@ -16,7 +16,7 @@ import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
 import { enforceNativeScopes, type OAuth } from './modules/oauth/index.js';
-import type { Module } from './shared/module.js';
+import type { Module, PreRouting } from './shared/module.js';
 
 /** What the HTTP app is built on: the API role's container (src/composition/api.ts). */
 export interface AppContainer {
@@ -30,7 +30,7 @@ export interface AppContainer {
   /** Every module of the role, in start order; oauth authenticates each request (accounts' own credentials through it), accounts knows the operators. */
   readonly modules: Readonly<Record<string, Module>> & {
     readonly accounts: Module & Pick<Accounts, 'isOperator'>;
-    readonly oauth: Module & Pick<OAuth, 'authenticate'>;
+    readonly oauth: Module & Pick<OAuth, 'authenticate' | 'authenticateNow'>;
   };
 }
 
@@ -67,13 +67,16 @@ export async function buildApp(container: AppContainer, options: AppOptions): Pr
   });
   await app.register(webappRoutes);
   for (const module of all) if (module.siteRoutes !== undefined) await app.register(module.siteRoutes);
-  const [preRouting, ...others] = all.filter((m) => m.preRouting !== undefined);
-  if (others.length > 0) throw new Error('one module at most may answer before the router');
-  const handler = preRouting?.preRouting?.({
+  const http: PreRouting = {
     ...fastPath,
-    limitsOf: (route) => (req, ip) => limits.decideNow(route, req, ip),
+    callerNow: (req) => modules.oauth.authenticateNow(req.headers.authorization),
+    // The caller comes from callerNow: a Principal.
+    limitsOf: (route) => (req, ip, caller) => limits.decideNow(route, req, ip, (caller as Principal | undefined) ?? null),
     observe: (route) => (method, status, seconds) => metrics.observeHttp(method, route, status, seconds),
-  });
-  if (handler !== undefined) fastPath.set(handler);
+  };
+  const handlers = all.flatMap((m) => (m.preRouting === undefined ? [] : [m.preRouting(http)]));
+  // Each path matches its own URLs first and declines the rest: asking them in turn costs a regular expression each.
+  if (handlers.length === 1) fastPath.set(handlers[0]!);
+  else if (handlers.length > 1) fastPath.set((req, res) => handlers.some((handle) => handle(req, res)));
   return app;
 }

@@ -63,12 +63,13 @@ type Decided = IncomingMessage & { [DECIDED]?: Outcome | Promise<Outcome> };
 /** The policies of the app, for a path answered before Fastify sees the request. */
 export interface RouteLimits {
   /**
-   * Decides now, for an anonymous request to `route` (`GET /:code`) from `ip`: the headers to
+   * Decides now, for a request to `route` (`GET /:code`) from `ip` by `principal` (null:
+   * anonymous): the headers to
    * send when it is let through at once. Undefined when the store cannot decide without waiting
    * (nothing was decided), or when the request is refused or held: Fastify then answers it, with
    * this decision (a request is never counted twice).
    */
-  decideNow(route: string, raw: IncomingMessage, ip: string): [string, string][] | undefined;
+  decideNow(route: string, raw: IncomingMessage, ip: string, principal?: FastifyRequest['principal']): [string, string][] | undefined;
 }
 
 /** The quota a client is told about: requests per window, or what a bucket lets through at once. */
@@ -256,11 +257,11 @@ export function registerRateLimits(app: FastifyInstance, options: RateLimitOptio
   }
 
   return {
-    decideNow(route, raw, ip) {
+    decideNow(route, raw, ip, principal = null) {
       const policies = forRouteKey(route);
       if (!policies.active) return [];
       if (local === undefined) return undefined;
-      const out = decide({ principal: null, ip }, policies);
+      const out = decide({ principal, ip }, policies);
       if (out instanceof Promise || out.error !== undefined || out.delayMs > 0) {
         (raw as Decided)[DECIDED] = out;
         return undefined;

@@ -57,6 +57,12 @@ export interface ConsumerContext {
   readonly around: HandlerWrapper;
 }
 
+/** Who sends a request, as a path that answers before the router knows them (an access token verified a moment ago). */
+export interface Caller {
+  readonly userId: string;
+  readonly username: string;
+}
+
 /** What the HTTP app offers a handler that answers before the router (src/http/http-app.ts's fast-path slot). */
 export interface PreRouting {
   /** Static GET routes: their paths are theirs, never the handler's. */
@@ -66,8 +72,14 @@ export interface PreRouting {
   givenRequestId(req: IncomingMessage): string | undefined;
   /** The security headers every answer carries, as pairs. */
   readonly headers: readonly (readonly [string, string])[];
-  /** A route's rate limits, decided now: the headers to send, or undefined to let the router answer. */
-  limitsOf(route: string): (req: IncomingMessage, ip: string) => readonly [string, string][] | undefined;
+  /**
+   * The caller of a request whose Bearer access token verified a moment ago, without I/O; undefined
+   * when only the router's authentication can tell (no credentials, an API key, an OAuth token, a
+   * token not seen lately, a revoked session).
+   */
+  callerNow(req: IncomingMessage): Caller | undefined;
+  /** A route's rate limits, decided now (for `caller`, from `callerNow`, when given): the headers to send, or undefined to let the router answer. */
+  limitsOf(route: string): (req: IncomingMessage, ip: string, caller?: Caller) => readonly [string, string][] | undefined;
   /** Tells the HTTP metrics about an answer, as if the route had given it. */
   observe(route: string): (method: string, status: number, seconds: number) => void;
 }
@@ -78,7 +90,7 @@ export interface Module {
   readonly routes?: FastifyPluginAsync;
   /** Routes outside the JSON API scope (short-link redirects), registered by the API role. */
   readonly siteRoutes?: FastifyPluginAsync;
-  /** A handler run before the router, answering true when it answered (the redirect hot path); one per app. */
+  /** A handler run before the router, answering true when it answered (the redirect and home-timeline hot paths); they are asked in module order. */
   preRouting?(http: PreRouting): (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Queue consumers, started by the worker role. */
   consumers?(context: ConsumerContext): Subscription[];

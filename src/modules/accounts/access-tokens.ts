@@ -78,6 +78,11 @@ export class AccessTokens {
   verify(token: string): Promise<VerifiedAccessToken> {
     return this.#verifier.verify(token);
   }
+
+  /** A token verified a moment ago, without I/O (see AccessTokenVerifier.verifyNow). */
+  verifyNow(token: string): VerifiedAccessToken | undefined {
+    return this.#verifier.verifyNow(token);
+  }
 }
 
 /** Where a verifier finds public keys by `kid`: this process's signing keys, or a JWKS fetched from the API (the gateway). */
@@ -119,17 +124,26 @@ export class AccessTokenVerifier {
    * Throws InvalidTokenError (`token_expired` or `invalid_token`).
    */
   async verify(token: string): Promise<VerifiedAccessToken> {
-    const now = this.#o.clock.now();
-    const known = this.#verified.get(token);
-    if (known !== undefined) {
-      if (now < known.until && (this.#o.hasKey?.(known.kid) ?? true)) return known.token;
-      this.#verified.delete(token);
-    }
+    const known = this.verifyNow(token);
+    if (known !== undefined) return known;
     const { verified, kid } = await this.#verify(token);
     // Past exp (with the tolerance) the full check answers token_expired; within it, the cache may.
     const expiresAt = (verified.expiresAt + CLOCK_TOLERANCE_SECONDS) * 1000;
-    this.#verified.set(token, { token: verified, kid, until: Math.min(expiresAt, now + CACHE_MS) });
+    this.#verified.set(token, { token: verified, kid, until: Math.min(expiresAt, this.#o.clock.now() + CACHE_MS) });
     return verified;
+  }
+
+  /**
+   * The token if it verified within the cache's time and its key is still known: no I/O, no
+   * signature check. Undefined otherwise (not seen, expired from the cache, or never valid): the
+   * caller then verifies it with `verify`, which answers why it is refused.
+   */
+  verifyNow(token: string): VerifiedAccessToken | undefined {
+    const known = this.#verified.get(token);
+    if (known === undefined) return undefined;
+    if (this.#o.clock.now() < known.until && (this.#o.hasKey?.(known.kid) ?? true)) return known.token;
+    this.#verified.delete(token);
+    return undefined;
   }
 
   async #verify(token: string): Promise<{ verified: VerifiedAccessToken; kid: string }> {

@@ -83,6 +83,8 @@ export interface Accounts {
    * `invalid_api_key`) with `WWW-Authenticate: Bearer error="invalid_token"` when present but not valid.
    */
   authenticate(authorization: string | undefined): Promise<Principal | null>;
+  /** The principal of an access token verified a moment ago, without I/O; undefined when only `authenticate` can tell. */
+  authenticateNow(authorization: string | undefined): Principal | undefined;
   /**
    * Checks a login (username or email) and password as the login route does (same 401
    * `invalid_credentials` for every failure, audited) and answers the user with a short-lived access
@@ -178,6 +180,7 @@ export function createAccounts(options: AccountsOptions): Accounts {
       await revocations.start(await sessionsRepository.revokedSince(clock.now() - rememberMs));
     },
     authenticate: (authorization) => authenticator.authenticate(authorization),
+    authenticateNow: (authorization) => authenticator.authenticateNow(authorization),
     async signIn(input, context) {
       const user = await service.verifyLogin(input, context);
       return { user, accessToken: await service.signAccessToken(user) };

@@ -19,6 +19,7 @@ export interface FeedModule {
   /** Tweets and likes on shards (FEED_SHARDS), when configured. */
   readonly shards: FeedShards | undefined;
   readonly routes: Feed['routes'];
+  readonly preRouting: Feed['preRouting'];
   hydrateTweets: Feed['hydrateTweets'];
   start(): Promise<void>;
   close(): Promise<void>;
@@ -99,6 +100,7 @@ export const feedModule = defineModule({
       outbox,
       shards: sharded?.shards,
       routes: feed.routes,
+      preRouting: (http) => feed.preRouting(http),
       hydrateTweets: (tweetIds, viewerId) => feed.hydrateTweets(tweetIds, viewerId),
       async start() {
         // Inline fan-out delivers from the follower graph in memory: loaded before the first request.

@@ -24,10 +24,12 @@ export interface Reader {
 
 /** Where a read learns about its reader. */
 export type Readers = (readerId: bigint) => Promise<Reader>;
+/** The reader when it is known without I/O, else undefined (a path that answers before the router). */
+export type ReadersNow = (readerId: bigint) => Reader | undefined;
 
 /** Readers from the follower graph in memory: no SQL (the inline topology, which keeps the graph). */
-export function graphReaders(graph: FollowerGraph): Readers {
-  return async (readerId) => {
+export function graphReaders(graph: FollowerGraph): { read: Readers; readNow: ReadersNow } {
+  const readNow = (readerId: bigint): Reader => {
     const { slots } = graph;
     const slot = slots.slotOf(readerId);
     const following = graph.followingOf(slot);
@@ -47,6 +49,7 @@ export function graphReaders(graph: FollowerGraph): Readers {
       lastReadAt: lastReadAt === 0 ? null : lastReadAt,
     };
   };
+  return { read: async (readerId) => readNow(readerId), readNow };
 }
 
 /** The channel on which processes tell each other which readers to read again. */
@@ -84,8 +87,8 @@ export class SqlReaders {
   }
 
   readonly read: Readers = async (readerId) => {
-    const known = this.#cache.get(readerId);
-    if (known !== undefined) return this.#posted.has(readerId) ? { ...known, postedRecently: true } : known;
+    const known = this.readNow(readerId);
+    if (known !== undefined) return known;
     const [counts, following] = await Promise.all([this.#follows.counts(readerId), this.#follows.followingOf(readerId)]);
     const authors = new Set([readerId, ...following.map((f) => f.id)]);
     const reader: Reader = {
@@ -97,6 +100,12 @@ export class SqlReaders {
     };
     this.#cache.set(readerId, reader);
     return this.#posted.has(readerId) ? { ...reader, postedRecently: true } : reader;
+  };
+
+  readonly readNow: ReadersNow = (readerId) => {
+    const known = this.#cache.get(readerId);
+    if (known === undefined) return undefined;
+    return this.#posted.has(readerId) ? { ...known, postedRecently: true } : known;
   };
 
   /** The reader posted through this process: their reads merge their own newest tweets for a while. */

@@ -7,7 +7,7 @@ import { mergeAuthors, mergeNewestFirst, take, type FetchSlices } from './feed.m
 import type { FeedTables } from './feed.tables.js';
 import type { FollowsRepository } from './follows.repository.js';
 import type { TweetReads } from './feed.shards.js';
-import type { Reader, Readers } from './feed.readers.js';
+import type { Reader, Readers, ReadersNow } from './feed.readers.js';
 import type { Fanout } from './fanout.js';
 import type { HomeFeeds } from './home-feeds.js';
 import type { TweetViews } from './tweet-views.js';
@@ -27,7 +27,7 @@ export interface HomeTimelineDeps {
   tweets: Pick<TweetReads, 'liveByIds' | 'latestOfAuthors'>;
   follows: FollowsRepository;
   /** Who reads and whom they follow (the graph in memory, or SQL). */
-  readers: Readers;
+  readers: { read: Readers; readNow: ReadersNow };
   /** Tweets as readers get them (cached). */
   views: Pick<TweetViews, 'live' | 'cached'>;
   /** The rules of home timelines (who may have been skipped by fan-out). */
@@ -69,7 +69,7 @@ export class HomeTimeline {
   async page(readerId: bigint, limit: number, cursor?: bigint): Promise<Page<Tweet>> {
     const { follows, writes, clock, home, fanout } = this.#deps;
     const now = clock.now();
-    const reader = await this.#deps.readers(readerId);
+    const reader = await this.#deps.readers.read(readerId);
     // Marked before any rebuild: a fan-out that starts after this sees the reader as active.
     if (reader.lastReadAt === null || now - reader.lastReadAt >= READ_MARK_EVERY_MS) {
       await writes.run(async (trx) => {
@@ -115,6 +115,20 @@ export class HomeTimeline {
       await candidates.return(undefined);
     }
     return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
+  }
+
+  /**
+   * `page` when it needs no I/O at all: the reader known, no read mark due, nothing to pull or
+   * merge, and the page whole in memory (`#fromMemory`). Undefined otherwise: `page` answers.
+   */
+  pageNow(readerId: bigint, limit: number, cursor?: bigint): Page<Tweet> | undefined {
+    const { clock, home, timelines } = this.#deps;
+    if (timelines.local === undefined) return undefined;
+    const reader = this.#deps.readers.readNow(readerId);
+    if (reader === undefined || reader.pulled.length > 0 || reader.postedRecently === true) return undefined;
+    const now = clock.now();
+    if (reader.lastReadAt === null || now - reader.lastReadAt >= READ_MARK_EVERY_MS || home.mayHaveBeenSkipped(reader.lastReadAt, now)) return undefined;
+    return this.#fromMemory(reader, limit, cursor) ?? undefined;
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Clock } from '../../platform/clock/index.js';
 import type { IdGenerator } from '../../platform/ids/index.js';
@@ -6,6 +7,7 @@ import { outageGate, type HandlerWrapper, type QueuePort, type Subscription } fr
 import { tablesOf, type SqlDatabase } from '../../platform/sql/index.js';
 import type { PubSubPort } from '../../platform/pubsub/index.js';
 import type { TimelineStore } from '../../platform/timelines/index.js';
+import type { PreRouting } from '../../shared/module.js';
 import type { UserDirectory } from '../accounts/index.js';
 import { fanoutHandler } from './fanout.consumer.js';
 import { inlineFanout, queuedFanout, type Fanout } from './fanout.js';
@@ -22,6 +24,7 @@ import { FollowsRepository } from './follows.repository.js';
 import { FollowsService } from './follows.service.js';
 import { HomeFeeds, type TimelineChange } from './home-feeds.js';
 import { HomeTimeline } from './home-timeline.js';
+import { HOME_PATH, homeFastPath } from './home.fast-path.js';
 import { TweetsRepository } from './tweets.repository.js';
 import { TweetsService } from './tweets.service.js';
 import { TweetViews } from './tweet-views.js';
@@ -139,6 +142,8 @@ export interface Feed {
   listen(listeners: FeedListeners): void;
   /** Every feed route; needs the app's authentication hook (`request.principal`). */
   routes: FastifyPluginAsync;
+  /** The home timeline answered before the router when it needs no I/O (home.fast-path.ts). */
+  preRouting(http: PreRouting): (req: IncomingMessage, res: ServerResponse) => boolean;
   /**
    * Starts the fan-out consumer of `feed.fanout` (queued mode: the timelines are in Redis, so it
    * may run in any process): it loads its own copy of the follower graph first, then consumes.
@@ -183,7 +188,7 @@ export function createFeed(deps: FeedDeps): Feed {
   });
   const sqlReaders = graph === undefined ? new SqlReaders(follows, { bus: deps.bus }) : undefined;
   const fanout: Fanout = sqlReaders === undefined ? inlineFanout(home, graph!) : queuedFanout(follows, timelines, sqlReaders);
-  const readers = sqlReaders === undefined ? graphReaders(graph!) : sqlReaders.read;
+  const readers = sqlReaders ?? graphReaders(graph!);
   const views = new TweetViews({ tweets: shards, bus: deps.bus });
   const homeTimeline = new HomeTimeline({ tweets: shards, follows, readers, views, home, fanout, timelines, writes, clock, onError: deps.onTimelineError });
   const { users } = deps;
@@ -236,6 +241,7 @@ export function createFeed(deps: FeedDeps): Feed {
       Object.assign(listeners, next);
     },
     routes: feedRoutes({ tweets: tweetsService, follows: followsService, home: homeTimeline, views }),
+    preRouting: (http) => homeFastPath({ ...http, home: homeTimeline, views, limits: http.limitsOf(`GET ${HOME_PATH}`), observe: http.observe(HOME_PATH) }),
     async startFanout(queue, options = {}) {
       const handle = await consumerOf(options, options.onLoading);
       // A lost push would leave a stored timeline without the tweet: an outage pauses deliveries, never drops them.

@@ -90,6 +90,24 @@ export class TweetViews {
     return `{"items":${await this.render(page.items, viewerId)},"nextCursor":${page.nextCursor === null ? 'null' : `"${page.nextCursor}"`}}`;
   }
 
+  /**
+   * `page` without I/O: the JSON text when every tweet is held and the viewer's likes are loaded
+   * and cover the page; undefined otherwise (`page` then reads what is missing).
+   */
+  pageNow(page: { items: readonly Tweet[]; nextCursor: string | null }, viewerId: bigint): string | undefined {
+    const set = this.#likes.get(viewerId);
+    if (set === undefined) return undefined;
+    let out = '{"items":[';
+    for (let i = 0; i < page.items.length; i++) {
+      const t = page.items[i]!;
+      const json = this.#json.get(t);
+      if (json === undefined || (set.floor > 0n && BigInt(t.id) < set.floor)) return undefined;
+      if (i > 0) out += ',';
+      out += set.ids.has(t.id) ? `${json},"likedByMe":true}` : `${json},"likedByMe":false}`;
+    }
+    return `${out}],"nextCursor":${page.nextCursor === null ? 'null' : `"${page.nextCursor}"`}}`;
+  }
+
   /** The tweet if it is held here (no read): the answer of a page served from memory. */
   cached(id: bigint): Tweet | undefined {
     // A peek: recency is the order tweets came in (new tweets are what pages show), not reads.

@@ -2,7 +2,7 @@ import { defineModule } from '../../shared/module.js';
 import type { Accounts } from '../accounts/index.js';
 import { createOAuth, oauthMigrations, type OAuth } from './index.js';
 
-export interface OAuthModule extends Pick<OAuth, 'authenticate' | 'service'> {
+export interface OAuthModule extends Pick<OAuth, 'authenticate' | 'authenticateNow' | 'service'> {
   /** `/oauth/*`, `/api/v1/apps*` and the metadata document: outside the JSON API scope (their own CORS and forms). */
   readonly siteRoutes: OAuth['routes'];
   close(): Promise<void>;
@@ -13,7 +13,7 @@ export const oauthModule = defineModule({
   name: 'oauth',
   needs: ['accounts'],
   migrations: () => oauthMigrations,
-  create: ({ config, adapters, clock, ids }, { accounts }: { accounts: Pick<Accounts, 'signIn' | 'authenticate'> }): OAuthModule => {
+  create: ({ config, adapters, clock, ids }, { accounts }: { accounts: Pick<Accounts, 'signIn' | 'authenticate' | 'authenticateNow'> }): OAuthModule => {
     const oauth = createOAuth({
       sql: adapters.sql,
       clock,
@@ -26,6 +26,6 @@ export const oauthModule = defineModule({
       pkce: config.OAUTH_PKCE,
       passwordGrant: config.OAUTH_PASSWORD_GRANT === 'on',
     });
-    return { authenticate: (authorization) => oauth.authenticate(authorization), service: oauth.service, siteRoutes: oauth.routes, close: async () => {} };
+    return { authenticate: (authorization) => oauth.authenticate(authorization), authenticateNow: (authorization) => oauth.authenticateNow(authorization), service: oauth.service, siteRoutes: oauth.routes, close: async () => {} };
   },
 });
