@@ -1,6 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { HomeTimeline } from '../src/modules/feed/home-timeline.js';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
+import { SERVICES, shouldRun } from './helpers/services.js';
+import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 import { bearer, signUp } from './helpers/users.js';
 
 /**
@@ -9,6 +13,7 @@ import { bearer, signUp } from './helpers/users.js';
  * and compare the two, and tell the paths apart by whether the route's `HomeTimeline.page` ran.
  */
 const ENV = { PASSWORD_HASH_MEMORY_KIB: '8192' };
+const redis = await shouldRun('redis');
 
 describe('the home-timeline fast path, over HTTP', () => {
   let t: TestApp | undefined;
@@ -129,5 +134,38 @@ describe('the home-timeline fast path, over HTTP', () => {
     // next from memory, each counted once: the sixth is refused (by the route, with its problem).
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
     expect(remaining.slice(0, 5).map((r) => /r=(\d+)/.exec(r ?? '')?.[1])).toEqual(['4', '3', '2', '1', '0']);
+  });
+
+  it.runIf(redis)('with the timelines in Redis: one range read, then the same answer as the route', async () => {
+    const prefix = `bpt${randomBytes(4).toString('hex')}:`;
+    try {
+      await start({ REDIS_URL: SERVICES.redis, REDIS_PREFIX: prefix });
+      const { reader, author, ids } = await seed(12);
+      // The fan-out is queued: the reader's timeline fills a moment later.
+      expect(await waitFor(async () => ((await routed('/api/v1/timeline/home', reader.token)).json() as { items: unknown[] }).items.length === 12)).toBe(true);
+      await overHttp('/api/v1/timeline/home', reader.token);
+      const page = vi.spyOn(HomeTimeline.prototype, 'page');
+      for (const path of ['/api/v1/timeline/home?limit=5', `/api/v1/timeline/home?limit=5&cursor=${ids[7]}`]) {
+        const fast = await overHttp(path, reader.token);
+        const viaRouter = await routed(path, reader.token);
+        expect(fast.status, path).toBe(200);
+        expect(await fast.text(), path).toBe(viaRouter.body);
+        expect(stable(fast.headers), path).toEqual(stable(Object.entries(viaRouter.headers).map(([k, v]) => [k, String(v)])));
+      }
+      expect(page).toHaveBeenCalledTimes(2);
+      // A page the cache cannot fill (past its end) is handed back to the route, which answers it.
+      const past = await overHttp(`/api/v1/timeline/home?limit=5&cursor=${ids[2]}`, reader.token);
+      expect(past.status).toBe(200);
+      expect(((await past.json()) as { items: { id: string }[] }).items.map((i) => i.id)).toEqual([ids[1], ids[0]]);
+      expect(page).toHaveBeenCalledTimes(3);
+      // A delete reaches the next read.
+      expect((await app().inject({ method: 'DELETE', url: `/api/v1/tweets/${ids[11]}`, headers: bearer(author.token) })).statusCode).toBe(204);
+      const after = (await (await overHttp('/api/v1/timeline/home?limit=3', reader.token)).json()) as { items: { id: string }[] };
+      expect(after.items.map((i) => i.id)).toEqual([ids[10], ids[9], ids[8]]);
+    } finally {
+      const client = new Redis(SERVICES.redis);
+      await deleteKeys(client, `${prefix}*`);
+      await client.quit();
+    }
   });
 });

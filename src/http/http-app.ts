@@ -38,6 +38,11 @@ export interface FastPathSlot {
   readonly headers: readonly (readonly [string, string])[];
   /** Installs the fast path (one per app). */
   set(fastPath: FastPath): void;
+  /**
+   * Hands a request to the router after all: a fast path that took a request (answered true) and
+   * then found, after waiting for something, that it cannot answer it.
+   */
+  route(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /**
@@ -52,10 +57,12 @@ export function createHttpApp(
 ): { app: FastifyInstance; afterResponse: (observer: ResponseObserver) => void; fastPath: FastPathSlot } {
   const tls = tlsOptions(config);
   let fastPath: FastPath | undefined;
+  let router: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   // The plain HTTP/1 server Fastify would create, with one step in front of its handler.
   // Fastify has applied its defaults to these options by the time it calls the factory.
   const serverFactory: FastifyServerOptions['serverFactory'] = (handler, fastifyOptions) => {
     const options = fastifyOptions as { http?: ServerOptions; keepAliveTimeout: number; requestTimeout: number; headersTimeout?: number; connectionTimeout: number; maxRequestsPerSocket?: number | null };
+    router = handler;
     const server = createServer(options.http ?? {}, (req, res) => {
       if (fastPath === undefined || !fastPath(req, res)) handler(req, res);
     });
@@ -112,6 +119,9 @@ export function createHttpApp(
     headers: Object.entries(staticHeaders),
     set(path) {
       if (this.enabled) fastPath = path;
+    },
+    route(req, res) {
+      router!(req, res);
     },
   };
   return { app, afterResponse, fastPath: slot };

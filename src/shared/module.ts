@@ -82,6 +82,8 @@ export interface PreRouting {
   limitsOf(route: string): (req: IncomingMessage, ip: string, caller?: Caller) => readonly [string, string][] | undefined;
   /** Tells the HTTP metrics about an answer, as if the route had given it. */
   observe(route: string): (method: string, status: number, seconds: number) => void;
+  /** Hands a request the handler took (answered true) to the router after all, e.g. once a read it waited for came back short. */
+  route(req: IncomingMessage, res: ServerResponse): void;
 }
 
 /** A built module: the parts a role assembly uses. A module's own API is added beside them. */

@@ -118,17 +118,19 @@ export class HomeTimeline {
   }
 
   /**
-   * `page` when it needs no I/O at all: the reader known, no read mark due, nothing to pull or
-   * merge, and the page whole in memory (`#fromMemory`). Undefined otherwise: `page` answers.
+   * `page` when it needs nothing but the cached timeline: the reader known without I/O, no read
+   * mark due, nothing to pull or merge, and the page whole in the cache — in memory (`#fromMemory`,
+   * answered synchronously) or, with the store elsewhere, after its one read (`#fromStore`, a
+   * promise). Undefined (or a promise of it) otherwise: `page` answers.
    */
-  pageNow(readerId: bigint, limit: number, cursor?: bigint): Page<Tweet> | undefined {
+  pageFast(readerId: bigint, limit: number, cursor?: bigint): Page<Tweet> | Promise<Page<Tweet> | undefined> | undefined {
     const { clock, home, timelines } = this.#deps;
-    if (timelines.local === undefined) return undefined;
     const reader = this.#deps.readers.readNow(readerId);
     if (reader === undefined || reader.pulled.length > 0 || reader.postedRecently === true) return undefined;
     const now = clock.now();
     if (reader.lastReadAt === null || now - reader.lastReadAt >= READ_MARK_EVERY_MS || home.mayHaveBeenSkipped(reader.lastReadAt, now)) return undefined;
-    return this.#fromMemory(reader, limit, cursor) ?? undefined;
+    if (timelines.local !== undefined) return this.#fromMemory(reader, limit, cursor) ?? undefined;
+    return this.#fromStore(reader, limit, cursor).then((page) => page ?? undefined);
   }
 
   /**
