@@ -119,6 +119,24 @@ describe('SqliteDatabase synchronous: full', () => {
     expect((await database.db.selectFrom('nums').select('n').orderBy('n').execute()).map((r) => r.n)).toEqual([1, 2, 4]);
   });
 
+  it('frees the connection while a commit waits for its sync: the next transaction runs meanwhile, and each is acknowledged only once synced', async () => {
+    const database = openTemp<Numbers>({ synchronous: 'full' });
+    await database.db.schema.createTable('nums').addColumn('n', 'integer', (c) => c.primaryKey()).execute();
+    expect(database.writeConcurrency).toBe(2);
+    const before = database.syncs;
+    const seen: string[] = [];
+    const first = database.db.transaction().execute(async (trx) => {
+      await trx.insertInto('nums').values({ n: 1 }).execute();
+    }).then(() => seen.push(`first acknowledged after ${database.syncs - before} sync(s)`));
+    const second = database.db.transaction().execute(async (trx) => {
+      // The first has committed; its sync is on the thread pool, not yet done.
+      seen.push(`second runs after ${database.syncs - before} sync(s), ${(await trx.selectFrom('nums').select('n').execute()).length} row(s) committed`);
+      await trx.insertInto('nums').values({ n: 2 }).execute();
+    }).then(() => seen.push(`second acknowledged after ${database.syncs - before} sync(s)`));
+    await Promise.all([first, second]);
+    expect(seen).toEqual(['second runs after 0 sync(s), 1 row(s) committed', 'first acknowledged after 1 sync(s)', 'second acknowledged after 2 sync(s)']);
+  });
+
   it('leaves syncing to SQLite at normal, and for a database in memory', async () => {
     const normal = openTemp<Numbers>({ synchronous: 'normal' });
     await normal.db.schema.createTable('nums').addColumn('n', 'integer').execute();
