@@ -10,6 +10,7 @@ import type { CachePort } from '../platform/cache/index.js';
 import type { Clock } from '../platform/clock/index.js';
 import type { IdGenerator } from '../platform/ids/index.js';
 import type { PubSubPort } from '../platform/pubsub/index.js';
+import type { RateLimitStore } from '../platform/ratelimit/index.js';
 import type { HandlerWrapper, QueuePort, Subscription } from '../platform/queue/index.js';
 import type { SqlDatabase, SqlDialectName } from '../platform/sql/index.js';
 import type { TimelineStore } from '../platform/timelines/index.js';
@@ -33,6 +34,8 @@ export interface Adapters {
   readonly timelines: TimelineStore;
   /** The databases named by FEED_SHARDS (empty without), each opened once. */
   readonly shardDatabases: ReadonlyMap<string, SqlDatabase<unknown>>;
+  /** Rate-limit counters (the HTTP edge's store): for limits a module decides itself (chat sends over HTTP and WebSocket). */
+  readonly rateLimits: RateLimitStore;
 }
 
 /** What every module is built from. */
