@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { PresenceRegistry } from '../../platform/presence/index.js';
 import type { PubSubPort } from '../../platform/pubsub/index.js';
-import type { ChatEvent, ChatEventSink, UserView } from './chat.service.js';
+import type { ChatEvent, ChatEventSink, UserView } from './chat.model.js';
 
 /** A typing indicator (ephemeral: never stored, never replayed). */
 export interface TypingEvent {

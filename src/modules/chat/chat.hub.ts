@@ -3,9 +3,10 @@ import type { WebSocket } from 'ws';
 import type { Clock } from '../../platform/clock/index.js';
 import type { PresenceRegistry } from '../../platform/presence/index.js';
 import type { PresenceEvent, SocketEvent } from './chat.delivery.js';
-import type { ChatService, UserView } from './chat.service.js';
+import type { UserView } from './chat.model.js';
+import type { ChatService } from './chat.service.js';
 import { ChatConnection, CLOSE, type ConnectionHost, type SocketService } from './chat.socket.connection.js';
-import { NotFoundError } from '../../shared/errors/index.js';
+import { ConversationNotFoundError } from './chat.errors.js';
 
 /** What the hub asks of the service, beyond the sockets' own calls. */
 export type HubService = SocketService & Pick<ChatService, 'contactsOf' | 'isMember' | 'membersOf' | 'invalidate'>;
@@ -103,6 +104,8 @@ export class ChatHub implements ConnectionHost {
       const { presence, nodeId, presenceTtlMs } = this.#options;
       await presence.connect(who.userId, nodeId, presenceTtlMs);
       if (first) await this.#announce(who.userId, who.user, 'online', null);
+      // Another socket of an away user: the user is online again.
+      else if (this.#announced.get(who.userId) === 'away') await this.#announce(who.userId, who.user, 'online', null);
       await this.#snapshot(connection);
     });
     return connection;
@@ -126,8 +129,12 @@ export class ChatHub implements ConnectionHost {
     const now = clock.now();
     const last = this.#typing.get(key);
     if (last !== undefined && now - last < typingThrottleMs) return;
-    if (!(await service.isMember(connection.userId, conversationId))) throw new NotFoundError('No such conversation', 'conversation_not_found');
+    // Taken before the first await: indicators arriving meanwhile are throttled too.
     this.#typing.set(key, now);
+    if (!(await service.isMember(connection.userId, conversationId))) {
+      this.#typing.delete(key);
+      throw new ConversationNotFoundError(conversationId);
+    }
     const [members, contacts] = await Promise.all([service.membersOf(conversationId), service.contactsOf(connection.userId)]);
     // Contacts exclude blocks either way: a blocked member never sees the indicator.
     const audience = new Set(contacts);

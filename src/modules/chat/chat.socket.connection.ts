@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { AppError } from '../../shared/errors/index.js';
 import type { SocketEvent } from './chat.delivery.js';
-import type { ChatService, UserView } from './chat.service.js';
+import type { UserView } from './chat.model.js';
+import type { ChatService } from './chat.service.js';
 import { ConversationCursors, isSeqEvent } from './chat.socket.cursors.js';
 import { checkFrame, isFrame, type ClientFrame, type FrameProblem } from './chat.socket.frames.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../../test/helpers/poll.js';
-import type { ChatEvent } from './chat.service.js';
+import type { ChatEvent } from './chat.model.js';
 import { ConversationCursors, type SeqEvent } from './chat.socket.cursors.js';
 
 const C = '42';

@@ -1,4 +1,4 @@
-import type { ChatEvent } from './chat.service.js';
+import type { ChatEvent } from './chat.model.js';
 
 /** A message event: the only events with a place in a conversation's order. */
 export type SeqEvent = Extract<ChatEvent, { seq: number }>;

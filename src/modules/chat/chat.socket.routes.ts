@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { ForbiddenError, ProblemSchema as Problem, UnauthorizedError, ValidationError } from '../../shared/errors/index.js';
 import type { Principal } from '../accounts/index.js';
-import type { UserView } from './chat.service.js';
+import type { UserView } from './chat.model.js';
 import type { ChatHub } from './chat.hub.js';
 
 /** The subprotocol the server speaks; browsers pass the token as a second one, `bearer.<token>`. */

@@ -7,7 +7,7 @@ import type { PubSubPort } from '../../platform/pubsub/index.js';
 import type { Principal } from '../accounts/index.js';
 import { ChatDelivery } from './chat.delivery.js';
 import { ChatHub, type HubService } from './chat.hub.js';
-import type { ChatEventSink, UserView } from './chat.service.js';
+import type { ChatEventSink, UserView } from './chat.model.js';
 import { chatSocketRoutes } from './chat.socket.routes.js';
 
 export interface ChatRealtimeOptions {
