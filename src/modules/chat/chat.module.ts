@@ -34,6 +34,6 @@ export const chatModule = defineModule({
       sendLimit: config.chatSendLimit === null ? undefined : { store: adapters.rateLimits, rule: config.chatSendLimit },
       onError: (err) => logger.warn({ err }, 'chat event or notification failed'),
     });
-    return { service: chat.service, routes: chat.routes, close: async () => {} };
+    return { service: chat.service, routes: chat.routes, close: () => chat.service.close() };
   },
 });

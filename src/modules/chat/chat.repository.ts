@@ -189,6 +189,21 @@ export class ChatRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Moves the delivered mark up to `seq`, or to the conversation's last seq if lower; never down. */
+  async markDeliveredUpTo(conversationId: string, userId: string, seq: number, db: Db): Promise<void> {
+    const last = sql<number>`(select last_seq from chat_conversations where id = ${conversationId})`;
+    const wanted = sql<number>`cast(${seq} as integer)`;
+    await db
+      .updateTable('chat_members')
+      .set({ delivered_seq: sql<number>`case when ${wanted} < ${last} then ${wanted} else ${last} end` })
+      .where('conversation_id', '=', conversationId)
+      .where('user_id', '=', userId)
+      .where('left_at', 'is', null)
+      .where('delivered_seq', '<', wanted)
+      .where('delivered_seq', '<', last)
+      .execute();
+  }
+
   async messageByClientId(conversationId: string, authorId: string, clientId: string, db: Db = this.db): Promise<MessageRow | undefined> {
     const row = await db
       .selectFrom('chat_messages')

@@ -85,6 +85,8 @@ export interface ChatService {
   invalidate(conversationId: string): void;
   /** Sets where events go after each commit (the socket layer's delivery). */
   attach(sink: ChatEventSink): void;
+  /** Writes what is gathered in memory (group delivered marks); call at shutdown. */
+  close(): Promise<void>;
 }
 
 export interface ChatServiceDeps {
@@ -103,6 +105,8 @@ export interface ChatServiceDeps {
 }
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** How long group delivered marks gather in memory before one transaction writes them all. */
+const DELIVERED_FLUSH_MS = 250;
 const CURSOR = /^(\d{1,16})_(\d{1,20})$/;
 
 /** Decimal ids in numeric order (shorter is smaller), for the pair key of direct conversations. */
@@ -125,6 +129,8 @@ export class ChatServiceImpl implements ChatService {
   readonly #blocked = new LRUCache<string, boolean>({ max: 50_000, ttl: 10_000 });
   readonly #kinds = new LRUCache<string, ConversationKind>({ max: 100_000 });
   readonly #sends: SendBatcher;
+  readonly #delivered = new Map<string, { conversationId: string; userId: string; seq: number }>();
+  #deliveredTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ChatServiceDeps) {
     this.#repo = deps.repository;
@@ -140,6 +146,26 @@ export class ChatServiceImpl implements ChatService {
 
   attach(sink: ChatEventSink): void {
     this.#events = sink;
+  }
+
+  async close(): Promise<void> {
+    await this.#flushDelivered();
+  }
+
+  /** Writes the gathered group delivered marks in one transaction (each clamped to the conversation's last seq, never down). */
+  async #flushDelivered(): Promise<void> {
+    clearTimeout(this.#deliveredTimer);
+    this.#deliveredTimer = undefined;
+    if (this.#delivered.size === 0) return;
+    const marks = [...this.#delivered.values()];
+    this.#delivered.clear();
+    try {
+      await this.#repo.transaction(async (trx) => {
+        for (const m of marks) await this.#repo.markDeliveredUpTo(m.conversationId, m.userId, m.seq, trx);
+      });
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   // ---- conversations ----
@@ -223,6 +249,8 @@ export class ChatServiceImpl implements ChatService {
   }
 
   async get(userId: string, conversationId: string) {
+    // The delivered marks it shows include those still gathered in memory.
+    await this.#flushDelivered();
     const { conversation } = await this.#membership(userId, conversationId);
     return this.#view(conversation);
   }
@@ -419,13 +447,22 @@ export class ChatServiceImpl implements ChatService {
   }
 
   async markDelivered(userId: string, conversationId: string, seq: number) {
+    const { kind } = await this.#sendFacts(userId, conversationId);
+    if (kind !== 'direct') {
+      // Groups: every member acknowledges every message, so the marks are gathered in memory and
+      // written together (DELIVERED_FLUSH_MS); only the highest seq per member counts.
+      const key = `${conversationId}\u0000${userId}`;
+      const known = this.#delivered.get(key);
+      if (known === undefined || known.seq < seq) this.#delivered.set(key, { conversationId, userId, seq });
+      this.#deliveredTimer ??= setTimeout(() => void this.#flushDelivered(), DELIVERED_FLUSH_MS).unref();
+      return;
+    }
     const { conversation, member } = await this.#membership(userId, conversationId);
     const target = Math.min(seq, conversation.last_seq);
     if (target <= member.delivered_seq || !(await this.#repo.markDelivered(conversationId, userId, target))) return;
     // Delivery ticks go out in direct conversations (WhatsApp's per-recipient ticks); in groups a
     // receipt per delivery to every member would multiply each message by the members squared:
     // the marks are stored and shown by GET /conversations/{id} instead.
-    if (conversation.kind !== 'direct') return;
     const [user] = (await this.#users.byIds([userId])).values();
     this.#publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: target, readSeq: member.read_seq });
   }
