@@ -107,6 +107,9 @@ export const ConfigSchema = Type.Object({
   FEED_SHARD_VNODES: Int(160, 1, 10_000, 'Points per shard on the feed\'s ring, when the ring is first created (stored with it afterwards).'),
   STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),
   STREAM_HEARTBEAT_SECONDS: Int(15, 1, 300, 'Seconds between heartbeat comments on the live stream.'),
+  CHAT_SOCKET_HEARTBEAT_MS: Int(25_000, 50, 600_000, 'The chat socket pings every client this often; one that has not answered the previous ping (or sent anything) by then is destroyed.'),
+  CHAT_SOCKET_BUFFER_BYTES: Int(1_048_576, 16_384, 67_108_864, 'Bytes a chat socket may have waiting to be sent; past it the client is cut off (close 4008 slow_consumer).'),
+  CHAT_PRESENCE_TTL_MS: Int(60_000, 300, 3_600_000, 'A process\'s chat connections in the presence registry expire this long after its last renewal (every third of it): users of a process that died read as offline after it.'),
 
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait); normal: survives a process crash only.' }),
 
