@@ -106,6 +106,53 @@ describe.runIf(run)('chat, scaled: two API processes and a gateway', () => {
     for (const s of [ann, ben, cat]) s.close();
   });
 
+  it('closes the sockets of an API process that stops (SIGTERM) with a going-away code; they reconnect through the gateway to the other and resume', async () => {
+    const id = await group('ann', ['ben']);
+    const victim = cluster.apis[1]!;
+    // Sockets of ben through the gateway until each process holds some (the gateway's metric says where they are).
+    const victimHost = new URL(victim.address!).host;
+    const openOn = async () => {
+      const lines = (await (await fetch(`${gateway()}/metrics`)).text()).split('\n').filter((l) => l.startsWith('gateway_websockets_open{'));
+      const on = (mine: boolean) => lines.filter((l) => l.includes(`upstream="${victimHost}"`) === mine).reduce((n, l) => n + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
+      return { victim: on(true), other: on(false) };
+    };
+    const bens: ChatSocketClient[] = [];
+    for (let i = 0; i < 8; i++) {
+      bens.push(await connect('ben', gateway()));
+      const { victim: v, other } = await openOn();
+      if (v > 0 && other > 0) break;
+    }
+    const placed = await openOn();
+    expect(placed.victim).toBeGreaterThan(0);
+    expect(placed.other).toBeGreaterThan(0);
+    for (const s of bens) await s.request({ type: 'resume', conversations: { [id]: 0 } });
+    const ann = await connect('ann', cluster.apis[0]!.address!);
+    await ann.request({ type: 'send', conversationId: id, clientId: 'before-stop', text: 'before the stop' });
+    for (const s of bens) await until(() => s.seqs(id).length === 1, 'the first message on every socket');
+    const closes: ({ code: number; reason: string } | undefined)[] = bens.map(() => undefined);
+    bens.forEach((s, i) => void s.closed.then((c) => (closes[i] = c)));
+    const stopping = victim.kill('SIGTERM');
+    // Those on the stopping process are told to go: 1001 from the API, or 1012 from the gateway when it leaves the pool first.
+    await until(() => closes.filter((c) => c !== undefined).length === placed.victim, 'the stopping process’s sockets closed', { timeoutMs: 15_000 });
+    for (const c of closes.filter((c) => c !== undefined)) expect([1001, 1012]).toContain(c.code);
+    await stopping;
+    const survivors = bens.filter((_, i) => closes[i] === undefined);
+    expect(survivors.length).toBe(placed.other);
+    const back = [];
+    for (const s of bens.filter((_, i) => closes[i] !== undefined)) {
+      const fresh = await connect('ben', gateway());
+      await fresh.request({ type: 'resume', conversations: { [id]: s.seqs(id).at(-1) ?? 0 } });
+      back.push(fresh);
+    }
+    await ann.request({ type: 'send', conversationId: id, clientId: 'after-stop', text: 'after the stop' });
+    for (const s of [...survivors, ...back]) await until(() => s.seqs(id).at(-1) === 2, 'the second message on every socket');
+    for (const s of back) expect(s.seqs(id)).toEqual([2]);
+    // The process comes back, and the gateway takes it into the pool again, for the next test.
+    await victim.start();
+    const upstream = new URL(victim.address!).host.replace(/\./g, '\\.');
+    await until(async () => new RegExp(`gateway_upstream_healthy\\{upstream="${upstream}"\\} 1`).test(await (await fetch(`${gateway()}/metrics`)).text()), 'the restarted process back in the pool', { timeoutMs: 20_000, intervalMs: 200 });
+  }, 90_000);
+
   it('loses and doubles nothing when a process is SIGKILLed mid-conversation: its clients reconnect through the gateway and resume', async () => {
     const id = await group('ann', ['ben', 'cat']);
     const [api1, api2] = cluster.apis.map((p) => p.address!) as [string, string];

@@ -135,10 +135,7 @@ export class UpstreamPool {
       healthyThreshold: options.health.healthyThreshold,
       unhealthyThreshold: options.health.unhealthyThreshold,
       probe: (id, signal) => this.#probe(id, signal),
-      onChange: (id, healthy) => {
-        this.balancer.setHealthy(id, healthy);
-        if (!healthy) this.#left(id);
-      },
+      onChange: (id, healthy) => this.balancer.setHealthy(id, healthy),
     });
     this.#metrics = {
       requests: new Counter({ name: METRIC.upstreamRequests, help: 'Attempts per upstream and outcome: ok, a 5xx status, connect_error (not sent), connection_lost (sent, no answer), timeout.', labelNames: ['upstream', 'outcome'], registers: [registry] }),
@@ -208,10 +205,12 @@ export class UpstreamPool {
   }
 
   /**
-   * Calls `listener` with an upstream's address when it leaves the pool: removed (service
-   * discovery, deregistration) or found unhealthy by the active checks (an API draining answers
-   * 503 on /readyz). What outlives a request (proxied WebSockets) is closed then. Returns the
-   * unsubscription.
+   * Calls `listener` with an upstream's address when it leaves the pool (service discovery: an API
+   * that stops withdraws its registration first; or a changed list). What outlives a request
+   * (proxied WebSockets) is closed then. An upstream failing its health checks only gets no new
+   * work: its open sockets stay, as Envoy's `close_connections_on_host_health_failure` is off by
+   * default — a check that times out on a busy host must not cut thousands of sockets at once and
+   * send them all, reconnecting, to the others. Returns the unsubscription.
    */
   onLeave(listener: (address: string) => void): () => void {
     this.#leaveListeners.add(listener);
