@@ -26,7 +26,9 @@
  * processes), BENCH_RAMP_CONCURRENCY (64 handshakes at once per load process), BENCH_TEXT_BYTES (100),
  * BENCH_PHASES (`connections,throughput`), BENCH_ENV (JSON, more server environment),
  * BENCH_PROFILE_DIR (a CPU profile of the server's main thread over the measured window of phase 2,
- * summarized). Everything on 127.0.0.1; every wait bounded.
+ * summarized), BENCH_HEAP_SNAPSHOT=1 (phase 1: V8 heap snapshots before and after, compared by
+ * constructor: where the bytes per connection go; seconds of stall per snapshot, so with fewer
+ * connections). Everything on 127.0.0.1; every wait bounded.
  */
 import { spawnSync } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
@@ -41,6 +43,7 @@ import { SERVICES } from '../test/helpers/services.js';
 import { fmt, processCpuMs, startNode, type Child } from './bench.lib.js';
 import { startClient, type ClientProcess } from './chat/clients.js';
 import { expand, max as maxOf, merge, emptyHistogram, quantile, total } from './chat/histogram.js';
+import { heapGrowth } from './chat/heap.js';
 import { summarizeChatProfile } from './chat/profile.js';
 import type { ConnectResult, DrainResult, Member, RunResult, StatusResult } from './chat/protocol.js';
 import { createGroups, seededUser, seedUsersPostgres, seedUsersSqlite, type Group } from './chat/seed.js';
@@ -99,13 +102,15 @@ const fdCount = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 interface MemoryProbe {
   held: NodeJS.MemoryUsage;
   collected: NodeJS.MemoryUsage;
+  /** BENCH_HEAP_SNAPSHOT=1: the heap snapshot taken after the collection. */
+  snapshot?: string;
 }
 
 /** The server's memory as it is and after a full GC (memory-probe.mjs, SIGWINCH). */
 async function probeMemory(pid: number, file: string): Promise<MemoryProbe | undefined> {
   rmSync(file, { force: true });
   process.kill(pid, 'SIGWINCH');
-  for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(50);
+  for (let i = 0; i < 1_200 && !existsSync(file); i++) await sleep(50);
   await sleep(50);
   return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as MemoryProbe) : undefined;
 }
@@ -277,6 +282,10 @@ async function holdIdle(server: Server, clients: ClientProcess[], n: number): Pr
   await Promise.all(clients.map((c) => c.call('close', {})));
   const perConn = (rssAfter - rssBefore) / Math.max(1, result.open);
   const heapPer = after && before ? (after.collected.heapUsed - before.collected.heapUsed) / Math.max(1, result.open) : Number.NaN;
+  if (before?.snapshot !== undefined && after?.snapshot !== undefined) {
+    log(`  heap growth per connection (V8 heap snapshots after a full GC, self size by constructor):`);
+    for (const [key, bytes, count] of heapGrowth(before.snapshot, after.snapshot, Math.max(1, result.open))) log(`    ${bytes.toFixed(0).padStart(6)} B  ${count.toFixed(2).padStart(6)} ×  ${key}`);
+  }
   log(`  → ${fmt(result.open)} open after ${HOLD} s (${fmt(result.pings)} server pings answered${Object.keys(closed).length > 0 ? `; closed: ${JSON.stringify(closed)}` : ''}); RSS ${mib(rssBefore)} → ${mib(rssAfter)} = ${kib(perConn)} per connection as held; after a full GC: RSS ${after ? mib(after.collected.rss) : '?'}, live JS heap ${kib(heapPer)} per connection; ${fmt(fds)} fds`);
   return result;
 }

@@ -4,7 +4,7 @@
 // - SIGWINCH writes the process's memory use to BENCH_MEMORY_FILE (JSON), as it is and after a full
 //   garbage collection, so that bench:chat can tell the live JavaScript heap per connection from the
 //   rest of the RSS (socket buffers, native handles, heap not yet collected); with BENCH_HEAP_SNAPSHOT
-//   set, a heap snapshot is written next to it (`<file>.heapsnapshot`) after the collection;
+//   set, a heap snapshot is written next to it after the collection (its name in the JSON);
 // - SIGUSR2 starts, then stops, a CPU profile of the main thread (as bench/servers/profile-on-signal.ts
 //   does), written to BENCH_PROFILE_DIR.
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -19,8 +19,8 @@ if (isMainThread && file !== undefined) {
     const held = process.memoryUsage();
     globalThis.gc?.();
     const collected = process.memoryUsage();
-    if (process.env.BENCH_HEAP_SNAPSHOT === '1') writeHeapSnapshot(`${file}.heapsnapshot`);
-    writeFileSync(file, JSON.stringify({ at: Date.now(), held, collected }));
+    const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' ? writeHeapSnapshot(`${file}.${Date.now()}.heapsnapshot`) : undefined;
+    writeFileSync(file, JSON.stringify({ at: Date.now(), held, collected, snapshot }));
   });
 }
 
