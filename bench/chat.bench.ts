@@ -542,9 +542,9 @@ async function main(): Promise<void> {
       tput = { bare: bareSteps, ours: oursSteps };
     }
 
-    log('\n| measure | Blueprint | bare ws | ratio | goal |');
-    log('|---|---:|---:|---:|---:|');
     if (idle !== undefined) {
+      log('\n| measure | Blueprint | bare ws | ratio | goal |');
+      log('|---|---:|---:|---:|---:|');
       const per = (r: IdleResult) => (r.rssAfter - r.rssBefore) / Math.max(1, r.open);
       const heap = (r: IdleResult) => (r.after && r.before ? (r.after.collected.heapUsed - r.before.collected.heapUsed) / Math.max(1, r.open) : Number.NaN);
       const gcRss = (r: IdleResult) => (r.after && r.before ? (r.after.collected.rss - r.before.collected.rss) / Math.max(1, r.open) : Number.NaN);
