@@ -65,7 +65,7 @@ export const chatModule = defineModule({
         await app.register(socket.routes);
       },
       start: () => socket.start(),
-      // Sockets first (no more events), then the service's buffered delivered marks.
+      // Sockets first (no more frames reach the service), then the service's buffered marks.
       close: async () => {
         await socket.close();
         await chat.service.close();

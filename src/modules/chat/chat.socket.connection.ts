@@ -47,6 +47,17 @@ const CLOSE_GRACE_MS = 2_000;
 const PAGE_SIZE = 200;
 
 /**
+ * Frames as UTF-8 bytes, by frame object: an event routed to the 50 members of a group is one
+ * object handed to each of their sockets, so it is serialised once, not once per socket.
+ */
+const encodings = new WeakMap<object, Buffer>();
+function encoded(frame: object): Buffer {
+  let bytes = encodings.get(frame);
+  if (bytes === undefined) encodings.set(frame, (bytes = Buffer.from(JSON.stringify(frame))));
+  return bytes;
+}
+
+/**
  * One chat socket: parses and checks the client's frames, calls the service, and writes events in
  * order (exactly once per conversation, see ConversationCursors). Writes never grow memory without
  * bound: past `maxBufferedBytes` waiting in the socket, it is closed with 4008 and destroyed if
@@ -107,7 +118,7 @@ export class ChatConnection {
       this.close(CLOSE.slowConsumer, 'slow_consumer');
       return;
     }
-    this.#socket.send(JSON.stringify(frame));
+    this.#socket.send(encoded(frame), { binary: false });
   }
 
   /** Takes an event routed to this socket's user. */
