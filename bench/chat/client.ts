@@ -48,6 +48,8 @@ const lastSeq: Record<string, number> = {};
 let acked = 0;
 const errors: Record<string, number> = {};
 const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+/** Runs so far: part of every clientId, which the server deduplicates (a reused one is a resend). */
+let runs = 0;
 
 const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
 
@@ -192,6 +194,7 @@ async function run(req: Extract<Request, { cmd: 'run' }>): Promise<RunResult> {
   loopDelay.reset();
   loopDelay.enable();
   const filler = 'x'.repeat(Math.max(0, req.textBytes - 26));
+  const run = ++runs;
   const result: RunResult = { sent: 0, acked: 0, sentInWindow: 0, errors, unanswered: 0, lastSeq, maxBehind: 0, ackLatency: [], lastSentAt: 0 };
   if (senders.length === 0 || req.rate <= 0) return result;
   await new Promise((r) => setTimeout(r, Math.max(0, req.startAt - Date.now())));
@@ -209,7 +212,7 @@ async function run(req: Extract<Request, { cmd: 'run' }>): Promise<RunResult> {
           const sentAt = now();
           inFlight.set(ref, sentAt);
           if (sentAt >= windowStart && sentAt <= windowEnd) result.sentInWindow++;
-          conn.ws.send(`{"type":"send","ref":"${ref}","conversationId":"${conn.member.conversationId}","clientId":"b${process.pid}-${ref}","text":"bench ${sentAt.toFixed(3)} ${filler}"}`);
+          conn.ws.send(`{"type":"send","ref":"${ref}","conversationId":"${conn.member.conversationId}","clientId":"b${process.pid}-${run}-${ref}","text":"bench ${sentAt.toFixed(3)} ${filler}"}`);
         }
         result.maxBehind = Math.max(result.maxBehind, due - result.sent);
         result.lastSentAt = Date.now();
