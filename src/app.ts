@@ -15,6 +15,7 @@ import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
+import { registerWebSocket } from './http/websocket.plugin.js';
 import { enforceNativeScopes, type OAuth } from './modules/oauth/index.js';
 import type { Module, PreRouting } from './shared/module.js';
 
@@ -44,6 +45,10 @@ export async function buildApp(container: AppContainer, options: AppOptions): Pr
   const { config, metrics, logger, modules } = container;
   const all: Module[] = Object.values(modules);
   const { app, afterResponse, fastPath } = createHttpApp(config, container);
+  // WebSocket routes (the chat's, Mastodon's streaming) share one upgrade handler. Its hooks go
+  // before authentication's and the rate limits': an upgrade those refuse must still be marked as
+  // one, or its connection outlives the refusal (the plugin destroys it after the answer).
+  await registerWebSocket(app);
   // OAuth tokens and, through the OAuth module, the accounts module's own.
   registerAuthentication(app, modules.oauth);
   const limits = registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger, afterResponse });

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../accounts/index.js';
 import type { Search } from '../search/index.js';
@@ -37,7 +36,7 @@ export function streamingRoutes(deps: StreamingDeps) {
   const principals = new WeakMap<FastifyRequest, Principal | null>();
 
   return async (fastify: FastifyInstance): Promise<void> => {
-    await fastify.register(websocket, { options: { maxPayload: 16 * 1024 } });
+    // @fastify/websocket is registered once by the app (src/http/websocket.plugin.ts, 16 KiB frames).
     fastify.addHook('onClose', async () => pollers.close());
 
     fastify.get('/api/v1/streaming/health', { schema: { tags: ['mastodon'], summary: 'Streaming health (Mastodon)' } }, async (_request, reply) => reply.type('text/plain').send('OK'));
@@ -85,13 +84,13 @@ export function streamingRoutes(deps: StreamingDeps) {
             send(['user'], 'delete', String(data.id));
           } else if (type === 'notification') {
             const actor = (data.actor as { id?: string } | undefined)?.id;
-            const kind = data.kind as keyof typeof NOTIFICATION_TYPES;
-            if (actor === undefined || NOTIFICATION_TYPES[kind] === undefined) return;
+            const type = NOTIFICATION_TYPES[data.kind as keyof typeof NOTIFICATION_TYPES] as (typeof NOTIFICATION_TYPES)[keyof typeof NOTIFICATION_TYPES] | undefined;
+            if (actor === undefined || type === undefined || type === null) return;
             const [account] = await views.accountsById([actor]);
             const tweetId = typeof data.tweetId === 'string' ? data.tweetId : null;
             const [status] = tweetId === null ? [] : await views.statuses(await feed.tweetsByIds([tweetId]), viewer);
             if (account === undefined || (tweetId !== null && status === undefined)) return;
-            const notification = { id: String(data.id), type: NOTIFICATION_TYPES[kind], created_at: String(data.createdAt), account, ...(status === undefined ? {} : { status }) };
+            const notification = { id: String(data.id), type, created_at: String(data.createdAt), account, ...(status === undefined ? {} : { status }) };
             for (const name of userStreams) send([name], 'notification', JSON.stringify(notification));
           }
         };
