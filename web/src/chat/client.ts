@@ -1,3 +1,4 @@
+import { ApiProblem } from '../api.js';
 import { formError } from '../form.js';
 import type { Session } from '../session.js';
 import { ChatSocket } from './socket.js';
@@ -248,8 +249,13 @@ export class ChatClient {
     const thread = this.#thread(id);
     if (!thread.loaded) return;
     const summary = this.#state.list.items.find((s) => s.id === id);
-    const seq = Math.max(thread.messages.at(-1)?.seq ?? 0, summary?.lastMessage?.seq ?? 0);
-    if (seq <= (this.#readSent.get(id) ?? 0) || seq <= (summary?.readSeq ?? 0) && (summary?.unread ?? 0) === 0) return;
+    // Up to the last message of someone else (one's own are never unread).
+    const theirs = (m: Message | null | undefined) => (m != null && m.author.username !== auth.username ? m.seq : 0);
+    const mine = (m: Message) => m.author.username === auth.username;
+    const lastTheirs = [...thread.messages].reverse().find((m) => !mine(m));
+    const seq = Math.max(theirs(lastTheirs), theirs(summary?.lastMessage));
+    if (seq === 0 || seq <= (this.#readSent.get(id) ?? 0)) return;
+    if (summary !== undefined && seq <= summary.readSeq && summary.unread === 0) return;
     this.#readSent.set(id, seq);
     if (!this.#socket.send({ type: 'read', conversationId: id, seq })) {
       auth.call('POST', `${path(id)}/read`, { seq }).catch(() => this.#readSent.delete(id));
@@ -290,9 +296,24 @@ export class ChatClient {
     this.#setThread(id, (t) => ({ ...t, pending: t.pending.filter((p) => p.clientId !== clientId) }));
   }
 
-  /** Over the socket when it is up; otherwise it waits for the next `ready`, which sends every pending one. */
+  /**
+   * Over the socket when it is up, else over HTTP; unanswered, it stays pending and the next
+   * `ready` sends it again. The client id makes any number of tries one message.
+   */
   #transmit(p: Pending): void {
-    this.#socket.send({ type: 'send', ref: p.clientId, conversationId: p.conversationId, clientId: p.clientId, text: p.text });
+    if (this.#socket.send({ type: 'send', ref: p.clientId, conversationId: p.conversationId, clientId: p.clientId, text: p.text })) return;
+    const auth = this.#auth;
+    if (auth === null) return;
+    auth
+      .call<Message>('POST', `${path(p.conversationId)}/messages`, { clientId: p.clientId, text: p.text })
+      .then((message) => {
+        if (this.#auth === auth) this.#upsert(p.conversationId, [message], p.clientId);
+      })
+      .catch((e: unknown) => {
+        // Offline: the socket's next `ready` sends it. Refused: shown with the reason.
+        if (this.#auth !== auth || !(e instanceof ApiProblem)) return;
+        this.#setThread(p.conversationId, (t) => ({ ...t, pending: t.pending.map((q) => (q.clientId === p.clientId ? { ...q, state: 'failed', error: e.message } : q)) }));
+      });
   }
 
   /** Edits one of my messages; answers the error message, or null. */
@@ -357,10 +378,12 @@ export class ChatClient {
     return conversation.id;
   }
 
-  #upsert(id: string, messages: Message[]): void {
+  /** Puts messages in a thread (and takes the pending one they acknowledge out). */
+  #upsert(id: string, messages: Message[], clientId?: string): void {
     this.#setThread(id, (t) => {
       const next = upsert(t.messages, messages);
-      return next === t.messages ? t : { ...t, messages: next };
+      const pending = clientId === undefined ? t.pending : t.pending.filter((p) => p.clientId !== clientId);
+      return next === t.messages && pending === t.pending ? t : { ...t, messages: next, pending };
     });
   }
 
@@ -393,7 +416,7 @@ export class ChatClient {
     for (const thread of Object.values(this.#state.threads)) for (const p of thread.pending) if (p.state === 'sending') this.#transmit(p);
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') this.presence('away');
     // Conversations created or joined while away, and the unread counts, come with a fresh list.
-    if (this.#connection > 1 || this.#state.list.loaded) void this.loadList();
+    if (this.#connection > 1) void this.loadList();
     if (this.#visible !== null) this.#markRead(this.#visible);
   }
 

@@ -63,10 +63,12 @@ export class ChatSocket {
     this.#stopped = false;
     this.#generation++;
     this.#setStatus('connecting');
+    window.addEventListener('online', this.#online);
     this.#open();
   }
 
   stop(): void {
+    window.removeEventListener('online', this.#online);
     this.#stopped = true;
     this.#generation++;
     clearTimeout(this.#retryTimer);
@@ -88,6 +90,16 @@ export class ChatSocket {
     if (this.#stopped || this.#ws === null) return;
     this.#lost();
   }
+
+  /** The network is back: try now rather than at the end of a long backoff. */
+  readonly #online = (): void => {
+    if (this.#stopped || this.#retryTimer === undefined) return;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#attempt = 0;
+    this.#generation++;
+    this.#retry();
+  };
 
   #setStatus(status: SocketStatus): void {
     if (status === this.#status) return;
