@@ -7,6 +7,7 @@
 
 /** A person as the chat names them: requests take usernames, answers carry these. */
 export interface ChatUser {
+  id: string;
   username: string;
   displayName: string;
 }
