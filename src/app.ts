@@ -15,6 +15,7 @@ import { webappRoutes } from './webapp/webapp.routes.js';
 import { registerRateLimits } from './http/rate-limit.plugin.js';
 import { registerAuthentication } from './http/authentication.plugin.js';
 import { registerBrowserAccess } from './http/security.plugin.js';
+import { registerWebSocket } from './http/websocket.plugin.js';
 import { enforceNativeScopes, type OAuth } from './modules/oauth/index.js';
 import type { Module } from './shared/module.js';
 
@@ -48,6 +49,8 @@ export async function buildApp(container: AppContainer, options: AppOptions): Pr
   registerAuthentication(app, modules.oauth);
   const limits = registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
+  // WebSocket routes (the chat's, Mastodon's streaming) share one upgrade handler.
+  await registerWebSocket(app);
   // Behind an in-process gateway the API listens on loopback (src/process.ts).
   const metricsAccess = metricsAccessFor(config, config.roles.has('gateway') ? '127.0.0.1' : config.HOST, (userId) => modules.accounts.isOperator(userId));
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining, metricsAccess });

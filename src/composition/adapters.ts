@@ -5,6 +5,8 @@ import type { ConnectionEvent } from '../observability/metrics.js';
 import type { Adapters } from '../shared/module.js';
 import { LruCacheAdapter, NearCache, type CachePort } from '../platform/cache/index.js';
 import { RedisCacheAdapter } from '../platform/cache/redis/index.js';
+import { MemoryPresenceRegistry, MemoryPresenceStore, type PresenceRegistry } from '../platform/presence/index.js';
+import { RedisPresenceRegistry } from '../platform/presence/redis/index.js';
 import type { PubSubPort } from '../platform/pubsub/index.js';
 import { MemoryPubSub } from '../platform/pubsub/memory/index.js';
 import { RedisPubSub } from '../platform/pubsub/redis/index.js';
@@ -120,6 +122,16 @@ export function openAdapters(options: AdapterOptions): ProcessAdapters {
     async (shards) => void (await Promise.allSettled([...shards.values()].map((d) => d.close()))),
   );
 
+  // Beside the pub/sub it routes over: in process (one per data directory, as the bus), or in Redis.
+  const presence = once(
+    (): PresenceRegistry =>
+      redisUrl === undefined
+        ? new MemoryPresenceRegistry({ clock, store: MemoryPresenceStore.named(config.DATA_DIR) })
+        : new RedisPresenceRegistry(redis().open('presence'), { prefix: `${config.REDIS_PREFIX}presence:` }),
+    // No readiness check of its own: it shares REDIS_URL with the pub/sub, whose check covers it.
+    (p) => p.close(),
+  );
+
   return {
     get sql() {
       return sql();
@@ -141,6 +153,9 @@ export function openAdapters(options: AdapterOptions): ProcessAdapters {
     },
     get shardDatabases() {
       return shardDatabases();
+    },
+    get presence() {
+      return presence();
     },
     get rateLimits() {
       return edge.rateLimits;

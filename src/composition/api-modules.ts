@@ -1,5 +1,6 @@
 import { accountsModule, usersModule } from '../modules/accounts/accounts.module.js';
 import { analyticsModule } from '../modules/analytics/analytics.module.js';
+import { chatModule } from '../modules/chat/chat.module.js';
 import { feedModule } from '../modules/feed/feed.module.js';
 import { linksModule, redirectsModule } from '../modules/links/links.module.js';
 import { mastodonModule } from '../modules/mastodon/mastodon.module.js';
@@ -21,4 +22,5 @@ export const API_MODULES = [
   searchModule,
   notificationsModule,
   mastodonModule,
+  chatModule,
 ] as const;

@@ -2,6 +2,7 @@ import { Value } from '@sinclair/typebox/value';
 import { FormatRegistry } from '@sinclair/typebox';
 import { ConfigSchema, type Config, type ConfigInput, type FeedShardConfig, type ProcessRole, type RateLimitPolicyConfig, type UpstreamConfig } from './config.schema.js';
 import { parsePolicySpec } from '../platform/ratelimit/policy-spec.js';
+import type { RateLimitRule } from '../platform/ratelimit/ratelimit.port.js';
 
 /** Routes of the built-in policies (the auth routes arrive with accounts). */
 const BUILT_IN_POLICIES = [
@@ -43,6 +44,16 @@ function rateLimitPolicies(input: ConfigInput, problems: string[]): RateLimitPol
     else policies.push({ name, routes, counts: 'requests', spec });
   }
   return policies;
+}
+
+/** CHAT_SEND_RATE_LIMIT as a rule (null when `off`); a `by=` option is refused: the limit is per user. */
+function chatSendRule(text: string, problems: string[]): RateLimitRule | null {
+  if (text.trim() === 'off') return null;
+  const spec = parsePolicySpec(text);
+  if (typeof spec === 'string') problems.push(`CHAT_SEND_RATE_LIMIT: ${spec} (got ${JSON.stringify(text)})`);
+  else if (/\bby=/.test(text)) problems.push(`CHAT_SEND_RATE_LIMIT: always per user; drop the by= option (got ${JSON.stringify(text)})`);
+  else return spec.rule;
+  return null;
 }
 
 if (!FormatRegistry.Has('uri')) {
@@ -130,6 +141,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push('KEY_POOL_LOW_WATERMARK: must be below KEY_POOL_SIZE');
   }
   const rateLimits = rateLimitPolicies(input, problems);
+  const chatSendLimit = chatSendRule(input.CHAT_SEND_RATE_LIMIT, problems);
   if ((input.TLS_CERT_FILE === undefined) !== (input.TLS_KEY_FILE === undefined)) problems.push('TLS_CERT_FILE and TLS_KEY_FILE: set both or neither');
   const corsOrigins = splitList(String(input.CORS_ORIGINS ?? ''));
   for (const origin of corsOrigins) {
@@ -153,6 +165,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const config: Config = {
     ...input,
     rateLimits,
+    chatSendLimit,
     PUBLIC_URL: publicUrl,
     trustedOrigins: [...new Set([new URL(publicUrl).origin, ...corsOrigins])],
     trustedProxies: splitList(input.TRUST_PROXY),

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { PolicySpec } from '../platform/ratelimit/policy-spec.js';
+import type { RateLimitRule } from '../platform/ratelimit/ratelimit.port.js';
 
 const Int = (def: number, minimum: number, maximum: number, description: string) =>
   Type.Integer({ default: def, minimum, maximum, description });
@@ -97,6 +98,7 @@ export const ConfigSchema = Type.Object({
   FEED_TIMELINE_CAPACITY: Int(800, 10, 100_000, 'Tweet ids kept per home timeline; older pages come from the database.'),
   FEED_INACTIVE_DAYS: Int(30, 1, 3_650, 'Followers who have not read their home timeline for this long are skipped by fan-out and rebuilt on their next read.'),
   FEED_FANOUT_BATCH: Int(1_000, 10, 100_000, 'Followers per timeline-store call during fan-out.'),
+  CHAT_SEND_RATE_LIMIT: Type.String({ default: 'gcra 20/10s burst=20', description: 'Messages one user may send (HTTP and WebSocket alike, every conversation together): `<algorithm> <limit>/<window> [burst=N]` as the RATE_LIMIT_* policies (always per user), or `off`. Past it: 429 / a `rate_limited` socket error with retryAfter.' }),
   ADMIN_USERS: Type.String({ default: '', description: 'Removed: operators are a role on the user record, given with `blueprint users:role NAME operator`. Set, the server refuses to start (a name listed here before it was registered could be taken by anyone who signed up with it).' }),
   METRICS_TOKEN: Type.Optional(Type.String({ minLength: 16, description: 'Bearer token that opens `/metrics` (Prometheus: `authorization: { credentials: ... }`). Without it, `/metrics` answers without credentials only on a listener bound to loopback; operators signed in to the console always may read it.' })),
   METRICS_HOST: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Interface of the metrics listener (with METRICS_PORT).' }),
@@ -105,6 +107,9 @@ export const ConfigSchema = Type.Object({
   FEED_SHARD_VNODES: Int(160, 1, 10_000, 'Points per shard on the feed\'s ring, when the ring is first created (stored with it afterwards).'),
   STREAM_REPLAY_EVENTS: Int(200, 0, 10_000, 'Live-stream events kept per user for Last-Event-ID replay.'),
   STREAM_HEARTBEAT_SECONDS: Int(15, 1, 300, 'Seconds between heartbeat comments on the live stream.'),
+  CHAT_SOCKET_HEARTBEAT_MS: Int(25_000, 50, 600_000, 'The chat socket pings every client this often; one that has not answered the previous ping (or sent anything) by then is destroyed.'),
+  CHAT_SOCKET_BUFFER_BYTES: Int(1_048_576, 16_384, 67_108_864, 'Bytes a chat socket may have waiting to be sent; past it the client is cut off (close 4008 slow_consumer).'),
+  CHAT_PRESENCE_TTL_MS: Int(60_000, 300, 3_600_000, 'A process\'s chat connections in the presence registry expire this long after its last renewal (every third of it): users of a process that died read as offline after it.'),
 
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait); normal: survives a process crash only.' }),
 
@@ -176,6 +181,8 @@ export type Config = Readonly<
   Omit<ConfigInput, 'PUBLIC_URL'> & {
     /** Parsed RATE_LIMIT_* policies that are on. */
     rateLimits: readonly RateLimitPolicyConfig[];
+    /** Parsed CHAT_SEND_RATE_LIMIT; null when `off`. */
+    chatSendLimit: RateLimitRule | null;
     PUBLIC_URL: string;
     /** Origins trusted for browser calls and cookie-authenticated posts: PUBLIC_URL's and CORS_ORIGINS. */
     trustedOrigins: readonly string[];

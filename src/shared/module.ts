@@ -9,7 +9,9 @@ import type { Tracing } from '../observability/tracing.js';
 import type { CachePort } from '../platform/cache/index.js';
 import type { Clock } from '../platform/clock/index.js';
 import type { IdGenerator } from '../platform/ids/index.js';
+import type { PresenceRegistry } from '../platform/presence/index.js';
 import type { PubSubPort } from '../platform/pubsub/index.js';
+import type { RateLimitStore } from '../platform/ratelimit/index.js';
 import type { HandlerWrapper, QueuePort, Subscription } from '../platform/queue/index.js';
 import type { SqlDatabase, SqlDialectName } from '../platform/sql/index.js';
 import type { TimelineStore } from '../platform/timelines/index.js';
@@ -33,6 +35,10 @@ export interface Adapters {
   readonly timelines: TimelineStore;
   /** The databases named by FEED_SHARDS (empty without), each opened once. */
   readonly shardDatabases: ReadonlyMap<string, SqlDatabase<unknown>>;
+  /** Who is connected on which process (the chat's routing): in process, or in Redis when REDIS_URL is set. */
+  readonly presence: PresenceRegistry;
+  /** Rate-limit counters (the HTTP edge's store): for limits a module decides itself (chat sends over HTTP and WebSocket). */
+  readonly rateLimits: RateLimitStore;
 }
 
 /** What every module is built from. */

@@ -22,7 +22,7 @@ export interface FuzzCase {
 export interface FuzzContext {
   /** `Bearer <access token>` of a user (an operator) that owns `valid` things. */
   authorization: string;
-  /** Values for path parameters that exist (code, id, username, topic). */
+  /** Values for path parameters that exist (code, id, username, topic); `<family>.<name>` first (`chat.id`: a conversation). */
   valid: Record<string, string>;
   /** A body the operation accepts, mutated one field at a time (`METHOD /path` → body). */
   bodies: Record<string, Record<string, unknown>>;
@@ -70,6 +70,7 @@ export function familyOf(op: Operation): string {
   if (p.startsWith('/api/v1/notifications')) return 'notifications';
   if (p.startsWith('/api/v1/stream')) return 'stream';
   if (p.startsWith('/api/v1/admin/')) return 'admin';
+  if (p.startsWith('/api/v1/conversations') || p.startsWith('/api/v1/chat/')) return 'chat';
   if (p === '/{code}') return 'redirect';
   return 'other';
 }
@@ -106,7 +107,7 @@ export function buildCorpus(doc: OpenApiDoc, ctx: FuzzContext, options: { perFam
       let path = op.path;
       for (const name of op.pathParams) {
         const bad = (target === 'path' || (several && chance(0.5))) && true;
-        path = path.replace(`{${name}}`, bad ? segment(pick(BAD_STRINGS)) : encodeURIComponent(ctx.valid[name] ?? 'x'));
+        path = path.replace(`{${name}}`, bad ? segment(pick(BAD_STRINGS)) : encodeURIComponent(ctx.valid[`${family}.${name}`] ?? ctx.valid[name] ?? 'x'));
       }
       const query: string[] = [];
       for (const name of op.queryParams) {

@@ -37,12 +37,14 @@ describe('fuzz corpus', () => {
     const auth = bearer(fuzzer.token);
     const code = (await inject({ method: 'POST', url: '/api/v1/links', headers: auth, payload: { url: 'https://example.com/fuzz' } })).json().code as string;
     const tweet = (await inject({ method: 'POST', url: '/api/v1/tweets', headers: auth, payload: { text: 'fuzz me' } })).json().id as string;
+    const conversation = (await inject({ method: 'POST', url: '/api/v1/conversations', headers: auth, payload: { kind: 'group', title: 'fuzz', members: ['target'] } })).json().id as string;
+    await inject({ method: 'POST', url: `/api/v1/conversations/${conversation}/messages`, headers: auth, payload: { text: 'fuzz me', clientId: 'fuzz-1' } });
     const doc = (await inject({ url: '/api/openapi.json' })).json();
     corpus = buildCorpus(
       doc,
       {
         authorization: auth.authorization,
-        valid: { code, id: tweet, username: 'target', topic: 'clicks' },
+        valid: { code, id: tweet, username: 'target', topic: 'clicks', 'chat.id': conversation, 'chat.seq': '1' },
         bodies: {
           'POST /api/v1/auth/signup': { username: 'newcomer', email: 'newcomer@example.com', password: 'correct horse battery staple' },
           'POST /api/v1/auth/login': { login: 'target', password: 'wrong password' },
@@ -53,6 +55,13 @@ describe('fuzz corpus', () => {
           'PATCH /api/v1/links/{code}': { redirect: 302 },
           'POST /api/v1/tweets': { text: 'hello' },
           'POST /api/v1/notifications/read': {},
+          'POST /api/v1/conversations': { kind: 'group', title: 'fuzzed', members: ['target'] },
+          'PATCH /api/v1/conversations/{id}': { title: 'fuzzed' },
+          'POST /api/v1/conversations/{id}/members': { usernames: ['target'] },
+          'PATCH /api/v1/conversations/{id}/members/{username}': { role: 'admin' },
+          'POST /api/v1/conversations/{id}/messages': { text: 'fuzzed', clientId: 'fuzzed' },
+          'PATCH /api/v1/conversations/{id}/messages/{seq}': { text: 'fuzzed' },
+          'POST /api/v1/conversations/{id}/read': { seq: 1 },
           'POST /api/v1/admin/queues/{topic}/dead-letters/replay': { ids: ['1'] },
         },
       },

@@ -7,6 +7,7 @@ import { requireScope, viewerOf } from './mastodon.auth.js';
 import type { MastodonRoutesDeps } from './mastodon.accounts.routes.js';
 import { MISSING_IMAGE_PATH } from './mastodon.entities.js';
 import { SearchQuery } from './mastodon.schemas.js';
+import { MASTODON_CLIENT } from './mastodon.notifications.routes.js';
 
 const tags = ['mastodon'];
 /** The Mastodon API version this subset follows; clients read features from it. */
@@ -103,9 +104,11 @@ export function instanceRoutes(deps: MastodonRoutesDeps & { search: Pick<Search,
     });
 
     // Features this server does not have: answered as an instance without them does (empty lists).
-    for (const path of ['custom_emojis', 'filters', 'lists', 'bookmarks', 'mutes', 'blocks', 'follow_requests', 'conversations', 'announcements', 'trends', 'trends/tags', 'trends/statuses', 'trends/links', 'suggestions', 'domain_blocks', 'followed_tags', 'endorsements', 'featured_tags', 'instance/peers', 'instance/activity', 'instance/rules', 'scheduled_statuses']) {
+    for (const path of ['custom_emojis', 'filters', 'lists', 'bookmarks', 'mutes', 'blocks', 'follow_requests', 'announcements', 'trends', 'trends/tags', 'trends/statuses', 'trends/links', 'suggestions', 'domain_blocks', 'followed_tags', 'endorsements', 'featured_tags', 'instance/peers', 'instance/activity', 'instance/rules', 'scheduled_statuses']) {
       app.get(`/api/v1/${path}`, { schema: { tags, summary: 'Not supported here: always empty (Mastodon)' } }, async () => []);
     }
+    // The path is the chat's too (/api/v1/conversations): OAuth tokens get Mastodon's empty list, others the chat.
+    app.get('/api/v1/conversations', { constraints: MASTODON_CLIENT, schema: { tags, summary: 'Not supported here: always empty (Mastodon; other tokens get the chat’s conversations)' } }, async () => []);
     app.get('/api/v2/filters', { schema: { tags, summary: 'Not supported here: always empty (Mastodon)' } }, async () => []);
     app.get('/api/v2/suggestions', { schema: { tags, summary: 'Not supported here: always empty (Mastodon)' } }, async () => []);
     app.get('/api/v1/favourites', { schema: { tags, summary: 'Your favourites, newest first (Mastodon)' } }, async (request) => {

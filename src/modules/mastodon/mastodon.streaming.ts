@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { Principal } from '../accounts/index.js';
 import type { Search } from '../search/index.js';
@@ -37,7 +36,7 @@ export function streamingRoutes(deps: StreamingDeps) {
   const principals = new WeakMap<FastifyRequest, Principal | null>();
 
   return async (fastify: FastifyInstance): Promise<void> => {
-    await fastify.register(websocket, { options: { maxPayload: 16 * 1024 } });
+    // @fastify/websocket is registered once by the app (src/http/websocket.plugin.ts, 16 KiB frames).
     fastify.addHook('onClose', async () => pollers.close());
 
     fastify.get('/api/v1/streaming/health', { schema: { tags: ['mastodon'], summary: 'Streaming health (Mastodon)' } }, async (_request, reply) => reply.type('text/plain').send('OK'));

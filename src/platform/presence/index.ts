@@ -1,0 +1,2 @@
+export type { PresenceRegistry } from './presence.port.js';
+export { MemoryPresenceRegistry, MemoryPresenceStore, type MemoryPresenceOptions } from './memory/index.js';

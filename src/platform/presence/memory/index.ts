@@ -1,0 +1,1 @@
+export { MemoryPresenceRegistry, MemoryPresenceStore, type MemoryPresenceOptions } from './memory-presence.js';

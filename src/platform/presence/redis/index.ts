@@ -1,0 +1,1 @@
+export { RedisPresenceRegistry, type RedisPresenceOptions } from './redis-presence.js';
