@@ -15,6 +15,8 @@ import { bearer, signUp } from './helpers/users.js';
  */
 const WAIT = { timeout: 20_000 };
 const POLL = { timeout: 20_000, interval: 50 };
+/** Per test: several waits of two browsers each, on a machine that may be busy. */
+const TEST_MS = 120_000;
 
 describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
   let web: WebTest;
@@ -28,8 +30,8 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
   const hello = `Hello Bob <b>not bold</b> ${suffix}`;
   const reply = `Hi Ann, good to hear from you ${suffix}`;
 
-  /** The message (acknowledged: it has its seq) whose text contains `text`, in the open conversation. */
-  const message = (page: Page, text: string): Locator => page.getByRole('log').locator('li.chat-msg[data-seq]', { hasText: text });
+  /** The message (acknowledged: it has its seq) whose text is `text`, in the open conversation. */
+  const message = (page: Page, text: string): Locator => page.getByRole('log').locator('li.chat-msg[data-seq]').filter({ has: page.locator('.chat-text').getByText(text, { exact: true }) });
   /** The conversation's entry in the list (its accessible name is the other person's, then the unread count). */
   const entry = (page: Page, name: string): Locator => page.getByRole('list', { name: 'Conversation list' }).getByRole('link', { name: new RegExp(`^${name}( \\(\\d+ unread\\))?$`) });
   /** The page's chat socket is open (the page says it in `data-socket`). */
@@ -50,7 +52,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
   };
 
   beforeAll(async () => {
-    web = await startWebTest({ CHAT_RATE_LIMIT: 'off' });
+    web = await startWebTest({ CHAT_SEND_RATE_LIMIT: 'off' });
     ann = await web.newPage();
     bob = await web.newPage();
     await signUpInBrowser(ann, annName, '/chat');
@@ -59,7 +61,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
 
   afterAll(async () => {
     await web?.close();
-  });
+  }, TEST_MS);
 
   it('starts a direct conversation; the message reaches the other browser live, with an unread count', async () => {
     await socketOpen(bob);
@@ -95,7 +97,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     // Bob's socket has it: Ann sees ✓ delivered (not read: Bob has not opened it).
     await sent.locator('[data-receipt="delivered"]').waitFor(WAIT);
     await bob.screenshot({ path: join(SHOTS, 'chat-unread.png') });
-  });
+  }, TEST_MS);
 
   it('reads the conversation when it is opened: the count goes and the sender sees ✓✓', async () => {
     await entry(bob, annName).click();
@@ -109,7 +111,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     // Only one's own messages carry receipts and actions.
     expect(await message(bob, hello).locator('[data-receipt]').count()).toBe(0);
     expect(await message(bob, hello).getByRole('button', { name: 'Edit' }).count()).toBe(0);
-  });
+  }, TEST_MS);
 
   it('shows the other one typing, then the reply, live', async () => {
     const typing = ann.getByText(`${bobName} is typing…`);
@@ -129,11 +131,12 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
       expect(texts).toEqual([hello, reply]);
     }
     expect(await ann.locator('.chat-unread').count()).toBe(0);
-  });
+  }, TEST_MS);
 
   it('takes an edit and a delete to the other browser', async () => {
     const edited = `Hello Bob, edited ${suffix}`;
-    const own = message(ann, hello);
+    // By its seq: while it is edited its text is in the editor.
+    const own = ann.locator(`li.chat-msg[data-seq="${await message(ann, hello).getAttribute('data-seq')}"]`);
     await own.getByRole('button', { name: 'Edit' }).click();
     const editor = own.getByLabel('Edit message');
     await expect.poll(() => editor.inputValue(), POLL).toBe(hello);
@@ -159,7 +162,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     }
     expect(await tombstone(ann).getByRole('button').count()).toBe(0);
     await bob.screenshot({ path: join(SHOTS, 'chat.png') });
-  });
+  }, TEST_MS);
 
   it('loads older history as the top of the conversation scrolls into view, keeping the place', async () => {
     // Carol wrote 70 messages before Ann looked: more than one page (50).
@@ -202,7 +205,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await log.evaluate((el) => el.scrollTo(0, 0));
     await ann.waitForTimeout(300);
     expect(older).toHaveLength(1);
-  });
+  }, TEST_MS);
 
   it('says when the socket drops, keeps a message sent meanwhile pending, and resumes with nothing lost or doubled', async () => {
     await ann.goto(`/chat/${conversationId}`);
@@ -250,7 +253,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     const history = await web.app.runtime.app.inject({ method: 'GET', url: `/api/v1/conversations/${conversationId}/messages?limit=200`, headers: bearer(token) });
     const texts = (history.json() as { items: { text: string; deleted: boolean }[] }).items.map((m) => (m.deleted ? 'message deleted' : m.text));
     expect(texts).toEqual(expected);
-  });
+  }, TEST_MS);
 
   it('fits a phone-sized screen: the list, then the conversation with a way back', async () => {
     const phone = await web.newPage({ width: 375, height: 667, mobile: true });
@@ -271,5 +274,5 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await phone.getByRole('link', { name: 'All conversations' }).click();
     await entry(phone, annName).waitFor(WAIT);
     await phone.context().close();
-  });
+  }, TEST_MS);
 });

@@ -65,10 +65,6 @@ export class ChatClient {
     return this.#state;
   }
 
-  get me(): string | null {
-    return this.#auth?.username ?? null;
-  }
-
   subscribe(listener: () => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
@@ -79,6 +75,7 @@ export class ChatClient {
     if (this.#auth?.userId !== auth.userId) {
       this.detach();
       this.#auth = auth;
+      this.#set({ ...this.#state, me: auth.username });
       this.#socket.start();
       void this.loadList();
     } else {

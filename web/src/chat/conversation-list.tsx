@@ -52,7 +52,7 @@ export function ConversationList({ state, client, current }: { state: ChatState;
                   <TimeAgo iso={s.lastMessage?.createdAt ?? s.lastActivityAt} now={now} />
                 </span>
                 <span className="chat-item-bottom">
-                  <span className={s.lastMessage?.deleted ? 'chat-item-preview chat-deleted' : 'chat-item-preview'}>{preview(s, client.me)}</span>
+                  <span className={s.lastMessage?.deleted ? 'chat-item-preview chat-deleted' : 'chat-item-preview'}>{preview(s, state.me)}</span>
                   {s.unread > 0 && (
                     <span className="feed-badge chat-unread" aria-hidden="true">
                       {s.unread > 999 ? '999+' : s.unread}

@@ -19,15 +19,17 @@ export function MessagePane({ id, state, client }: { id: string; state: ChatStat
   const thread = state.threads[id] ?? EMPTY_THREAD;
   const summary = state.list.items.find((s) => s.id === id);
   const details = state.details[id];
-  const me = client.me ?? '';
+  const me = state.me ?? '';
   const scroller = useRef<HTMLDivElement>(null);
   const top = useRef<HTMLDivElement>(null);
   /** The scroll geometry as of the last render, and whether it was at the end then. */
   const last = useRef({ height: 0, top: 0, first: -1, atEnd: true, count: 0 });
 
+  // Once the chat is started for the user (the page's effect runs after this component's).
+  const started = state.me !== null;
   useEffect(() => {
-    void client.openThread(id);
-  }, [client, id]);
+    if (started) void client.openThread(id);
+  }, [client, id, started]);
 
   const { messages, pending } = thread;
   const firstSeq = messages[0]?.seq ?? -1;

@@ -38,6 +38,8 @@ export interface Typist {
 }
 
 export interface ChatState {
+  /** The signed-in user's username once the chat is started for them (null before). */
+  me: string | null;
   status: SocketStatus;
   list: { items: ConversationSummary[]; loaded: boolean; error: string | null; nextCursor: string | null };
   threads: Readonly<Record<string, Thread>>;
@@ -51,6 +53,7 @@ export interface ChatState {
 }
 
 export const INITIAL: ChatState = {
+  me: null,
   status: 'connecting',
   list: { items: [], loaded: false, error: null, nextCursor: null },
   threads: {},
