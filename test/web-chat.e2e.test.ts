@@ -24,9 +24,12 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
   let ann: Page;
   let bob: Page;
   let conversationId = '';
+  /** Carol uses the API only: no browser, no socket. */
+  let carol: { token: string; userId: string };
   const suffix = randomBytes(4).toString('hex');
   const annName = `ann_${suffix}`;
   const bobName = `bob_${suffix}`;
+  const carolName = `carol_${suffix}`;
   const hello = `Hello Bob <b>not bold</b> ${suffix}`;
   const reply = `Hi Ann, good to hear from you ${suffix}`;
 
@@ -55,6 +58,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     web = await startWebTest({ CHAT_SEND_RATE_LIMIT: 'off' });
     ann = await web.newPage();
     bob = await web.newPage();
+    carol = await signUp(web.app, carolName);
     await signUpInBrowser(ann, annName, '/chat');
     await signUpInBrowser(bob, bobName, '/chat');
   }, 120_000);
@@ -164,10 +168,35 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await bob.screenshot({ path: join(SHOTS, 'chat.png') });
   }, TEST_MS);
 
+  it('starts a group: members see it live with the author of each message, and ✓✓ waits for the slowest reader', async () => {
+    const title = `Weekend plans ${suffix}`;
+    await ann.getByRole('button', { name: 'New conversation' }).click();
+    await ann.getByLabel('Group', { exact: true }).check();
+    await ann.getByLabel('Title').fill(title);
+    await ann.getByLabel('Members (usernames, separated by commas)').fill(`${bobName}, @${carolName}`);
+    await ann.getByRole('button', { name: 'Start' }).click();
+    await ann.getByRole('heading', { level: 2, name: title }).waitFor(WAIT);
+    await ann.getByText(/^3 members/).waitFor(WAIT);
+    const id = ann.url().split('/').pop()!;
+    const text = `Who brings the tent? ${suffix}`;
+    await send(ann, text);
+    await message(ann, text).waitFor(WAIT);
+
+    await bob.getByRole('link', { name: `${title} (1 unread)` }).click();
+    const seen = message(bob, text);
+    await seen.waitFor(WAIT);
+    expect(await seen.locator('.chat-author').textContent()).toBe(annName);
+    // Bob has read it, Carol (no socket) has not even received it: one tick, not two.
+    const receipt = message(ann, text).locator('[data-receipt]');
+    await expect.poll(() => receipt.getAttribute('title'), POLL).toBe('Sent, read by 1 of 2');
+    expect(await receipt.getAttribute('data-receipt')).toBe('sent');
+    const read = await web.app.runtime.app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/read`, headers: bearer(carol.token), payload: { seq: Number(await message(ann, text).getAttribute('data-seq')) } });
+    expect(read.statusCode).toBe(200);
+    await expect.poll(() => receipt.getAttribute('data-receipt'), POLL).toBe('read');
+  }, TEST_MS);
+
   it('loads older history as the top of the conversation scrolls into view, keeping the place', async () => {
     // Carol wrote 70 messages before Ann looked: more than one page (50).
-    const carolName = `carol_${suffix}`;
-    const carol = await signUp(web.app, carolName);
     const created = await web.app.runtime.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: bearer(carol.token), payload: { kind: 'direct', with: annName } });
     expect(created.statusCode).toBe(201);
     const id = (created.json() as { id: string }).id;
@@ -192,10 +221,20 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     expect(older).toEqual([]);
 
     // Scrolling to the top brings the page before, once; History 21 stays where it was on screen.
+    // The page is held back until History 21's place is measured.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await ann.route(`**/conversations/${id}/messages?before=*`, async (route) => {
+      await held;
+      await route.continue();
+    });
     const anchor = message(ann, 'History 21');
     await log.evaluate((el) => el.scrollTo(0, 0));
+    await log.getByText('Loading older messages…').waitFor(WAIT);
     const before = (await anchor.boundingBox())!.y;
+    release();
     await message(ann, 'History 1').waitFor({ state: 'attached', ...WAIT });
+    await ann.unroute(`**/conversations/${id}/messages?before=*`);
     await expect.poll(() => log.locator('li.chat-msg').count(), POLL).toBe(70);
     expect(Math.abs((await anchor.boundingBox())!.y - before)).toBeLessThan(60);
     const texts = await log.locator('li.chat-msg .chat-text').allTextContents();
@@ -214,6 +253,10 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await socketOpen(bob);
     await message(bob, reply).waitFor(WAIT);
     await markDocument(bob);
+    // Both connected: each sees the other online.
+    const presence = (page: Page) => page.getByTestId('presence');
+    await expect.poll(() => presence(ann).textContent(), POLL).toBe('online');
+    await expect.poll(() => presence(bob).textContent(), POLL).toBe('online');
 
     // Ann's network goes: her message waits, shown as sending.
     await ann.context().setOffline(true);
@@ -230,6 +273,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await bob.getByRole('status').filter({ hasText: 'Connection lost — reconnecting…' }).waitFor(WAIT);
     await ann.context().setOffline(false);
     await lost.waitFor({ state: 'detached', ...WAIT });
+    await expect.poll(() => presence(ann).textContent(), POLL).toMatch(/^last seen /);
     await message(ann, offline).waitFor(WAIT);
     const whileAway = [1, 2, 3].map((i) => `While you were away ${i} ${suffix}`);
     for (const text of whileAway) {
@@ -241,6 +285,7 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     // Bob comes back: the resume brings what he missed, once each, in order, without a reload.
     await bob.context().setOffline(false);
     await socketOpen(bob);
+    await expect.poll(() => presence(ann).textContent(), POLL).toBe('online');
     for (const text of [offline, ...whileAway]) await message(bob, text).waitFor(WAIT);
     const expected = ['message deleted', reply, offline, ...whileAway];
     for (const page of [ann, bob]) {

@@ -11,6 +11,12 @@ const RECEIPT: Record<Receipt, { mark: string; label: string }> = {
   read: { mark: '✓✓', label: 'Read' },
 };
 
+/** "Read"; in a group, how many of the others read it too ("Delivered, read by 1 of 2"). */
+function receiptLabel({ state, read, of }: { state: Receipt; read: number; of: number }): string {
+  const label = RECEIPT[state].label;
+  return of > 1 && state !== 'read' && read > 0 ? `${label}, read by ${read} of ${of}` : label;
+}
+
 /**
  * One message: author (in groups), text — or "message deleted" for a tombstone — time, "edited",
  * and on my own the receipt (✓ delivered, ✓✓ read) with Edit and Delete.
@@ -70,9 +76,9 @@ export function MessageItem({
           <TimeAgo iso={m.createdAt} now={now} />
           {m.editedAt !== null && !m.deleted && <span className="chat-edited">edited</span>}
           {receipt !== null && (
-            <span className={`chat-receipt chat-receipt-${receipt}`} title={RECEIPT[receipt].label} data-receipt={receipt}>
-              <span aria-hidden="true">{RECEIPT[receipt].mark}</span>
-              <span className="feed-sr">{RECEIPT[receipt].label}</span>
+            <span className={`chat-receipt chat-receipt-${receipt.state}`} title={receiptLabel(receipt)} data-receipt={receipt.state} data-read={receipt.read}>
+              <span aria-hidden="true">{RECEIPT[receipt.state].mark}</span>
+              <span className="feed-sr">{receiptLabel(receipt)}</span>
             </span>
           )}
         </p>

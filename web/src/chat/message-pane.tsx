@@ -86,7 +86,8 @@ export function MessagePane({ id, state, client }: { id: string; state: ChatStat
           <h2 id="chat-pane-title">{name || 'Conversation'}</h2>
           {peer !== undefined ? (
             <p className="chat-presence" data-testid="presence">
-              <PresenceDot presence={presence} /> {presenceText(presence, now) || `@${peer.username}`}
+              <PresenceDot presence={presence} />
+              <span>{presenceText(presence, now) || `@${peer.username}`}</span>
             </p>
           ) : details !== undefined ? (
             <p className="chat-presence muted">
@@ -134,7 +135,7 @@ export function MessagePane({ id, state, client }: { id: string; state: ChatStat
       <p className="chat-typing" aria-live="polite">
         {typists.length === 1 ? `${typists[0]!.displayName || typists[0]!.username} is typing…` : typists.length > 1 ? `${typists.length} people are typing…` : ''}
       </p>
-      <SendBox conversationId={id} client={client} disabled={!thread.loaded} />
+      <SendBox conversationId={id} client={client} />
     </div>
   );
 }

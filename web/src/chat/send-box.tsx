@@ -7,9 +7,10 @@ export const lengthOf = (text: string) => [...text].length;
 
 /**
  * The box under a conversation: Enter sends (Shift+Enter is a new line), typing tells the others
- * (throttled by the client), and a text past the limit says so instead of being sent.
+ * (throttled by the client), and a text past the limit says so instead of being sent. It works
+ * before the history is in: the message waits as pending like any other.
  */
-export function SendBox({ conversationId, client, disabled }: { conversationId: string; client: ChatClient; disabled: boolean }) {
+export function SendBox({ conversationId, client }: { conversationId: string; client: ChatClient }) {
   const [text, setText] = useState('');
   const box = useRef<HTMLTextAreaElement>(null);
   const id = useId();
@@ -19,7 +20,7 @@ export function SendBox({ conversationId, client, disabled }: { conversationId: 
 
   function send() {
     const trimmed = text.trim();
-    if (trimmed === '' || over || disabled) return;
+    if (trimmed === '' || over) return;
     client.send(conversationId, trimmed);
     setText('');
     box.current?.focus();
@@ -57,7 +58,7 @@ export function SendBox({ conversationId, client, disabled }: { conversationId: 
         aria-invalid={over ? true : undefined}
         aria-describedby={over ? counterId : undefined}
       />
-      <button type="submit" disabled={disabled || over || text.trim() === ''}>
+      <button type="submit" disabled={over || text.trim() === ''}>
         Send
       </button>
       {length > MAX_TEXT - 200 && (

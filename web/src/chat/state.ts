@@ -140,14 +140,15 @@ export type Receipt = 'sent' | 'delivered' | 'read';
 
 /**
  * How far my message got: read once every other member has read up to it, delivered once every
- * other member's device has it (a group's receipts are the slowest member's, as WhatsApp shows them).
+ * other member's device has it (a group's receipts are the slowest member's, as WhatsApp shows
+ * them), with how many of the others have read it.
  */
-export function receiptOf(message: Message, conversation: Conversation | undefined, me: string): Receipt {
+export function receiptOf(message: Message, conversation: Conversation | undefined, me: string): { state: Receipt; read: number; of: number } {
   const others = conversation?.members.filter((m) => m.user.username !== me) ?? [];
-  if (others.length === 0) return 'sent';
-  if (others.every((m) => m.readSeq >= message.seq)) return 'read';
-  if (others.every((m) => Math.max(m.deliveredSeq, m.readSeq) >= message.seq)) return 'delivered';
-  return 'sent';
+  const read = others.filter((m) => m.readSeq >= message.seq).length;
+  const delivered = others.filter((m) => Math.max(m.deliveredSeq, m.readSeq) >= message.seq).length;
+  const state = others.length === 0 ? 'sent' : read === others.length ? 'read' : delivered === others.length ? 'delivered' : 'sent';
+  return { state, read, of: others.length };
 }
 
 /** The typists of a conversation still within their 5 s (`now` in ms). */
