@@ -1,4 +1,5 @@
-import { PROTOCOL, type ClientFrame, type ServerFrame } from './types.js';
+import { CHAT_SOCKET } from '../../../src/contracts/chat-socket.js';
+import type { ClientFrame, ServerFrame } from './types.js';
 
 /** `connecting` before the first `ready`; `reconnecting` from a drop until the next `ready`. */
 export type SocketStatus = 'connecting' | 'open' | 'reconnecting';
@@ -22,7 +23,7 @@ const DEFAULT_HEARTBEAT_MS = 25_000;
 /** The socket's URL: same origin, and no token in it (URLs end up in logs). */
 function socketUrl(): string {
   const scheme = window.location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${window.location.host}/api/v1/chat/socket`;
+  return `${scheme}//${window.location.host}${CHAT_SOCKET.path}`;
 }
 
 /**
@@ -112,7 +113,7 @@ export class ChatSocket {
     if (token === null) return this.#retry();
     let ws: WebSocket;
     try {
-      ws = new WebSocket(socketUrl(), [PROTOCOL, `bearer.${token}`]);
+      ws = new WebSocket(socketUrl(), [CHAT_SOCKET.protocol, `${CHAT_SOCKET.bearerPrefix}${token}`]);
     } catch {
       return this.#retry();
     }

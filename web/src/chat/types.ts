@@ -111,8 +111,5 @@ export type ClientFrame =
   | { type: 'presence'; status: 'online' | 'away' }
   | { type: 'ping' };
 
-/** The subprotocol both ends speak; the access token rides as a second one (`bearer.<token>`). */
-export const PROTOCOL = 'blueprint.chat.v1';
-
 /** The server's limit on a message: 4,000 code points. */
 export const MAX_TEXT = 4_000;
