@@ -1,9 +1,10 @@
-import { ApiProblem } from '../api.js';
 import { formError } from '../form.js';
 import type { Session } from '../session.js';
-import { ChatSocket } from './socket.js';
 import { applyFrame, type Effects } from './events.js';
-import { EMPTY_THREAD, INITIAL, newerSummary, sortSummaries, summaryOf, upsertMessages as upsert, withSummary, type ChatState, type Pending, type Thread } from './state.js';
+import { Outbox } from './outbox.js';
+import { ChatSocket } from './socket.js';
+import { INITIAL, newerSummary, sortSummaries, summaryOf, upsertMessages, type ChatState } from './state.js';
+import { ChatStore } from './store.js';
 import type { Conversation, ConversationPage, ConversationSummary, Message, MessagePage, ServerFrame } from './types.js';
 
 export interface ChatAuth {
@@ -20,12 +21,6 @@ const TYPING_EVERY_MS = 3_000;
 
 const path = (id: string) => `/api/v1/conversations/${encodeURIComponent(id)}`;
 
-/** A fresh idempotency id (getRandomValues: randomUUID needs a secure context, a LAN address is not one). */
-function newClientId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * The chat of the signed-in user in this tab: the conversation list, the threads opened, typing,
  * presence and receipts, kept by the socket's events and the REST API. The socket is the live
@@ -35,10 +30,10 @@ function newClientId(): string {
  * reconnection, so the server keeps one whatever was lost.
  */
 export class ChatClient {
-  #state: ChatState = INITIAL;
-  #listeners = new Set<() => void>();
+  readonly #store = new ChatStore();
   #auth: ChatAuth | null = null;
   readonly #socket: ChatSocket;
+  readonly #outbox: Outbox;
   /** Per conversation, the seq up to which every event has been seen (the `resume` point). */
   #lastSeen = new Map<string, number>();
   /** Bumped on each `ready`: a snapshot requested on an older connection may predate its subscription. */
@@ -57,30 +52,30 @@ export class ChatClient {
       token: () => this.#auth?.token() ?? null,
       renew: () => (this.#auth === null ? Promise.resolve(false) : this.#auth.call('GET', '/api/v1/me').then(() => true, () => false)),
       onFrame: (frame) => this.#onFrame(frame),
-      onStatus: (status) => this.#set({ ...this.#state, status }),
+      onStatus: (status) => this.#set({ ...this.#store.state, status }),
     });
+    this.#outbox = new Outbox(this.#store, this.#socket, () => this.#auth);
   }
 
   get state(): ChatState {
-    return this.#state;
+    return this.#store.state;
   }
 
   subscribe(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#store.subscribe(listener);
   }
 
-  /** Starts (or, for another user, restarts) the chat for `auth`. */
+  /**
+   * Starts the chat for `auth`, or restarts it for another user. The same user again keeps it as it
+   * is (the session's functions do not change): answers in flight still find their session.
+   */
   attach(auth: ChatAuth): void {
-    if (this.#auth?.userId !== auth.userId) {
-      this.detach();
-      this.#auth = auth;
-      this.#set({ ...this.#state, me: auth.username });
-      this.#socket.start();
-      void this.loadList();
-    } else {
-      this.#auth = auth;
-    }
+    if (this.#auth?.userId === auth.userId) return;
+    this.detach();
+    this.#auth = auth;
+    this.#set({ ...this.#store.state, me: auth.username });
+    this.#socket.start();
+    void this.loadList();
   }
 
   /** Closes the socket and forgets everything (signed out, or another user). */
@@ -100,19 +95,7 @@ export class ChatClient {
   }
 
   #set(state: ChatState): void {
-    if (state === this.#state) return;
-    this.#state = state;
-    for (const listener of [...this.#listeners]) listener();
-  }
-
-  #thread(id: string): Thread {
-    return this.#state.threads[id] ?? EMPTY_THREAD;
-  }
-
-  #setThread(id: string, change: (thread: Thread) => Thread): void {
-    const before = this.#thread(id);
-    const after = change(before);
-    if (after !== before) this.#set({ ...this.#state, threads: { ...this.#state.threads, [id]: after } });
+    this.#store.set(state);
   }
 
   #seen(id: string, seq: number): void {
@@ -145,7 +128,7 @@ export class ChatClient {
         // The socket opened while the list was on its way: events between the two are fetched.
         if (!wasReady || connection !== this.#connection) this.#resume(page.items.map((s) => s.id));
       } catch (e) {
-        if (this.#auth === auth) this.#set({ ...this.#state, list: { ...this.#state.list, error: formError(e).message } });
+        if (this.#auth === auth) this.#set({ ...this.#store.state, list: { ...this.#store.state.list, error: formError(e).message } });
       } finally {
         this.#listing = null;
       }
@@ -156,7 +139,7 @@ export class ChatClient {
   /** The next page of conversations. */
   async loadMoreConversations(): Promise<void> {
     const auth = this.#auth;
-    const cursor = this.#state.list.nextCursor;
+    const cursor = this.#store.state.list.nextCursor;
     if (auth === null || cursor === null) return;
     try {
       const page = await auth.call<ConversationPage>('GET', `/api/v1/conversations?limit=100&cursor=${encodeURIComponent(cursor)}`);
@@ -164,21 +147,23 @@ export class ChatClient {
       this.#mergeList(page.items, page.nextCursor);
       this.#resume(page.items.map((s) => s.id));
     } catch (e) {
-      if (this.#auth === auth) this.#set({ ...this.#state, list: { ...this.#state.list, error: formError(e).message } });
+      if (this.#auth === auth) this.#set({ ...this.#store.state, list: { ...this.#store.state.list, error: formError(e).message } });
     }
   }
 
   #mergeList(fetched: ConversationSummary[], nextCursor: string | null): void {
-    const shown = new Map(this.#state.list.items.map((s) => [s.id, s]));
+    const shown = new Map(this.#store.state.list.items.map((s) => [s.id, s]));
     for (const summary of fetched) {
       const merged = newerSummary(shown.get(summary.id), summary);
       shown.set(summary.id, merged);
-      this.#seen(summary.id, summary.lastSeq);
+      // An open thread's resume point moves with what the thread holds, not with the list: a list
+      // fetched while the socket was down must not skip the thread past messages it has not got.
+      if (this.#store.state.threads[summary.id] === undefined) this.#seen(summary.id, summary.lastSeq);
       // Fetched is delivered: the senders see ✓ for what reached this device.
       if (summary.unread > 0) this.#delivered(summary.id, summary.lastSeq);
     }
     const items = sortSummaries([...shown.values()]);
-    this.#set({ ...this.#state, list: { items, loaded: true, error: null, nextCursor } });
+    this.#set({ ...this.#store.state, list: { items, loaded: true, error: null, nextCursor } });
     if (this.#visible !== null) this.#markRead(this.#visible);
   }
 
@@ -188,27 +173,27 @@ export class ChatClient {
   openThread(id: string): Promise<void> {
     const auth = this.#auth;
     if (auth === null) return Promise.resolve();
-    if (this.#thread(id).loaded) return Promise.resolve();
+    if (this.#store.thread(id).loaded) return Promise.resolve();
     let load = this.#threadLoads.get(id);
     if (load !== undefined) return load;
     load = (async () => {
       const connection = this.#connection;
       const wasReady = this.#socket.ready;
-      this.#setThread(id, (t) => ({ ...t, error: null }));
+      this.#store.setThread(id, (t) => ({ ...t, error: null }));
       try {
         const [page, conversation] = await Promise.all([auth.call<MessagePage>('GET', `${path(id)}/messages?limit=${PAGE}`), auth.call<Conversation>('GET', path(id))]);
         if (this.#auth !== auth) return;
-        this.#set({ ...this.#state, details: { ...this.#state.details, [id]: conversation } });
+        this.#store.setDetails(conversation);
         // Live events that came meanwhile stay; one older than the page would leave a gap above it.
         const from = page.hasMore ? (page.items[0]?.seq ?? 0) : 0;
-        this.#setThread(id, (t) => ({ ...t, messages: upsert(t.messages.filter((m) => m.seq >= from), page.items), loaded: true, hasMore: page.hasMore }));
+        this.#store.setThread(id, (t) => ({ ...t, messages: upsertMessages(t.messages.filter((m) => m.seq >= from), page.items), loaded: true, hasMore: page.hasMore }));
         // The page's newest version, not the conversation's lastSeq: that one was read apart from the page.
         for (const m of page.items) this.#seen(id, m.versionSeq);
         if (!wasReady || connection !== this.#connection) this.#resume([id]);
-        if (!this.#state.list.items.some((s) => s.id === id)) this.#addSummary(summaryOf(conversation, auth.username));
+        if (!this.#store.state.list.items.some((s) => s.id === id)) this.#store.putSummary(summaryOf(conversation, auth.username));
         this.#markRead(id);
       } catch (e) {
-        if (this.#auth === auth) this.#setThread(id, (t) => ({ ...t, error: formError(e).message }));
+        if (this.#auth === auth) this.#store.setThread(id, (t) => ({ ...t, error: formError(e).message }));
       } finally {
         this.#threadLoads.delete(id);
       }
@@ -220,16 +205,16 @@ export class ChatClient {
   /** The page of history before the first message shown (infinite scroll up). */
   async loadOlder(id: string): Promise<void> {
     const auth = this.#auth;
-    const thread = this.#thread(id);
+    const thread = this.#store.thread(id);
     const first = thread.messages[0];
     if (auth === null || !thread.loaded || !thread.hasMore || thread.loadingOlder || first === undefined) return;
-    this.#setThread(id, (t) => ({ ...t, loadingOlder: true, error: null }));
+    this.#store.setThread(id, (t) => ({ ...t, loadingOlder: true, error: null }));
     try {
       const page = await auth.call<MessagePage>('GET', `${path(id)}/messages?before=${first.seq}&limit=${PAGE}`);
       if (this.#auth !== auth) return;
-      this.#setThread(id, (t) => ({ ...t, messages: upsert(t.messages, page.items), hasMore: page.hasMore, loadingOlder: false }));
+      this.#store.setThread(id, (t) => ({ ...t, messages: upsertMessages(t.messages, page.items), hasMore: page.hasMore, loadingOlder: false }));
     } catch (e) {
-      if (this.#auth === auth) this.#setThread(id, (t) => ({ ...t, loadingOlder: false, error: formError(e).message }));
+      if (this.#auth === auth) this.#store.setThread(id, (t) => ({ ...t, loadingOlder: false, error: formError(e).message }));
     }
   }
 
@@ -243,9 +228,9 @@ export class ChatClient {
   #markRead(id: string): void {
     const auth = this.#auth;
     if (auth === null || this.#visible !== id) return;
-    const thread = this.#thread(id);
+    const thread = this.#store.thread(id);
     if (!thread.loaded) return;
-    const summary = this.#state.list.items.find((s) => s.id === id);
+    const summary = this.#store.summary(id);
     // Up to the last message of someone else (one's own are never unread).
     const theirs = (m: Message | null | undefined) => (m != null && m.author.username !== auth.username ? m.seq : 0);
     const mine = (m: Message) => m.author.username === auth.username;
@@ -257,7 +242,7 @@ export class ChatClient {
     if (!this.#socket.send({ type: 'read', conversationId: id, seq })) {
       auth.call('POST', `${path(id)}/read`, { seq }).catch(() => this.#readSent.delete(id));
     }
-    if (summary !== undefined) this.#addSummary({ ...summary, readSeq: Math.max(summary.readSeq, seq), unread: 0 });
+    if (summary !== undefined) this.#store.putSummary({ ...summary, readSeq: Math.max(summary.readSeq, seq), unread: 0 });
   }
 
   #delivered(id: string, seq: number): void {
@@ -265,52 +250,19 @@ export class ChatClient {
     if (this.#socket.send({ type: 'delivered', conversationId: id, seq })) this.#deliveredSent.set(id, seq);
   }
 
-  #addSummary(summary: ConversationSummary): void {
-    this.#set({ ...this.#state, list: { ...this.#state.list, items: withSummary(this.#state.list.items, summary) } });
-  }
-
   // ---- writing ----
 
-  /** Sends `text` to conversation `id`: shown at once as pending, acknowledged by the server. */
+  /** Sends `text` to conversation `id`: shown at once as pending, acknowledged by the server (see Outbox). */
   send(id: string, text: string): void {
-    const pending: Pending = { clientId: newClientId(), conversationId: id, text, createdAt: new Date().toISOString(), state: 'sending' };
-    this.#setThread(id, (t) => ({ ...t, pending: [...t.pending, pending] }));
-    this.#transmit(pending);
+    this.#outbox.send(id, text);
   }
 
-  /** Sends a failed message again, with its client id (the server keeps one if the first got through). */
   retry(id: string, clientId: string): void {
-    const pending = this.#thread(id).pending.find((p) => p.clientId === clientId);
-    if (pending === undefined) return;
-    const again: Pending = { ...pending, state: 'sending' };
-    delete again.error;
-    this.#setThread(id, (t) => ({ ...t, pending: t.pending.map((p) => (p.clientId === clientId ? again : p)) }));
-    this.#transmit(again);
+    this.#outbox.retry(id, clientId);
   }
 
-  /** Forgets a message that could not be sent. */
   discard(id: string, clientId: string): void {
-    this.#setThread(id, (t) => ({ ...t, pending: t.pending.filter((p) => p.clientId !== clientId) }));
-  }
-
-  /**
-   * Over the socket when it is up, else over HTTP; unanswered, it stays pending and the next
-   * `ready` sends it again. The client id makes any number of tries one message.
-   */
-  #transmit(p: Pending): void {
-    if (this.#socket.send({ type: 'send', ref: p.clientId, conversationId: p.conversationId, clientId: p.clientId, text: p.text })) return;
-    const auth = this.#auth;
-    if (auth === null) return;
-    auth
-      .call<Message>('POST', `${path(p.conversationId)}/messages`, { clientId: p.clientId, text: p.text })
-      .then((message) => {
-        if (this.#auth === auth) this.#upsert(p.conversationId, [message], p.clientId);
-      })
-      .catch((e: unknown) => {
-        // Offline: the socket's next `ready` sends it. Refused: shown with the reason.
-        if (this.#auth !== auth || !(e instanceof ApiProblem)) return;
-        this.#setThread(p.conversationId, (t) => ({ ...t, pending: t.pending.map((q) => (q.clientId === p.clientId ? { ...q, state: 'failed', error: e.message } : q)) }));
-      });
+    this.#outbox.discard(id, clientId);
   }
 
   /** Edits one of my messages; answers the error message, or null. */
@@ -319,7 +271,7 @@ export class ChatClient {
     if (auth === null) return 'Signed out.';
     try {
       const message = await auth.call<Message>('PATCH', `${path(id)}/messages/${seq}`, { text });
-      this.#upsert(id, [message]);
+      this.#store.putMessages(id, [message]);
       return null;
     } catch (e) {
       return formError(e).message;
@@ -332,8 +284,8 @@ export class ChatClient {
     if (auth === null) return 'Signed out.';
     try {
       await auth.call('DELETE', `${path(id)}/messages/${seq}`);
-      const shown = this.#thread(id).messages.find((m) => m.seq === seq);
-      if (shown !== undefined) this.#upsert(id, [{ ...shown, text: '', deleted: true }]);
+      const shown = this.#store.thread(id).messages.find((m) => m.seq === seq);
+      if (shown !== undefined) this.#store.putMessages(id, [{ ...shown, text: '', deleted: true }]);
       return null;
     } catch (e) {
       return formError(e).message;
@@ -368,20 +320,11 @@ export class ChatClient {
 
   #created(conversation: Conversation): string {
     const me = this.#auth?.username ?? '';
-    this.#set({ ...this.#state, details: { ...this.#state.details, [conversation.id]: conversation } });
-    const shown = this.#state.list.items.find((s) => s.id === conversation.id);
-    if (shown === undefined) this.#addSummary(summaryOf(conversation, me));
+    this.#store.setDetails(conversation);
+    const shown = this.#store.state.list.items.find((s) => s.id === conversation.id);
+    if (shown === undefined) this.#store.putSummary(summaryOf(conversation, me));
     this.#seen(conversation.id, conversation.lastSeq);
     return conversation.id;
-  }
-
-  /** Puts messages in a thread (and takes the pending one they acknowledge out). */
-  #upsert(id: string, messages: Message[], clientId?: string): void {
-    this.#setThread(id, (t) => {
-      const next = upsert(t.messages, messages);
-      const pending = clientId === undefined ? t.pending : t.pending.filter((p) => p.clientId !== clientId);
-      return next === t.messages && pending === t.pending ? t : { ...t, messages: next, pending };
-    });
   }
 
   // ---- the socket's frames ----
@@ -399,7 +342,7 @@ export class ChatClient {
       expireTyping: (id, at) => this.#expireTyping(id, at),
     };
     if (frame.type === 'ready') this.#onReady();
-    const next = applyFrame(this.#state, frame, effects);
+    const next = applyFrame(this.#store.state, frame, effects);
     this.#set(next);
     effects.after?.();
   }
@@ -410,7 +353,7 @@ export class ChatClient {
     this.#deliveredSent.clear();
     this.#readSent.clear();
     this.#resume(this.#lastSeen.keys());
-    for (const thread of Object.values(this.#state.threads)) for (const p of thread.pending) if (p.state === 'sending') this.#transmit(p);
+    this.#outbox.resend();
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') this.presence('away');
     // Conversations created or joined while away, and the unread counts, come with a fresh list.
     if (this.#connection > 1) void this.loadList();
@@ -419,10 +362,10 @@ export class ChatClient {
 
   async #refreshDetails(id: string): Promise<void> {
     const auth = this.#auth;
-    if (auth === null || this.#state.details[id] === undefined) return;
+    if (auth === null || this.#store.state.details[id] === undefined) return;
     try {
       const conversation = await auth.call<Conversation>('GET', path(id));
-      if (this.#auth === auth) this.#set({ ...this.#state, details: { ...this.#state.details, [id]: conversation } });
+      if (this.#auth === auth) this.#store.setDetails(conversation);
     } catch {
       // Gone (removed meanwhile) or offline: the next event or load has it right.
     }
@@ -434,8 +377,8 @@ export class ChatClient {
       id,
       setTimeout(() => {
         const now = Date.now();
-        const left = (this.#state.typing[id] ?? []).filter((t) => t.until > now);
-        this.#set({ ...this.#state, typing: { ...this.#state.typing, [id]: left } });
+        const left = (this.#store.state.typing[id] ?? []).filter((t) => t.until > now);
+        this.#set({ ...this.#store.state, typing: { ...this.#store.state.typing, [id]: left } });
         const next = Math.min(...left.map((t) => t.until));
         if (left.length > 0) this.#expireTyping(id, next);
       }, Math.max(0, at - Date.now()) + 20),
