@@ -45,12 +45,14 @@ export async function buildApp(container: AppContainer, options: AppOptions): Pr
   const { config, metrics, logger, modules } = container;
   const all: Module[] = Object.values(modules);
   const { app, afterResponse, fastPath } = createHttpApp(config, container);
+  // WebSocket routes (the chat's, Mastodon's streaming) share one upgrade handler. Its hooks go
+  // before authentication's and the rate limits': an upgrade those refuse must still be marked as
+  // one, or its connection outlives the refusal (the plugin destroys it after the answer).
+  await registerWebSocket(app);
   // OAuth tokens and, through the OAuth module, the accounts module's own.
   registerAuthentication(app, modules.oauth);
   const limits = registerRateLimits(app, { store: container.rateLimits, policies: config.rateLimits, metrics, logger, afterResponse });
   await registerOpenApi(app, config.PUBLIC_URL);
-  // WebSocket routes (the chat's, Mastodon's streaming) share one upgrade handler.
-  await registerWebSocket(app);
   // Behind an in-process gateway the API listens on loopback (src/process.ts).
   const metricsAccess = metricsAccessFor(config, config.roles.has('gateway') ? '127.0.0.1' : config.HOST, (userId) => modules.accounts.isOperator(userId));
   await app.register(healthRoutes, { metrics, checks: options.checks, isDraining: options.isDraining, metricsAccess });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { ManualClock } from '../src/platform/clock/index.js';
 import { ChatSocketClient } from './helpers/chat-socket.js';
 import { freePort } from './helpers/free-port.js';
 import { until } from './helpers/poll.js';
@@ -147,5 +148,48 @@ describe('chat socket: protocol and limits', () => {
     expect(await socket.closed).toEqual({ code: 4401, reason: 'session revoked' });
     // Another session of the same user stays.
     await other.request({ type: 'ping' });
+  });
+});
+
+/** What depends on time and limits: an expiring token, the per-user send limit. */
+describe('chat socket: token expiry and the send limit', () => {
+  let t: TestApp;
+  let base: string;
+  const clock = new ManualClock(Date.now());
+  const open: ChatSocketClient[] = [];
+
+  beforeAll(async () => {
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    t = await startTestApp({ PUBLIC_URL: base, RATE_LIMIT_AUTH: 'off', CHAT_SEND_RATE_LIMIT: 'fixed-window 3/1m', CHAT_SOCKET_HEARTBEAT_MS: '100' }, { clock });
+    await t.runtime.app.listen({ host: '127.0.0.1', port });
+  });
+  afterAll(async () => {
+    for (const c of open) c.ws.terminate();
+    await t?.close();
+  });
+
+  it('refuses sends past the limit with rate_limited and retryAfter, the socket staying open', async () => {
+    const ann = await signUp(t, 'ann');
+    await signUp(t, 'ben');
+    const id = String((await t.runtime.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: bearer(ann.token), payload: { kind: 'direct', with: 'ben' } })).json<{ id: string }>().id);
+    const socket = await ChatSocketClient.open(base, ann.token);
+    open.push(socket);
+    for (let i = 0; i < 3; i++) await socket.request({ type: 'send', conversationId: id, clientId: `ok-${i}`, text: 'within the limit' });
+    const refused = await socket.request({ type: 'send', conversationId: id, clientId: 'over', text: 'one too many' }).catch((e: { frame: unknown }) => e.frame);
+    expect(refused).toMatchObject({ type: 'error', code: 'rate_limited', retryAfter: expect.any(Number) });
+    // HTTP shares the limit.
+    const http = await t.runtime.app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/messages`, headers: bearer(ann.token), payload: { clientId: 'http', text: 'and over HTTP' } });
+    expect(http.statusCode).toBe(429);
+    await socket.request({ type: 'ping' });
+  });
+
+  it('closes a socket with 4401 once its access token expires', async () => {
+    const cat = await signUp(t, 'cat');
+    const socket = await ChatSocketClient.open(base, cat.token);
+    open.push(socket);
+    await socket.request({ type: 'ping' });
+    clock.advance((t.config.ACCESS_TOKEN_TTL_SECONDS + 1) * 1000);
+    expect(await socket.closed).toEqual({ code: 4401, reason: 'token expired' });
   });
 });

@@ -171,4 +171,24 @@ describe('chat socket: messaging', () => {
     await say(ben, pair, 'hello again');
     await until(() => eve.seqs(pair).length === 1, 'the message after the unblock');
   });
+
+  it('tells a member added while connected, who then gets the messages from there on; removed, nothing more', async () => {
+    const id = await group('ann', ['ben']);
+    const [ann, dan] = [await connect('ann'), await connect('dan')];
+    await say(ann, id, 'before dan');
+    await api('ann', 'POST', `/api/v1/conversations/${id}/members`, { usernames: ['dan'] });
+    const added = await dan.next((f) => f.type === 'conversation.updated' && (f.conversation as { id: string }).id === id);
+    expect(added.conversation).toMatchObject({ id, lastSeq: 1, members: 3 });
+    for (let i = 0; i < 3; i++) await say(ann, id, `after dan ${i}`);
+    await until(() => dan.seqs(id).length === 3, 'the messages after dan joined');
+    expect(dan.seqs(id)).toEqual([2, 3, 4]);
+    await api('ann', 'DELETE', `/api/v1/conversations/${id}/members/dan`);
+    await dan.next((f) => f.type === 'conversation.removed' && f.conversationId === id);
+    await say(ann, id, 'after dan left');
+    // A marker in another conversation of dan's shows the group's message would have arrived by now.
+    const other = await direct('ann', 'dan');
+    await say(ann, other, 'marker');
+    await until(() => dan.seqs(other).length === 1, 'the marker');
+    expect(dan.seqs(id)).toEqual([2, 3, 4]);
+  });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestApp, type TestApp } from './helpers/test-app.js';
+import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 import { bearer, signUp } from './helpers/users.js';
 
 /**
@@ -321,6 +321,23 @@ describe('chat over HTTP (embedded)', () => {
     expect((await call(erin, 'DELETE', '/api/v1/chat/blocks/carol')).body).toEqual({ blocked: false });
     expect((await send(carol, direct.id, 'back')).status).toBe(201);
     expect((await call(erin, 'GET', '/api/v1/chat/blocks')).body).toEqual({ items: [] });
+  });
+
+  it('notifies offline members once per conversation until they read it', async () => {
+    // No socket layer in this test: every member counts as offline.
+    const room = await group(bob, 'notify', [dave]);
+    const chatNotes = async (user: User) => {
+      const res = await call(user, 'GET', '/api/v1/notifications?limit=100');
+      return (res.body.items as { kind: string; conversationId?: string; actor: { username: string } }[]).filter((n) => n.conversationId === room.id);
+    };
+    for (const i of range(1, 3)) await send(bob, room.id, `note ${i}`);
+    expect(await waitFor(async () => (await chatNotes(dave)).length === 1)).toBe(true);
+    expect((await chatNotes(dave))[0]).toMatchObject({ kind: 'chat_message', actor: { username: 'bob' } });
+    expect(await chatNotes(bob)).toEqual([]);
+    await call(dave, 'POST', `/api/v1/conversations/${room.id}/read`, { seq: 3 });
+    expect(await waitFor(async () => (await chatNotes(dave)).length === 0)).toBe(true);
+    await send(bob, room.id, 'note 4');
+    expect(await waitFor(async () => (await chatNotes(dave)).length === 1)).toBe(true);
   });
 
   it('refuses a 4,001 code point message with a 400 problem and takes 4,000 emoji', async () => {

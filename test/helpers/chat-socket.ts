@@ -57,9 +57,9 @@ export class ChatSocketClient {
 
   /** Sends a frame with a fresh `ref` and resolves with the ack, or rejects with the error frame. */
   async request(frame: Record<string, unknown>, timeoutMs = 10_000): Promise<ServerFrame> {
-    const ref = `r${++refs}`;
+    const ref = `req-${++refs}`;
     this.send({ ...frame, ref });
-    const answer = await this.next((f) => f.ref === ref && (f.type === 'ack' || f.type === 'error' || f.type === 'resumed'), timeoutMs);
+    const answer = await this.next((f) => f.ref === ref && ['ack', 'error', 'resumed', 'pong'].includes(f.type), timeoutMs);
     if (answer.type === 'error') throw Object.assign(new Error(`${String(answer.code)}: ${String(answer.detail)}`), { frame: answer });
     return answer;
   }

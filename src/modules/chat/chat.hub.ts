@@ -104,6 +104,8 @@ export class ChatHub implements ConnectionHost {
       const { presence, nodeId, presenceTtlMs } = this.#options;
       await presence.connect(who.userId, nodeId, presenceTtlMs);
       if (first) await this.#announce(who.userId, who.user, 'online', null);
+      // Another socket of an away user: the user is online again.
+      else if (this.#announced.get(who.userId) === 'away') await this.#announce(who.userId, who.user, 'online', null);
       await this.#snapshot(connection);
     });
     return connection;

@@ -81,6 +81,9 @@ export type ChatEvent =
   | { type: 'conversation.updated'; conversation: ConversationSummaryView }
   | { type: 'conversation.removed'; conversationId: string };
 
+/** A message's event: created, edited or deleted (`seq` = the message's versionSeq). */
+export type ChatMessageEvent = Extract<ChatEvent, { message: MessageView }>;
+
 /** Where the service hands events after the transaction commits (the socket layer implements it). */
 export interface ChatEventSink {
   /** Delivers `event` to every socket of `recipients` (user ids), on whichever process holds them. */

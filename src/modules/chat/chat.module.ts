@@ -1,5 +1,6 @@
 import { defineModule } from '../../shared/module.js';
 import type { Accounts, Principal, UserDirectory } from '../accounts/index.js';
+import type { ChatNotifications } from '../notifications/index.js';
 import { chatMigrations, createChat, type Chat, type ChatService } from './index.js';
 import { createChatRealtime, type ChatRealtime } from './chat.socket.js';
 
@@ -12,14 +13,22 @@ export interface ChatModule {
   close(): Promise<void>;
 }
 
+interface ChatNeeds {
+  users: { directory: UserDirectory };
+  notifications: { notifications: { chat: ChatNotifications } };
+  accounts: Pick<Accounts, 'onSessionRevoked'>;
+  oauth: { authenticate(authorization: string): Promise<Principal | null> };
+}
+
 /**
- * Chat (API role): the REST routes, the service and the WebSocket. Events go from the service to the
- * socket layer's delivery (chat.delivery.ts), over the presence registry and pub/sub, to whichever
- * process holds the members' sockets.
+ * Chat (API role): the REST routes, the service and the WebSocket; offline members are notified
+ * through the notifications module. Events go from the service to the socket layer's delivery
+ * (chat.delivery.ts), over the presence registry and pub/sub, to whichever process holds the
+ * members' sockets.
  */
 export const chatModule = defineModule({
   name: 'chat',
-  needs: ['users', 'accounts', 'oauth'],
+  needs: ['users', 'notifications', 'accounts', 'oauth'],
   migrations: (dialect) => chatMigrations(dialect),
   create: ({ config, adapters, clock, ids, logger }, needs: ChatNeeds): ChatModule => {
     // The socket layer first: the service hands it events (sink), it calls the service (attach).
@@ -42,6 +51,8 @@ export const chatModule = defineModule({
       clock,
       ids,
       events: realtime.sink,
+      // Offline members hear of new messages there: one `chat_message` per conversation until read.
+      notifier: needs.notifications.notifications.chat,
       sendLimit: config.chatSendLimit === null ? undefined : { store: adapters.rateLimits, rule: config.chatSendLimit },
       onError: (err) => logger.warn({ err }, 'chat event or notification failed'),
     });
@@ -58,9 +69,3 @@ export const chatModule = defineModule({
     };
   },
 });
-
-interface ChatNeeds {
-  users: { directory: UserDirectory };
-  accounts: Pick<Accounts, 'onSessionRevoked'>;
-  oauth: { authenticate(authorization: string): Promise<Principal | null> };
-}

@@ -18,6 +18,7 @@ import {
   NO_EVENTS,
   type ChatEvent,
   type ChatEventSink,
+  type ChatMessageEvent,
   type ChatNotifier,
   type ConversationSummaryView,
   type ConversationView,
@@ -29,7 +30,7 @@ import type { ChatRepository, ConversationRow, MemberRow, MessageRow } from './c
 import { cleanMessageText, cleanTitle, mentionedNames } from './chat.text.js';
 import { conversationView, messageView, summaryView, usersOfMessage, type ChatUsers } from './chat.views.js';
 
-export type { ChatEvent, ChatEventSink } from './chat.model.js';
+export type { ChatEvent, ChatEventSink, ChatMessageEvent } from './chat.model.js';
 
 /** The chat's operations, for the HTTP routes and the socket layer alike (docs/chat.md). */
 export interface ChatService {
@@ -62,7 +63,7 @@ export interface ChatService {
   /** Moves the caller's delivered mark up to `seq`. */
   markDelivered(userId: string, conversationId: string, seq: number): Promise<void>;
   /** Events with seq > afterSeq, in seq order, at most `limit` (resume); throws 404 for non-members. */
-  eventsSince(userId: string, conversationId: string, afterSeq: number, limit: number): Promise<ChatEvent[]>;
+  eventsSince(userId: string, conversationId: string, afterSeq: number, limit: number): Promise<ChatMessageEvent[]>;
   /**
    * Current member ids (cached, kept current by the service's own writes; other processes' writes
    * reach it through the events it publishes: call `invalidate`), at most 30 s stale otherwise.
@@ -448,7 +449,7 @@ export class ChatServiceImpl implements ChatService {
     this.#publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: target, readSeq: member.read_seq });
   }
 
-  async eventsSince(userId: string, conversationId: string, afterSeq: number, limit: number): Promise<ChatEvent[]> {
+  async eventsSince(userId: string, conversationId: string, afterSeq: number, limit: number): Promise<ChatMessageEvent[]> {
     const { member } = await this.#membership(userId, conversationId);
     const rows = await this.#repo.changedSince(conversationId, afterSeq, member.joined_seq, limit);
     const views = await this.#messageViews(rows);

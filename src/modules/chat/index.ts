@@ -14,7 +14,7 @@ import { ChatUsers } from './chat.views.js';
 export { chatMigrations } from './chat.migrations.js';
 export * from './chat.errors.js';
 export { MAX_MEMBERS, MAX_MESSAGE_LENGTH, NO_EVENTS } from './chat.model.js';
-export type { ChatEvent, ChatEventSink, ChatNotifier, ConversationSummaryView, ConversationView, MemberRole, MessageView, UserView } from './chat.model.js';
+export type { ChatEvent, ChatEventSink, ChatMessageEvent, ChatNotifier, ConversationSummaryView, ConversationView, MemberRole, MessageView, UserView } from './chat.model.js';
 export type { ChatService } from './chat.service.js';
 
 export interface ChatDeps {

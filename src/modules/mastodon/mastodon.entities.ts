@@ -89,12 +89,13 @@ export function statusEntity(tweet: TweetView, context: StatusContext, publicUrl
 }
 export type StatusEntity = ReturnType<typeof statusEntity>;
 
-/** Blueprint's notification kinds under Mastodon's types: a reply mentions its parent's author. */
-export const NOTIFICATION_TYPES: Record<NotificationKind, 'mention' | 'favourite' | 'follow'> = {
+/** Blueprint's notification kinds under Mastodon's types: a reply mentions its parent's author; chat messages have none (not shown). */
+export const NOTIFICATION_TYPES: Record<NotificationKind, 'mention' | 'favourite' | 'follow' | null> = {
   mention: 'mention',
   reply: 'mention',
   like: 'favourite',
   follow: 'follow',
+  chat_message: null,
 };
 
 /** Mastodon's Relationship entity (no blocks, mutes or requests here). */

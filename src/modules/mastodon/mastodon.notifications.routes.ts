@@ -35,7 +35,10 @@ export function notificationsRoutes(deps: MastodonRoutesDeps & { notifications: 
         { limit: 40, max: 80 },
       );
       setLinkHeader(reply, request, publicUrl, edges(items));
-      const shown = items.filter((n) => wanted(NOTIFICATION_TYPES[n.kind]));
+      const shown = items.flatMap((n) => {
+        const type = NOTIFICATION_TYPES[n.kind];
+        return type !== null && wanted(type) ? [{ ...n, type }] : [];
+      });
       const accounts = new Map((await views.accountsById([...new Set(shown.map((n) => n.actorId))])).map((a) => [a.id, a]));
       const statuses = new Map((await views.statuses(await feed.tweetsByIds(shown.flatMap((n) => (n.tweetId === null ? [] : [n.tweetId]))), userId)).map((s) => [s.id, s]));
       return shown.flatMap((n) => {
@@ -43,7 +46,7 @@ export function notificationsRoutes(deps: MastodonRoutesDeps & { notifications: 
         const status = n.tweetId === null ? undefined : statuses.get(n.tweetId);
         // A notification whose actor or status is gone is not shown (Mastodon drops them too).
         if (account === undefined || (n.tweetId !== null && status === undefined)) return [];
-        return [{ id: n.id, type: NOTIFICATION_TYPES[n.kind], created_at: new Date(n.createdAt).toISOString(), account, ...(status === undefined ? {} : { status }) }];
+        return [{ id: n.id, type: n.type, created_at: new Date(n.createdAt).toISOString(), account, ...(status === undefined ? {} : { status }) }];
       });
     });
 

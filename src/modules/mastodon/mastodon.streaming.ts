@@ -84,13 +84,13 @@ export function streamingRoutes(deps: StreamingDeps) {
             send(['user'], 'delete', String(data.id));
           } else if (type === 'notification') {
             const actor = (data.actor as { id?: string } | undefined)?.id;
-            const kind = data.kind as keyof typeof NOTIFICATION_TYPES;
-            if (actor === undefined || NOTIFICATION_TYPES[kind] === undefined) return;
+            const type = NOTIFICATION_TYPES[data.kind as keyof typeof NOTIFICATION_TYPES] as (typeof NOTIFICATION_TYPES)[keyof typeof NOTIFICATION_TYPES] | undefined;
+            if (actor === undefined || type === undefined || type === null) return;
             const [account] = await views.accountsById([actor]);
             const tweetId = typeof data.tweetId === 'string' ? data.tweetId : null;
             const [status] = tweetId === null ? [] : await views.statuses(await feed.tweetsByIds([tweetId]), viewer);
             if (account === undefined || (tweetId !== null && status === undefined)) return;
-            const notification = { id: String(data.id), type: NOTIFICATION_TYPES[kind], created_at: String(data.createdAt), account, ...(status === undefined ? {} : { status }) };
+            const notification = { id: String(data.id), type, created_at: String(data.createdAt), account, ...(status === undefined ? {} : { status }) };
             for (const name of userStreams) send([name], 'notification', JSON.stringify(notification));
           }
         };

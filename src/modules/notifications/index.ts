@@ -41,9 +41,18 @@ export interface NotificationsConsumerOptions {
   concurrency?: number | undefined;
 }
 
+/** How the chat notifies offline members (one `chat_message` per recipient and conversation until read). */
+export interface ChatNotifications {
+  /** Creates the missing notifications and pushes the new ones live. */
+  messageSent(recipientIds: readonly string[], conversationId: string, authorId: string, at: number): Promise<void>;
+  /** The recipient read the conversation: its notification goes, so the next message notifies again. */
+  conversationRead(userId: string, conversationId: string): Promise<void>;
+}
+
 export interface Notifications {
   /** `GET /api/v1/notifications`, `POST /api/v1/notifications/read`. */
   routes: FastifyPluginAsync;
+  chat: ChatNotifications;
   /** Starts the consumer of `feed.notifications`. */
   startConsumer(queue: QueuePort, options?: NotificationsConsumerOptions): Subscription;
   service: NotificationsService;
@@ -63,8 +72,18 @@ export function createNotifications(deps: NotificationsDeps): Notifications {
     );
   };
 
+  const chat: ChatNotifications = {
+    async messageSent(recipientIds, conversationId, authorId, at) {
+      const planned = recipientIds.map((recipientId) => ({ recipientId, kind: 'chat_message' as const, actorId: authorId, tweetId: null, conversationId, createdAt: at }));
+      const created = await repository.insert(planned, () => deps.ids.next().toString());
+      if (created.length > 0) await live(created).catch(onError);
+    },
+    conversationRead: (userId, conversationId) => repository.removeChat(userId, conversationId),
+  };
+
   return {
     service,
+    chat,
     routes: notificationsRoutes(service, users),
     startConsumer(queue, options = {}) {
       const counter =

@@ -32,7 +32,14 @@ export function notificationsFor(event: FeedEvent): PlannedNotification[] {
 /**
  * What makes two notifications the same one: kind and source ids. A follow-unfollow-follow or a
  * like-unlike-like notifies once, which is also what keeps such toggling from spamming anyone.
+ * Chat messages: the conversation alone, whoever wrote (one per conversation until it is read).
  */
 export function dedupeKey(n: PlannedNotification): string {
+  if (n.kind === 'chat_message') return chatDedupeKey(n.conversationId ?? '');
   return `${n.kind}:${n.actorId}:${n.tweetId ?? ''}`;
+}
+
+/** The dedupe key of a conversation's chat notification. */
+export function chatDedupeKey(conversationId: string): string {
+  return `chat_message:${conversationId}`;
 }

@@ -32,4 +32,11 @@ export const notificationsMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  'notifications/0002_chat': {
+    async up(db: Kysely<unknown>) {
+      // Chat messages name their conversation; their dedupe key is `chat_message:<conversation>`, so
+      // that a recipient has at most one per conversation until they read it (the chat removes it).
+      await db.schema.alterTable('notifications').addColumn('conversation_id', 'varchar(20)').execute();
+    },
+  },
 };

@@ -1,4 +1,5 @@
-export type NotificationKind = 'mention' | 'reply' | 'like' | 'follow';
+/** `chat_message`: unread chat messages in a conversation (one per conversation until read; the chat module). */
+export type NotificationKind = 'mention' | 'reply' | 'like' | 'follow' | 'chat_message';
 
 /** A notification. Times are epoch ms; ids are snowflakes as decimal strings. */
 export interface Notification {
@@ -6,8 +7,10 @@ export interface Notification {
   recipientId: string;
   kind: NotificationKind;
   actorId: string;
-  /** The tweet that mentions or replies, or the tweet liked; null for follows. */
+  /** The tweet that mentions or replies, or the tweet liked; null for follows and chat messages. */
   tweetId: string | null;
+  /** Chat messages: the conversation they are in (else absent). */
+  conversationId?: string | undefined;
   createdAt: number;
 }
 
@@ -20,6 +23,7 @@ export interface NotificationView {
   kind: NotificationKind;
   actor: { id: string; username: string | null };
   tweetId?: string;
+  conversationId?: string;
   createdAt: string;
   read: boolean;
 }
@@ -31,6 +35,7 @@ export function notificationView(n: Notification, username: string | null, read:
     kind: n.kind,
     actor: { id: n.actorId, username },
     ...(n.tweetId === null ? {} : { tweetId: n.tweetId }),
+    ...(n.conversationId === undefined ? {} : { conversationId: n.conversationId }),
     createdAt: new Date(n.createdAt).toISOString(),
     read,
   };

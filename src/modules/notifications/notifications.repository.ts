@@ -1,6 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import type { SqlDatabase } from '../../platform/sql/index.js';
-import { dedupeKey } from './notification-rules.js';
+import { chatDedupeKey, dedupeKey } from './notification-rules.js';
 import { idKey, idOf, type Notification, type NotificationKind, type PlannedNotification } from './notifications.model.js';
 import type { NotificationsTable, NotificationsTables } from './notifications.tables.js';
 
@@ -11,6 +11,7 @@ function toNotification(row: Selectable<NotificationsTable>): Notification {
     kind: row.kind as NotificationKind,
     actorId: row.actor_id,
     tweetId: row.tweet_id,
+    ...(row.conversation_id === null ? {} : { conversationId: row.conversation_id }),
     createdAt: Number(row.created_at),
   };
 }
@@ -50,7 +51,7 @@ export class NotificationsRepository {
         const id = nextId();
         const row = await trx
           .insertInto('notifications')
-          .values({ id: idKey(id), recipient_id: p.recipientId, kind: p.kind, actor_id: p.actorId, tweet_id: p.tweetId, dedupe_key: dedupeKey(p), created_at: p.createdAt })
+          .values({ id: idKey(id), recipient_id: p.recipientId, kind: p.kind, actor_id: p.actorId, tweet_id: p.tweetId, conversation_id: p.conversationId ?? null, dedupe_key: dedupeKey(p), created_at: p.createdAt })
           // Already there: a redelivery. An answer, not an error, which would abort the transaction.
           .onConflict((oc) => oc.columns(['recipient_id', 'dedupe_key']).doNothing())
           .returning('id')
@@ -68,6 +69,11 @@ export class NotificationsRepository {
       const result = await trx.deleteFrom('notifications').where('tweet_id', '=', tweetId).executeTakeFirst();
       return Number(result.numDeletedRows);
     });
+  }
+
+  /** Removes the user's chat notification of a conversation (they read it): the next message notifies again. */
+  async removeChat(recipientId: string, conversationId: string): Promise<void> {
+    await this.#sql.db.deleteFrom('notifications').where('recipient_id', '=', recipientId).where('dedupe_key', '=', chatDedupeKey(conversationId)).execute();
   }
 
   /** A user's notifications, newest first, with ids below `before` (a public id). */

@@ -7,9 +7,10 @@ export const ListNotificationsQuery = Type.Object({
 
 export const NotificationView = Type.Object({
   id: Type.String(),
-  kind: Type.Union([Type.Literal('mention'), Type.Literal('reply'), Type.Literal('like'), Type.Literal('follow')]),
+  kind: Type.Union([Type.Literal('mention'), Type.Literal('reply'), Type.Literal('like'), Type.Literal('follow'), Type.Literal('chat_message')]),
   actor: Type.Object({ id: Type.String(), username: Type.Union([Type.String(), Type.Null()], { description: 'null if the account is gone.' }) }),
-  tweetId: Type.Optional(Type.String({ description: 'The mentioning or replying tweet, or the tweet liked; absent for follows.' })),
+  tweetId: Type.Optional(Type.String({ description: 'The mentioning or replying tweet, or the tweet liked; absent for follows and chat messages.' })),
+  conversationId: Type.Optional(Type.String({ description: 'chat_message: the conversation with unread messages (one notification per conversation until read).' })),
   createdAt: Type.String({ format: 'date-time' }),
   read: Type.Boolean(),
 });

@@ -6,6 +6,8 @@ export interface NotificationsTable {
   kind: string;
   actor_id: string;
   tweet_id: string | null;
+  /** chat_message: the conversation (notifications/0002_chat); null otherwise. */
+  conversation_id: string | null;
   /** `kind:actor:tweet`: unique per recipient, so a redelivered event adds nothing. */
   dedupe_key: string;
   /** When the action happened (the event's time), epoch ms. */

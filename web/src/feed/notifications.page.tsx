@@ -14,6 +14,7 @@ const WHAT: Record<Notification['kind'], string> = {
   like: 'liked your tweet',
   mention: 'mentioned you',
   reply: 'replied to your tweet',
+  chat_message: 'sent you messages',
 };
 
 /**

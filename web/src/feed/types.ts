@@ -50,7 +50,7 @@ export interface UserHit {
   createdAt: string;
 }
 
-export type NotificationKind = 'mention' | 'reply' | 'like' | 'follow';
+export type NotificationKind = 'mention' | 'reply' | 'like' | 'follow' | 'chat_message';
 
 /** A notification (list items and live `notification` events have the same shape). */
 export interface Notification {
@@ -58,6 +58,8 @@ export interface Notification {
   kind: NotificationKind;
   actor: { id: string; username: string | null };
   tweetId?: string;
+  /** chat_message: the conversation with unread messages. */
+  conversationId?: string;
   createdAt: string;
   read: boolean;
 }
