@@ -48,6 +48,8 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await box.press('Enter');
     await expect.poll(() => box.inputValue(), POLL).toBe('');
   };
+  /** What the open conversation's header says of the other person's presence. */
+  const presence = (page: Page) => page.getByTestId('presence');
   /** Drops every chat socket on the server's side (a network fault as the server sees it). */
   const dropSockets = () => {
     const server = (web.app.runtime.app as unknown as { websocketServer: { clients: Set<{ terminate(): void }> } }).websocketServer;
@@ -254,7 +256,6 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await message(bob, reply).waitFor(WAIT);
     await markDocument(bob);
     // Both connected: each sees the other online.
-    const presence = (page: Page) => page.getByTestId('presence');
     await expect.poll(() => presence(ann).textContent(), POLL).toBe('online');
     await expect.poll(() => presence(bob).textContent(), POLL).toBe('online');
 
@@ -298,6 +299,34 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     const history = await web.app.runtime.app.inject({ method: 'GET', url: `/api/v1/conversations/${conversationId}/messages?limit=200`, headers: bearer(token) });
     const texts = (history.json() as { items: { text: string; deleted: boolean }[] }).items.map((m) => (m.deleted ? 'message deleted' : m.text));
     expect(texts).toEqual(expected);
+  }, TEST_MS);
+
+  it('notifies a member with no chat open; the notification opens the conversation, and reading it takes it away', async () => {
+    await ann.goto(`/chat/${conversationId}`);
+    await socketOpen(ann);
+    // Bob leaves the chat for his notifications: his socket closes, Ann sees him go.
+    await bob.goto('/notifications');
+    await expect.poll(() => presence(ann).textContent(), POLL).toMatch(/^last seen /);
+    const text = `Are you there? ${suffix}`;
+    await send(ann, text);
+    await message(ann, text).waitFor(WAIT);
+
+    const item = bob.getByRole('list', { name: 'Notifications' }).getByRole('listitem').filter({ hasText: `@${annName} sent you messages` });
+    await item.waitFor(WAIT);
+    expect(await item.count()).toBe(1);
+    await item.getByRole('link', { name: 'Open the conversation' }).click();
+    await bob.waitForURL(`**/chat/${conversationId}`, WAIT);
+    await message(bob, text).waitFor(WAIT);
+    await message(ann, text).locator('[data-receipt="read"]').waitFor(WAIT);
+    await bob.goto('/notifications');
+    await bob.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);
+    await expect
+      .poll(async () => {
+        if ((await item.count()) === 0) return true;
+        await bob.reload();
+        return false;
+      }, POLL)
+      .toBe(true);
   }, TEST_MS);
 
   it('fits a phone-sized screen: the list, then the conversation with a way back', async () => {
