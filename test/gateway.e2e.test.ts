@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { assembleEdge } from '../src/composition/edge.js';
 import { loadConfig } from '../src/config/index.js';
 import { startGateway, type Gateway } from '../src/gateway/index.js';
@@ -280,5 +281,34 @@ describe('gateway', () => {
     // API keys are the API's to judge.
     expect((await fetch(`${base}/api/v1/me`, { headers: bearer('bp_' + 'x'.repeat(40)) })).status).toBe(401);
     expect(await apiSaw()).toBe(before + 1);
+  });
+
+  it('proxies WebSocket upgrades to the API (Mastodon streaming), counts them, and closes them with 1001 when it shuts down', async () => {
+    const { gateway, base } = await start({ GATEWAY_UPSTREAMS: apiAddress, GATEWAY_AUTH: 'off' });
+    const wsBase = base.replace(/^http/, 'ws');
+    const user = await signUp(api, 'socketeer');
+    // The API's own refusal (a bad token, before the upgrade) comes through as its 401.
+    const refused = new WebSocket(`${wsBase}/api/v1/streaming?stream=user&access_token=bpo_${'x'.repeat(43)}`);
+    refused.on('error', () => {});
+    expect(await new Promise<number>((resolve) => refused.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)))).toBe(401);
+    const ws = new WebSocket(`${wsBase}/api/v1/streaming?stream=public:local`);
+    const events: { event: string; payload: string }[] = [];
+    ws.on('message', (m) => events.push(JSON.parse(String(m)) as { event: string; payload: string }));
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => (ws.once('open', () => resolve()), ws.once('error', reject)));
+    expect(await metric(base, /^gateway_websockets_open\{/)).toBe(1);
+    // Subscriptions are made right after the upgrade: post until one arrives through the gateway.
+    let id = '';
+    expect(
+      await waitFor(
+        async () => {
+          id = ((await (await fetch(`${base}/api/v1/tweets`, { method: 'POST', headers: { ...bearer(user.token), 'content-type': 'application/json' }, body: JSON.stringify({ text: `via the gateway ${Date.now()}` }) })).json()) as { id: string }).id;
+          return waitFor(() => events.some((e) => e.event === 'update' && (JSON.parse(e.payload) as { id: string }).id === id), { timeoutMs: 500 });
+        },
+        { timeoutMs: 8_000 },
+      ),
+    ).toBe(true);
+    await gateway.close();
+    expect(await closed).toBe(1001);
   });
 });

@@ -1,3 +1,5 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter } from 'prom-client';
@@ -15,6 +17,7 @@ import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLoo
 import { EdgeAuthenticator, registerEdgeAuth } from './edge-auth.js';
 import { ProxySink, type UpstreamHeaders } from './proxy-sink.js';
 import type { ClientState, UpstreamPool } from './upstream-pool.js';
+import { UpgradeProxy } from './upgrade-proxy.js';
 import { METRIC } from '../contracts/metric-names.js';
 
 export interface GatewayAppOptions {
@@ -131,6 +134,25 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
     counted.miss.inc();
     return sendCached(request, reply, { entry, fresh: true, ageSeconds: 0 }, 'MISS');
   };
+  // WebSocket upgrades (the chat's socket, Mastodon's streaming): piped to an upstream; drained when it leaves the pool or the gateway closes.
+  const upgrades = new UpgradeProxy({
+    pool,
+    logger: options.logger,
+    registry: metrics.registry,
+    timeoutMs: config.GATEWAY_TIMEOUT_MS,
+    retries: config.GATEWAY_RETRIES,
+    // The peer, for ip-hash and consistent-hash alike: hashing a socket by its path would send every chat socket to one upstream.
+    hashKey: (req) => req.socket.remoteAddress ?? '',
+    forwardedFor: (req) => {
+      const peer = req.socket.remoteAddress ?? '';
+      const prior = req.headers['x-forwarded-for'];
+      return appendForwardedFor && typeof prior === 'string' && prior !== '' ? `${prior}, ${peer}` : peer;
+    },
+    isDraining: options.isDraining,
+  });
+  app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrades.handle(req, socket, head));
+  // Before the server closes: upgraded sockets would otherwise keep its close waiting.
+  app.addHook('preClose', () => upgrades.closeAll());
   app.route({ method: [...METHODS], url: '/*', exposeHeadRoute: false, handler: proxy });
   app.route({ method: [...METHODS], url: '/', exposeHeadRoute: false, handler: proxy });
   return app;

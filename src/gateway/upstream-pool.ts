@@ -90,6 +90,9 @@ export class UpstreamPool {
   readonly balancer: Balancer;
   readonly breaker: CircuitBreaker;
   readonly #pools = new Map<string, Pool>();
+  /** Where each upstream listens (for connections outside the pools: WebSocket upgrades). */
+  readonly #members = new Map<string, UpstreamConfig>();
+  readonly #leaveListeners = new Set<(address: string) => void>();
   readonly #checker: HealthChecker;
   readonly #budget: RetryBudget;
   readonly #options: UpstreamPoolOptions;
@@ -99,7 +102,10 @@ export class UpstreamPool {
   constructor(options: UpstreamPoolOptions) {
     this.#options = options;
     const { upstreams, clock, logger, registry } = options;
-    for (const u of upstreams) this.#pools.set(u.address, this.#connect(u));
+    for (const u of upstreams) {
+      this.#pools.set(u.address, this.#connect(u));
+      this.#members.set(u.address, u);
+    }
     const events = new Counter({ name: 'gateway_upstream_events_total', help: 'Health changes, ejections and readmissions per upstream.', labelNames: ['upstream', 'event'], registers: [registry] });
     this.balancer = new Balancer(
       upstreams.map((u) => ({ id: u.address, weight: u.weight, backup: u.backup })),
@@ -177,14 +183,42 @@ export class UpstreamPool {
   /** The upstreams now (service discovery): new ones are connected, gone ones closed once their requests end. */
   setUpstreams(upstreams: readonly UpstreamConfig[]): void {
     const wanted = new Map(upstreams.map((u) => [u.address, u]));
-    for (const [address, u] of wanted) if (!this.#pools.has(address)) this.#pools.set(address, this.#connect(u));
+    for (const [address, u] of wanted) {
+      if (!this.#pools.has(address)) this.#pools.set(address, this.#connect(u));
+      this.#members.set(address, u);
+    }
     this.balancer.update(upstreams.map((u) => ({ id: u.address, weight: u.weight, backup: u.backup })));
     this.#checker.setTargets([...wanted.keys()]);
     for (const [address, pool] of this.#pools) {
       if (wanted.has(address)) continue;
       this.#pools.delete(address);
+      this.#members.delete(address);
       void pool.close().catch(() => {});
+      this.#left(address);
     }
+  }
+
+  /** Where an upstream of the pool listens, or undefined for one no longer in it. */
+  endpoint(address: string): { host: string; port: number } | undefined {
+    const u = this.#members.get(address);
+    return u === undefined ? undefined : { host: u.host, port: u.port };
+  }
+
+  /**
+   * Calls `listener` with an upstream's address when it leaves the pool (service discovery: an API
+   * that stops withdraws its registration first; or a changed list). What outlives a request
+   * (proxied WebSockets) is closed then. An upstream failing its health checks only gets no new
+   * work: its open sockets stay, as Envoy's `close_connections_on_host_health_failure` is off by
+   * default — a check that times out on a busy host must not cut thousands of sockets at once and
+   * send them all, reconnecting, to the others. Returns the unsubscription.
+   */
+  onLeave(listener: (address: string) => void): () => void {
+    this.#leaveListeners.add(listener);
+    return () => void this.#leaveListeners.delete(listener);
+  }
+
+  #left(address: string): void {
+    for (const listener of this.#leaveListeners) listener(address);
   }
 
   /** A GET of the gateway's own (the API's JWKS): one upstream chosen by the balancer, JSON answer or an error. */

@@ -21,5 +21,18 @@ export function selectSubprotocol(protocols: Set<string>): string | false {
  * would route every upgrade twice. Routes anywhere declare `websocket: true`.
  */
 export async function registerWebSocket(app: FastifyInstance): Promise<void> {
-  await app.register(websocket, { options: { maxPayload: WEBSOCKET_MAX_PAYLOAD, handleProtocols: selectSubprotocol } });
+  await app.register(websocket, { options: { maxPayload: WEBSOCKET_MAX_PAYLOAD, handleProtocols: selectSubprotocol }, preClose: goingAway });
+}
+
+/**
+ * At shutdown, every socket still open is closed with 1001 "going away", so that clients reconnect
+ * (to another process, behind a gateway). The plugin's default closes without a code (clients
+ * read 1005, "no status"), and as the app registers it first, its hook ran before the modules' own
+ * (the chat hub's 1001).
+ */
+function goingAway(this: FastifyInstance, done: () => void): void {
+  const server = this.websocketServer;
+  for (const client of server.clients) client.close(1001, 'going away');
+  server.close();
+  done();
 }

@@ -80,7 +80,8 @@ export class ChatDelivery implements ChatEventSink {
 
   /**
    * Starts taking this node's messages and handing them to `local` (the hub). Resolves once the
-   * subscription is live, so that nothing published after a socket registers is missed.
+   * subscription is live (or the bus is found unreachable: the subscription is then made when it
+   * comes back), so that nothing published after a socket registers is missed.
    */
   async start(local: (recipients: readonly string[], event: SocketEvent) => void): Promise<void> {
     this.#local = local;
@@ -92,7 +93,9 @@ export class ChatDelivery implements ChatEventSink {
       }
       this.#local?.(message.recipients, message.event);
     });
-    await pubsub.ready();
+    // The bus unreachable (Redis down) must not keep the API from starting: the adapter subscribes
+    // again once it is back, and meanwhile sockets catch up through resume and gap fills.
+    await pubsub.ready().catch((err: unknown) => logger.warn({ err, channel: nodeChannel(nodeId) }, 'chat: node channel not subscribed yet; retried when the bus is back'));
   }
 
   /** Stops taking messages. */

@@ -177,7 +177,7 @@ export class ChatHub implements ConnectionHost {
     clearInterval(this.#heartbeat);
     clearInterval(this.#refresh);
     const users = [...this.#byUser.keys()];
-    for (const set of this.#byUser.values()) for (const connection of set) connection.close(CLOSE.goingAway, 'server shutting down');
+    for (const set of this.#byUser.values()) for (const connection of set) connection.close(CLOSE.goingAway, 'going away');
     await Promise.allSettled([...this.#presenceWork.values()]);
     const { presence, nodeId } = this.#options;
     await Promise.allSettled(users.map((u) => presence.disconnect(u, nodeId)));

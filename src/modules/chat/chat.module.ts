@@ -65,7 +65,11 @@ export const chatModule = defineModule({
         await app.register(socket.routes);
       },
       start: () => socket.start(),
-      close: () => socket.close(),
+      // Sockets first (no more frames reach the service), then the service's buffered marks.
+      close: async () => {
+        await socket.close();
+        await chat.service.close();
+      },
     };
   },
 });

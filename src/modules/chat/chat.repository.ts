@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Selectable, type Updateable } from 'kysely';
-import type { SqlDatabase } from '../../platform/sql/index.js';
+import { BulkInsert, type SqlDatabase } from '../../platform/sql/index.js';
 import type { ChatConversationsTable, ChatMembersTable, ChatMessagesTable, ChatTables } from './chat.tables.js';
 
 export type ConversationRow = Selectable<ChatConversationsTable>;
@@ -9,6 +9,10 @@ export type MessageRow = Selectable<ChatMessagesTable>;
 export type ListedRow = ConversationRow & { read_seq: number; joined_seq: number };
 
 type Db = Kysely<ChatTables>;
+
+const MESSAGE_COLUMNS = ['conversation_id', 'seq', 'id', 'author_id', 'text', 'reply_to_seq', 'mentions', 'client_id', 'created_at', 'edited_at', 'deleted_at', 'version_seq'] as const satisfies readonly (keyof ChatMessagesTable)[];
+// 12 parameters a row: 50 rows stay far below SQLite's and PostgreSQL's parameter limits.
+const MESSAGES = new BulkInsert<ChatMessagesTable>('chat_messages', MESSAGE_COLUMNS, { chunk: 50 });
 
 /** Numbers as numbers: PostgreSQL answers counts as text, integers as numbers (see postgres-values.ts). */
 const num = (v: unknown): number => Number(v);
@@ -44,6 +48,11 @@ export class ChatRepository {
     this.#sql = sql;
   }
 
+  /** Write transactions worth running at once (1 on SQLite, several on a server's pool). */
+  get writeConcurrency(): number {
+    return this.#sql.writeConcurrency;
+  }
+
   get db(): Db {
     return this.#sql.db;
   }
@@ -56,6 +65,26 @@ export class ChatRepository {
   /** Runs `work` in one transaction. */
   transaction<T>(work: (trx: Db) => Promise<T>): Promise<T> {
     return this.#sql.db.transaction().execute(work);
+  }
+
+
+  /** A conversation and the caller's row in it, when they are a current member: one query. */
+  async membership(conversationId: string, userId: string): Promise<{ conversation: ConversationRow; member: MemberRow } | undefined> {
+    const row = await this.db
+      .selectFrom('chat_conversations as c')
+      .innerJoin('chat_members as m', 'm.conversation_id', 'c.id')
+      .selectAll('c')
+      .select(['m.user_id', 'm.role', 'm.joined_at', 'm.read_seq', 'm.delivered_seq', 'm.joined_seq', 'm.left_at'])
+      .where('c.id', '=', conversationId)
+      .where('m.user_id', '=', userId)
+      .where('m.left_at', 'is', null)
+      .executeTakeFirst();
+    if (row === undefined) return undefined;
+    const { user_id, role, joined_at, read_seq, delivered_seq, joined_seq, left_at, ...conversation } = row;
+    return {
+      conversation: conversationOf(conversation),
+      member: memberOf({ conversation_id: conversationId, user_id, role, joined_at, read_seq, delivered_seq, joined_seq, left_at }),
+    };
   }
 
   async conversation(id: string, db: Db = this.db): Promise<ConversationRow | undefined> {
@@ -83,9 +112,14 @@ export class ChatRepository {
 
   /** The next value of the conversation's counter (locks its row until the transaction ends). */
   async nextSeq(id: string, now: number, bumpActivity: boolean, db: Db): Promise<number> {
+    return this.advanceSeq(id, 1, bumpActivity ? now : undefined, db);
+  }
+
+  /** Takes the next `count` values of the counter at once; answers the last (locks the row). */
+  async advanceSeq(id: string, count: number, activityAt: number | undefined, db: Db): Promise<number> {
     const row = await db
       .updateTable('chat_conversations')
-      .set(bumpActivity ? { last_seq: sql`last_seq + 1`, last_activity_at: now } : { last_seq: sql`last_seq + 1` })
+      .set(activityAt !== undefined ? { last_seq: sql`last_seq + ${count}`, last_activity_at: activityAt } : { last_seq: sql`last_seq + ${count}` })
       .where('id', '=', id)
       .returning('last_seq')
       .executeTakeFirstOrThrow();
@@ -155,6 +189,21 @@ export class ChatRepository {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /** Moves the delivered mark up to `seq`, or to the conversation's last seq if lower; never down. */
+  async markDeliveredUpTo(conversationId: string, userId: string, seq: number, db: Db): Promise<void> {
+    const last = sql<number>`(select last_seq from chat_conversations where id = ${conversationId})`;
+    const wanted = sql<number>`cast(${seq} as integer)`;
+    await db
+      .updateTable('chat_members')
+      .set({ delivered_seq: sql<number>`case when ${wanted} < ${last} then ${wanted} else ${last} end` })
+      .where('conversation_id', '=', conversationId)
+      .where('user_id', '=', userId)
+      .where('left_at', 'is', null)
+      .where('delivered_seq', '<', wanted)
+      .where('delivered_seq', '<', last)
+      .execute();
+  }
+
   async messageByClientId(conversationId: string, authorId: string, clientId: string, db: Db = this.db): Promise<MessageRow | undefined> {
     const row = await db
       .selectFrom('chat_messages')
@@ -173,6 +222,23 @@ export class ChatRepository {
 
   async insertMessage(row: ChatMessagesTable, db: Db): Promise<void> {
     await db.insertInto('chat_messages').values(row).execute();
+  }
+
+  /** Inserts many messages, a few statements for all (a send batch). */
+  async insertMessages(rows: readonly ChatMessagesTable[], db: Db): Promise<void> {
+    await MESSAGES.insert(db, rows.map((r) => MESSAGE_COLUMNS.map((c) => r[c])));
+  }
+
+  /** Of `userIds`, the current members of the conversation. */
+  async currentAmong(conversationId: string, userIds: readonly string[], db: Db): Promise<Set<string>> {
+    const rows = await db.selectFrom('chat_members').select('user_id').where('conversation_id', '=', conversationId).where('user_id', 'in', [...userIds]).where('left_at', 'is', null).execute();
+    return new Set(rows.map((r) => r.user_id));
+  }
+
+  /** The stored messages of the conversation with any of these client ids (any author: the caller filters). */
+  async byClientIds(conversationId: string, clientIds: readonly string[], db: Db): Promise<MessageRow[]> {
+    const rows = await db.selectFrom('chat_messages').selectAll().where('conversation_id', '=', conversationId).where('client_id', 'in', [...clientIds]).execute();
+    return rows.map(messageOf);
   }
 
   async updateMessage(conversationId: string, seq: number, patch: Updateable<ChatMessagesTable>, db: Db): Promise<void> {

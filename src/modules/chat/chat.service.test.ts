@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ManualClock } from '../../platform/clock/index.js';
 import { MemoryRateLimitStore } from '../../platform/ratelimit/index.js';
 import type { SqlDatabase } from '../../platform/sql/index.js';
@@ -102,6 +102,31 @@ describeEachDialect('chat service', (dialect) => {
     const after = await service.send(alice.id, room.id, { clientId: 'next', text: 'next' });
     expect(after.message.seq).toBe(2);
     expect(sink.of('message.created')).toHaveLength(2);
+  });
+
+  /** A second service on the same database: another process. */
+  const another = () =>
+    new ChatServiceImpl({ repository: new ChatRepository(db), users: new ChatUsers(directoryOf(users)), clock, ids: { next: () => next++ }, events: new RecordingSink() });
+
+  it('stores a clientId once when two processes race with it, without a gap in the seqs', async () => {
+    const room = await groupOf(alice, [bob]);
+    const other = another();
+    for (let round = 1; round <= 5; round++) {
+      const both = await Promise.all([service.send(bob.id, room.id, { clientId: `twice-${round}`, text: 'once' }), other.send(bob.id, room.id, { clientId: `twice-${round}`, text: 'once' })]);
+      expect(both.filter((b) => b.created)).toHaveLength(1);
+      expect(both[0].message.id).toBe(both[1].message.id);
+    }
+    expect((await service.history(alice.id, room.id, { after: 0, limit: 10 })).items.map((m) => m.seq)).toEqual(range(1, 5));
+  });
+
+  it('checks membership again where it stores: a member removed by another process cannot send', async () => {
+    const room = await groupOf(alice, [bob, carol]);
+    await service.send(carol.id, room.id, { clientId: 'before', text: 'still here' });
+    await another().removeMember(alice.id, room.id, carol.username);
+    // This process still has carol in its cached member list.
+    expect(await service.isMember(carol.id, room.id)).toBe(true);
+    await expect(service.send(carol.id, room.id, { clientId: 'after', text: 'gone?' })).rejects.toMatchObject({ code: 'conversation_not_found' });
+    expect(await service.isMember(carol.id, room.id)).toBe(false);
   });
 
   it('replays edits and deletes as one event per message in change order (resume)', async () => {

@@ -20,6 +20,7 @@ import {
   type ChatEventSink,
   type ChatMessageEvent,
   type ChatNotifier,
+  type ConversationKind,
   type ConversationSummaryView,
   type ConversationView,
   type MemberRole,
@@ -27,6 +28,7 @@ import {
   type UserView,
 } from './chat.model.js';
 import type { ChatRepository, ConversationRow, MemberRow, MessageRow } from './chat.repository.js';
+import { SendBatcher } from './chat.send-batch.js';
 import { cleanMessageText, cleanTitle, mentionedNames } from './chat.text.js';
 import { conversationView, messageView, summaryView, usersOfMessage, type ChatUsers } from './chat.views.js';
 
@@ -83,6 +85,8 @@ export interface ChatService {
   invalidate(conversationId: string): void;
   /** Sets where events go after each commit (the socket layer's delivery). */
   attach(sink: ChatEventSink): void;
+  /** Writes what is gathered in memory (group delivered marks); call at shutdown. */
+  close(): Promise<void>;
 }
 
 export interface ChatServiceDeps {
@@ -101,11 +105,9 @@ export interface ChatServiceDeps {
 }
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** How long group delivered marks gather in memory before one transaction writes them all. */
+const DELIVERED_FLUSH_MS = 250;
 const CURSOR = /^(\d{1,16})_(\d{1,20})$/;
-/** A resend found under the counter's lock: the transaction rolls back and the stored message answers. */
-class Resent {
-  constructor(readonly row: MessageRow) {}
-}
 
 /** Decimal ids in numeric order (shorter is smaller), for the pair key of direct conversations. */
 const byNumber = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
@@ -125,6 +127,10 @@ export class ChatServiceImpl implements ChatService {
   readonly #members = new LRUCache<string, readonly string[]>({ max: 20_000, ttl: 30_000 });
   readonly #contacts = new LRUCache<string, readonly string[]>({ max: 20_000, ttl: 30_000 });
   readonly #blocked = new LRUCache<string, boolean>({ max: 50_000, ttl: 10_000 });
+  readonly #kinds = new LRUCache<string, ConversationKind>({ max: 100_000 });
+  readonly #sends: SendBatcher;
+  readonly #delivered = new Map<string, { conversationId: string; userId: string; seq: number }>();
+  #deliveredTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ChatServiceDeps) {
     this.#repo = deps.repository;
@@ -135,10 +141,31 @@ export class ChatServiceImpl implements ChatService {
     this.#sendLimit = deps.sendLimit;
     this.#notifier = deps.notifier;
     this.#onError = deps.onError ?? (() => {});
+    this.#sends = new SendBatcher(deps.repository);
   }
 
   attach(sink: ChatEventSink): void {
     this.#events = sink;
+  }
+
+  async close(): Promise<void> {
+    await this.#flushDelivered();
+  }
+
+  /** Writes the gathered group delivered marks in one transaction (each clamped to the conversation's last seq, never down). */
+  async #flushDelivered(): Promise<void> {
+    clearTimeout(this.#deliveredTimer);
+    this.#deliveredTimer = undefined;
+    if (this.#delivered.size === 0) return;
+    const marks = [...this.#delivered.values()];
+    this.#delivered.clear();
+    try {
+      await this.#repo.transaction(async (trx) => {
+        for (const m of marks) await this.#repo.markDeliveredUpTo(m.conversationId, m.userId, m.seq, trx);
+      });
+    } catch (error) {
+      this.#onError(error);
+    }
   }
 
   // ---- conversations ----
@@ -222,6 +249,8 @@ export class ChatServiceImpl implements ChatService {
   }
 
   async get(userId: string, conversationId: string) {
+    // The delivered marks it shows include those still gathered in memory.
+    await this.#flushDelivered();
     const { conversation } = await this.#membership(userId, conversationId);
     return this.#view(conversation);
   }
@@ -326,59 +355,39 @@ export class ChatServiceImpl implements ChatService {
   async send(userId: string, conversationId: string, input: { clientId: string; text: string; replyTo?: number | undefined }) {
     if (!CLIENT_ID.test(input.clientId)) throw new ChatInputError('bad_request', 'clientId is 1..64 of A-Z a-z 0-9 _ -', '/clientId');
     const text = cleanMessageText(input.text);
-    const { conversation, member } = await this.#membership(userId, conversationId);
-    // A resend (lost answer, reconnect): the stored message, before any limit or check.
-    const stored = await this.#repo.messageByClientId(conversationId, userId, input.clientId);
-    if (stored !== undefined) return { message: await this.#messageView(stored), created: false };
-    const members = await this.membersOf(conversationId);
-    if (conversation.kind === 'direct') {
+    // The hot path reads what it can from memory: the member list (checked again in the storing
+    // transaction) and the conversation's kind (it never changes).
+    const { kind, members } = await this.#sendFacts(userId, conversationId);
+    if (kind === 'direct') {
       const peer = members.find((id) => id !== userId);
       if (peer !== undefined && (await this.blockedEitherWay(userId, peer))) throw new BlockedError();
     }
     if (input.replyTo !== undefined) {
-      const replied = input.replyTo > member.joined_seq ? await this.#repo.message(conversationId, input.replyTo) : undefined;
+      const member = await this.#repo.member(conversationId, userId);
+      const replied = member !== undefined && input.replyTo > member.joined_seq ? await this.#repo.message(conversationId, input.replyTo) : undefined;
       if (replied === undefined) throw new ChatInputError('reply_to_invalid', `No message ${input.replyTo} to reply to`, '/replyTo');
     }
-    await this.#checkSendLimit(userId);
+    const limited = await this.#checkSendLimit(userId);
+    if (limited !== undefined) {
+      // A resend (lost answer, reconnect) is answered even past the limit: it stores nothing. (Below
+      // the limit the storing batch finds it, at the cost of one unit of the limit.)
+      const stored = await this.#repo.messageByClientId(conversationId, userId, input.clientId);
+      if (stored === undefined) throw limited;
+      return { message: await this.#messageView(stored), created: false };
+    }
     const mentions = await this.#mentions(text, members, userId);
     // Everything the event needs is at hand before the commit, so that it is published in the same
-    // turn as the commit resolves: in this process, events leave in seq order.
+    // turn as the commit settles: in this process, events leave in seq order.
     const users = await this.#users.byIds([userId, ...mentions]);
     const now = this.#clock.now();
-    const id = this.#ids.next().toString();
-    let row: MessageRow;
-    try {
-      row = await this.#repo.transaction(async (trx) => {
-        const seq = await this.#repo.nextSeq(conversationId, now, true, trx);
-        // Under the counter's lock: a concurrent resend of the same clientId has committed or not.
-        const raced = await this.#repo.messageByClientId(conversationId, userId, input.clientId, trx);
-        if (raced !== undefined) throw new Resent(raced);
-        const message: MessageRow = {
-          conversation_id: conversationId,
-          seq,
-          id,
-          author_id: userId,
-          text,
-          reply_to_seq: input.replyTo ?? null,
-          mentions: JSON.stringify(mentions),
-          client_id: input.clientId,
-          created_at: now,
-          edited_at: null,
-          deleted_at: null,
-          version_seq: seq,
-        };
-        await this.#repo.insertMessage(message, trx);
-        return message;
-      });
-    } catch (error) {
-      if (error instanceof Resent) return { message: await this.#messageView(error.row), created: false };
-      if (!this.#repo.isUniqueViolation(error)) throw error;
-      const raced = await this.#repo.messageByClientId(conversationId, userId, input.clientId);
-      if (raced === undefined) throw error;
-      return { message: await this.#messageView(raced), created: false };
+    const outcome = await this.#sends.send({ conversationId, authorId: userId, clientId: input.clientId, text, replyTo: input.replyTo ?? null, mentions, id: this.#ids.next().toString(), now });
+    if ('notMember' in outcome) {
+      this.invalidate(conversationId);
+      throw new ConversationNotFoundError(conversationId);
     }
-    const message = messageView(row, users);
-    this.#publish(members, { type: 'message.created', conversationId, seq: row.seq, message });
+    if (!outcome.created) return { message: await this.#messageView(outcome.row), created: false };
+    const message = messageView(outcome.row, users);
+    this.#publish(members, { type: 'message.created', conversationId, seq: outcome.row.seq, message });
     this.#notifyOffline(members.filter((m) => m !== userId), conversationId, userId, now);
     return { message, created: true };
   }
@@ -438,13 +447,22 @@ export class ChatServiceImpl implements ChatService {
   }
 
   async markDelivered(userId: string, conversationId: string, seq: number) {
+    const { kind } = await this.#sendFacts(userId, conversationId);
+    if (kind !== 'direct') {
+      // Groups: every member acknowledges every message, so the marks are gathered in memory and
+      // written together (DELIVERED_FLUSH_MS); only the highest seq per member counts.
+      const key = `${conversationId}\u0000${userId}`;
+      const known = this.#delivered.get(key);
+      if (known === undefined || known.seq < seq) this.#delivered.set(key, { conversationId, userId, seq });
+      this.#deliveredTimer ??= setTimeout(() => void this.#flushDelivered(), DELIVERED_FLUSH_MS).unref();
+      return;
+    }
     const { conversation, member } = await this.#membership(userId, conversationId);
     const target = Math.min(seq, conversation.last_seq);
     if (target <= member.delivered_seq || !(await this.#repo.markDelivered(conversationId, userId, target))) return;
     // Delivery ticks go out in direct conversations (WhatsApp's per-recipient ticks); in groups a
     // receipt per delivery to every member would multiply each message by the members squared:
     // the marks are stored and shown by GET /conversations/{id} instead.
-    if (conversation.kind !== 'direct') return;
     const [user] = (await this.#users.byIds([userId])).values();
     this.#publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: target, readSeq: member.read_seq });
   }
@@ -531,13 +549,30 @@ export class ChatServiceImpl implements ChatService {
     return user;
   }
 
+  /** What a send needs to know, from memory when it can; 404 when the caller is not a member. */
+  async #sendFacts(userId: string, conversationId: string): Promise<{ kind: ConversationKind; members: readonly string[] }> {
+    let members = await this.membersOf(conversationId);
+    let kind = this.#kinds.get(conversationId);
+    if (!members.includes(userId) || kind === undefined) {
+      // Not in the cached list (or not cached yet): the database decides (another process may have added them).
+      const { conversation } = await this.#membership(userId, conversationId);
+      kind = conversation.kind as ConversationKind;
+      this.#kinds.set(conversationId, kind);
+      if (!members.includes(userId)) {
+        this.invalidate(conversationId);
+        members = await this.membersOf(conversationId);
+      }
+    }
+    return { kind, members };
+  }
+
   /** The conversation and the caller's member row; 404 when they are not a current member. */
   async #membership(userId: string, conversationId: string): Promise<{ conversation: ConversationRow; member: MemberRow }> {
     // Ids are snowflakes: anything else names no conversation (and never reaches the database).
     if (!/^\d{1,20}$/.test(conversationId)) throw new ConversationNotFoundError(conversationId);
-    const [conversation, member] = await Promise.all([this.#repo.conversation(conversationId), this.#repo.member(conversationId, userId)]);
-    if (conversation === undefined || member === undefined) throw new ConversationNotFoundError(conversationId);
-    return { conversation, member };
+    const found = await this.#repo.membership(conversationId, userId);
+    if (found === undefined) throw new ConversationNotFoundError(conversationId);
+    return found;
   }
 
   #requireGroup(conversation: ConversationRow, why: string): void {
@@ -548,12 +583,13 @@ export class ChatServiceImpl implements ChatService {
     return { conversation_id: conversationId, user_id: userId, role, joined_at: now, read_seq: joinedSeq, delivered_seq: joinedSeq, joined_seq: joinedSeq, left_at: null };
   }
 
-  async #checkSendLimit(userId: string): Promise<void> {
-    if (this.#sendLimit === undefined) return;
+  /** The error to answer when the user is past the send limit (nothing is recorded then), else undefined. */
+  async #checkSendLimit(userId: string): Promise<ChatRateLimitedError | undefined> {
+    if (this.#sendLimit === undefined) return undefined;
     const { store, rule } = this.#sendLimit;
     const key = `chat-send:u:${userId}`;
     const decision = store.decideSync?.(rule, key) ?? (await store.decide(rule, key));
-    if (!decision.allowed) throw new ChatRateLimitedError(decision.retryAfterMs > 0 ? decision.retryAfterMs : decision.resetMs);
+    return decision.allowed ? undefined : new ChatRateLimitedError(decision.retryAfterMs > 0 ? decision.retryAfterMs : decision.resetMs);
   }
 
   /** The ids of the members a text mentions (the author excluded), in order of appearance. */

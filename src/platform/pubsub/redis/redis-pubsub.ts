@@ -65,9 +65,11 @@ export class RedisPubSub implements PubSubPort {
   subscribe(channel: string, handler: PubSubHandler): () => void {
     if (this.#closed) return () => {};
     const { first, remove } = this.#handlers.add(channel, handler);
-    if (first) this.#track(this.#subscriber.subscribe(this.#prefix + channel));
+    // Never throws: with the offline queue off, ioredis throws at once while Redis is unreachable;
+    // the handler stays registered and the 'ready' listener subscribes it once Redis is back.
+    if (first) this.#track(attempt(() => this.#subscriber.subscribe(this.#prefix + channel)));
     return () => {
-      if (remove() && !this.#closed) this.#track(this.#subscriber.unsubscribe(this.#prefix + channel));
+      if (remove() && !this.#closed) this.#track(attempt(() => this.#subscriber.unsubscribe(this.#prefix + channel)));
     };
   }
 
@@ -108,5 +110,14 @@ export class RedisPubSub implements PubSubPort {
       return;
     }
     this.#handlers.dispatch(channel, message);
+  }
+}
+
+/** A command's promise, rejected rather than thrown when the client refuses it at once. */
+function attempt(command: () => Promise<unknown>): Promise<unknown> {
+  try {
+    return command();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
