@@ -39,7 +39,8 @@ function withMessage(thread: Thread, message: Message, me: string): Thread {
   // An edit of a message older than the history loaded: its page brings it when scrolled to.
   if (thread.loaded && thread.hasMore && first !== undefined && message.seq < first.seq) return thread;
   const messages = upsertMessages(thread.messages, [message]);
-  const pending = message.author.username === me ? thread.pending.filter((p) => p.clientId !== message.clientId) : thread.pending;
+  const acknowledged = message.author.username === me && thread.pending.some((p) => p.clientId === message.clientId);
+  const pending = acknowledged ? thread.pending.filter((p) => p.clientId !== message.clientId) : thread.pending;
   return messages === thread.messages && pending === thread.pending ? thread : { ...thread, messages, pending };
 }
 

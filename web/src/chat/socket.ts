@@ -1,8 +1,5 @@
 import { CHAT_SOCKET } from '../../../src/contracts/chat-socket.js';
-import type { ClientFrame, ServerFrame } from './types.js';
-
-/** `connecting` before the first `ready`; `reconnecting` from a drop until the next `ready`. */
-export type SocketStatus = 'connecting' | 'open' | 'reconnecting';
+import type { ClientFrame, ServerFrame, SocketStatus } from './types.js';
 
 export interface SocketHooks {
   /** The access token now (memory only), or null when signed out. */

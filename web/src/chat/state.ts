@@ -1,5 +1,4 @@
-import type { SocketStatus } from './socket.js';
-import type { ChatUser, Conversation, ConversationSummary, Message, Presence } from './types.js';
+import type { ChatUser, Conversation, ConversationSummary, Message, Presence, SocketStatus } from './types.js';
 
 /**
  * The chat's state as the page renders it, and the pure functions that change it. Every change is

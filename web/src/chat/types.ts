@@ -88,6 +88,9 @@ export interface Presence {
   lastSeen: string | null;
 }
 
+/** `connecting` before the first `ready`; `reconnecting` from a drop until the next `ready`. */
+export type SocketStatus = 'connecting' | 'open' | 'reconnecting';
+
 /** What the server sends over the socket. */
 export type ServerFrame =
   | { type: 'ready'; user: ChatUser; sessionId: string; heartbeatMs: number }
