@@ -36,6 +36,7 @@ function harness(open: boolean, visible = false) {
       refreshList: () => calls.push('list'),
       refreshDetails: (id) => calls.push(`details ${id}`),
       expireTyping: () => undefined,
+      forget: (id) => lastSeen.delete(id),
     };
     state = applyFrame(state, frame, fx);
     fx.after?.();
@@ -44,7 +45,7 @@ function harness(open: boolean, visible = false) {
 }
 
 /** Effects that record nothing (for the frames whose effects a test does not look at). */
-const quiet = (): Effects => ({ me: 'ann', visible: null, lastSeen: () => 0, seen: () => undefined, delivered: () => undefined, markRead: () => undefined, refreshList: () => undefined, refreshDetails: () => undefined, expireTyping: () => undefined });
+const quiet = (): Effects => ({ me: 'ann', visible: null, lastSeen: () => 0, seen: () => undefined, delivered: () => undefined, markRead: () => undefined, refreshList: () => undefined, refreshDetails: () => undefined, expireTyping: () => undefined, forget: () => undefined });
 
 /** `state` with one message of Ann's waiting for its ack in the conversation's thread. */
 const withPending = (state: ChatState, clientId: string): ChatState => ({
@@ -120,6 +121,15 @@ describe('the web chat state', () => {
     const h = harness(false);
     h.apply({ type: 'message.created', conversationId: '200', seq: 1, message: message(1, { conversationId: '200' }) });
     expect(h.calls).toContain('list');
+  });
+
+  it('drops a conversation whose resume was refused as not found, and forgets its resume point', () => {
+    const h = harness(true);
+    h.apply({ type: 'error', conversationId: C, code: 'conversation_not_found', detail: 'Not found' });
+    expect(h.state.list.items).toEqual([]);
+    expect(h.state.threads[C]).toBeUndefined();
+    expect(h.state.removed).toEqual([C]);
+    expect(h.lastSeen.has(C)).toBe(false);
   });
 
   it('keeps live progress over an older fetched summary', () => {

@@ -102,14 +102,17 @@ export class ChatClient {
     if (seq > (this.#lastSeen.get(id) ?? -1)) this.#lastSeen.set(id, seq);
   }
 
-  /** Asks the server for what followed `lastSeen` in these conversations (no-op when none). */
-  #resume(ids: Iterable<string>): void {
+  /**
+   * Asks the server for what followed `lastSeen` in these conversations (nothing to ask: no frame,
+   * unless `always`: a new socket holds live events back until its first `resume`, up to 1 s).
+   */
+  #resume(ids: Iterable<string>, always = false): void {
     const conversations: Record<string, number> = {};
     for (const id of ids) {
       const seq = this.#lastSeen.get(id);
       if (seq !== undefined) conversations[id] = seq;
     }
-    if (Object.keys(conversations).length > 0) this.#socket.send({ type: 'resume', conversations });
+    if (always || Object.keys(conversations).length > 0) this.#socket.send({ type: 'resume', conversations });
   }
 
   // ---- the conversation list ----
@@ -340,6 +343,7 @@ export class ChatClient {
       refreshList: () => void this.loadList(),
       refreshDetails: (id) => void this.#refreshDetails(id),
       expireTyping: (id, at) => this.#expireTyping(id, at),
+      forget: (id) => this.#lastSeen.delete(id),
     };
     if (frame.type === 'ready') this.#onReady();
     const next = applyFrame(this.#store.state, frame, effects);
@@ -352,7 +356,7 @@ export class ChatClient {
     this.#connection++;
     this.#deliveredSent.clear();
     this.#readSent.clear();
-    this.#resume(this.#lastSeen.keys());
+    this.#resume(this.#lastSeen.keys(), true);
     this.#outbox.resend();
     if (typeof document !== 'undefined' && document.visibilityState === 'hidden') this.presence('away');
     // Conversations created or joined while away, and the unread counts, come with a fresh list.

@@ -17,6 +17,8 @@ export interface Effects {
   refreshList: () => void;
   refreshDetails: (conversationId: string) => void;
   expireTyping: (conversationId: string, at: number) => void;
+  /** No longer a member: nothing to resume there. */
+  forget: (conversationId: string) => void;
   /** Set by applyFrame: what to run once the new state is set. */
   after?: () => void;
 }
@@ -97,6 +99,10 @@ export function applyFrame(state: ChatState, frame: ServerFrame, fx: Effects): C
     }
     case 'error': {
       const ref = frame.ref;
+      // A resume refused for a conversation one is no longer in: it goes, as if removed.
+      if (ref === undefined && frame.conversationId !== undefined && frame.code === 'conversation_not_found') {
+        return applyFrame(state, { type: 'conversation.removed', conversationId: frame.conversationId }, fx);
+      }
       if (ref === undefined) return state;
       const id = pendingThread(state, ref);
       if (id === undefined) return state;
@@ -137,6 +143,7 @@ export function applyFrame(state: ChatState, frame: ServerFrame, fx: Effects): C
     }
     case 'conversation.removed': {
       const id = frame.conversationId;
+      fx.forget(id);
       const threads = { ...state.threads };
       delete threads[id];
       const details = { ...state.details };

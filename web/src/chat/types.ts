@@ -102,7 +102,8 @@ export type ServerFrame =
   | { type: 'conversation.updated'; conversation: ConversationSummary }
   | { type: 'conversation.removed'; conversationId: string }
   | { type: 'ack'; ref: string; message?: Message; readSeq?: number }
-  | { type: 'error'; ref?: string; code: string; detail: string; retryAfter?: number }
+  /** `conversationId`: a conversation a `resume` could not replay (left out of `resumed`). */
+  | { type: 'error'; ref?: string; conversationId?: string; code: string; detail: string; retryAfter?: number }
   | { type: 'pong' };
 
 /** What the client sends (`ref` asks for an `ack`, or an `error` naming it). */
