@@ -45,6 +45,22 @@ const MAX_IN_FLIGHT = 32;
 const CLOSE_GRACE_MS = 2_000;
 /** Events per store read on resume and gap fills. */
 const PAGE_SIZE = 200;
+/**
+ * How long after opening a socket live events of conversations it has no place in yet are held for
+ * the client's resume (its first frame, when it reconnects), so that they follow what it missed.
+ */
+const RESUME_WAIT_MS = 1_000;
+
+/**
+ * Frames as UTF-8 bytes, by frame object: an event routed to the 50 members of a group is one
+ * object handed to each of their sockets, so it is serialised once, not once per socket.
+ */
+const encodings = new WeakMap<object, Buffer>();
+function encoded(frame: object): Buffer {
+  let bytes = encodings.get(frame);
+  if (bytes === undefined) encodings.set(frame, (bytes = Buffer.from(JSON.stringify(frame))));
+  return bytes;
+}
 
 /**
  * One chat socket: parses and checks the client's frames, calls the service, and writes events in
@@ -85,9 +101,12 @@ export class ChatConnection {
       roomForMore: () => this.#roomForMore(),
       onError: (conversationId, error) => this.#fail(undefined, error, { conversationId }),
     });
+    const resumeWait = setTimeout(() => this.#cursors.endResumeWait(), RESUME_WAIT_MS);
+    resumeWait.unref();
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
     socket.on('pong', () => (this.awaitingPong = false));
     socket.once('close', () => {
+      clearTimeout(resumeWait);
       this.#closing = true;
       this.#cursors.close();
       host.detach(this);
@@ -107,7 +126,7 @@ export class ChatConnection {
       this.close(CLOSE.slowConsumer, 'slow_consumer');
       return;
     }
-    this.#socket.send(JSON.stringify(frame));
+    this.#socket.send(encoded(frame), { binary: false });
   }
 
   /** Takes an event routed to this socket's user. */
@@ -212,6 +231,8 @@ export class ChatConnection {
         this.#fail(ref, error, { conversationId });
       }
     }
+    // What the client did not list is live only, from now on.
+    this.#cursors.endResumeWait();
     this.write({ type: 'resumed', ...(ref === undefined ? {} : { ref }), conversations: resumed });
   }
 

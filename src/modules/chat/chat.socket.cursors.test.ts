@@ -85,11 +85,35 @@ describe('ConversationCursors: exactly once, in seq order, per socket and conver
     expect(written).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
   });
 
-  it('answers a resume from before the live events it already wrote without writing them twice', async () => {
+  it('holds live events that come before the client’s resume, then writes them after what it missed', async () => {
     const s = store();
     const { c, written } = cursors(s);
     for (let seq = 1; seq <= 6; seq++) s.commit(event(seq));
-    // Live events reached the socket before the client's resume frame.
+    // Live events reach a new socket before the reconnecting client's resume frame.
+    c.offer(s.commit(event(7)));
+    c.offer(s.commit(event(8)));
+    expect(written).toEqual([]);
+    expect(await c.resume(C, 3)).toBe(8);
+    expect(written).toEqual([4, 5, 6, 7, 8]);
+  });
+
+  it('starts a conversation nobody resumed at its first held event once the wait ends', () => {
+    const s = store();
+    const { c, written } = cursors(s);
+    for (const seq of [5, 6]) c.offer(s.commit(event(seq)));
+    expect(written).toEqual([]);
+    c.endResumeWait();
+    expect(written).toEqual([5, 6]);
+    c.offer(s.commit(event(7)));
+    expect(written).toEqual([5, 6, 7]);
+  });
+
+  it('answers a later resume from before the live events it already wrote without writing them twice', async () => {
+    const s = store();
+    const { c, written } = cursors(s);
+    c.endResumeWait();
+    for (let seq = 1; seq <= 6; seq++) s.commit(event(seq));
+    // Live events were written (the wait was over) before the client asked to resume from before them.
     c.offer(s.commit(event(7)));
     c.offer(s.commit(event(8)));
     expect(await c.resume(C, 3)).toBe(8);

@@ -21,6 +21,8 @@ interface Cursor {
   skipFrom: number;
   skipTo: number;
   filling: boolean;
+  /** Started by a live event while a resume may still come: nothing is written until it does (or the wait ends). */
+  provisional: boolean;
   /** Events held so far (a fill compares it across a store read). */
   held: number;
   /** Set when a gap was seen: a fill starts unless the missing events arrive first. */
@@ -59,6 +61,8 @@ export class ConversationCursors {
   readonly #cursors = new Map<string, Cursor>();
   readonly #options: CursorOptions;
   #closed = false;
+  /** Until the client's resume is handled (or the wait ends), live events of unknown conversations are held. */
+  #awaitingResume = true;
 
   constructor(options: CursorOptions) {
     this.#options = options;
@@ -74,12 +78,18 @@ export class ConversationCursors {
     if (this.#closed) return;
     const cursor = this.#cursors.get(event.conversationId);
     if (cursor === undefined) {
-      // The first event of a conversation the client did not resume: it starts the run here.
-      this.#cursors.set(event.conversationId, fresh(event.seq - 1));
-      this.#write(this.#cursors.get(event.conversationId)!, event);
+      // The first event of a conversation the client did not resume: it starts the run here, once
+      // the client's resume (which may list it) is handled; a reconnecting client's first frame
+      // would otherwise race the live events and get them before what it missed.
+      const started = fresh(event.seq - 1);
+      this.#cursors.set(event.conversationId, started);
+      if (!this.#awaitingResume) return this.#write(started, event);
+      started.provisional = true;
+      this.#hold(started, event);
       return;
     }
     if (event.seq <= cursor.seq) return;
+    if (cursor.provisional) return this.#hold(cursor, event);
     if (cursor.filling || event.seq > cursor.seq + 1) {
       this.#hold(cursor, event);
       if (!cursor.filling && cursor.gapTimer === undefined) {
@@ -107,6 +117,24 @@ export class ConversationCursors {
     if (!this.#cursors.has(conversationId)) this.#cursors.set(conversationId, fresh(lastSeq));
   }
 
+  /**
+   * The client's resume was handled (or it did not send one in time): conversations started by live
+   * events meanwhile begin at the first event held, in order.
+   */
+  endResumeWait(): void {
+    if (!this.#awaitingResume) return;
+    this.#awaitingResume = false;
+    for (const [conversationId, cursor] of this.#cursors) {
+      if (!cursor.provisional) continue;
+      cursor.provisional = false;
+      const first = Math.min(...(cursor.pending?.keys() ?? []));
+      if (Number.isFinite(first)) cursor.seq = cursor.from = first - 1;
+      this.#drain(cursor, false);
+      // A gap among the held events (they raced each other): read it from the store.
+      if (cursor.pending !== undefined) void this.#fill(conversationId, cursor);
+    }
+  }
+
   /** Forgets a conversation (the user left or was removed). */
   forget(conversationId: string): void {
     const cursor = this.#cursors.get(conversationId);
@@ -122,7 +150,11 @@ export class ConversationCursors {
   async resume(conversationId: string, afterSeq: number): Promise<number> {
     let cursor = this.#cursors.get(conversationId);
     if (cursor === undefined) this.#cursors.set(conversationId, (cursor = fresh(afterSeq)));
-    else if (afterSeq >= cursor.seq) {
+    else if (cursor.provisional) {
+      // Live events held for this resume: it starts where the client is; the fill writes them in order.
+      cursor.provisional = false;
+      cursor.seq = cursor.from = afterSeq;
+    } else if (afterSeq >= cursor.seq) {
       // The client is ahead of what this socket sent: nothing here for it before afterSeq.
       cursor.seq = cursor.from = afterSeq;
       cursor.pending?.forEach((_e, seq) => seq <= afterSeq && cursor!.pending!.delete(seq));
@@ -219,5 +251,5 @@ export class ConversationCursors {
 }
 
 function fresh(seq: number): Cursor {
-  return { seq, from: seq, pending: undefined, skipFrom: 0, skipTo: 0, filling: false, held: 0, gapTimer: undefined };
+  return { seq, from: seq, pending: undefined, skipFrom: 0, skipTo: 0, filling: false, provisional: false, held: 0, gapTimer: undefined };
 }
