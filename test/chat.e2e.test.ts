@@ -87,7 +87,7 @@ for (const dialect of TEST_DIALECTS) describe.runIf(dialect.available)(`chat ove
   let database: TestDatabase | undefined;
   beforeAll(async () => {
     database = dialect.name === 'postgres' ? await dialect.create() : undefined;
-    const where = database === undefined ? {} : { DATABASE_URL: SERVICES.postgres, DATABASE_SCHEMA: database.address.slice('postgres:'.length) };
+    const where: Record<string, string> = database === undefined ? {} : { DATABASE_URL: SERVICES.postgres, DATABASE_SCHEMA: database.address.slice('postgres:'.length) };
     t = await startTestApp({ RATE_LIMIT_AUTH: 'off', CHAT_SEND_RATE_LIMIT: 'off', PASSWORD_HASH_MEMORY_KIB: '8192', ...where });
     const users: User[] = [];
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) users.push({ name, ...(await signUp(t, name)) });

@@ -128,6 +128,9 @@ export class ChatServiceImpl implements ChatService {
   readonly #contacts = new LRUCache<string, readonly string[]>({ max: 20_000, ttl: 30_000 });
   readonly #blocked = new LRUCache<string, boolean>({ max: 50_000, ttl: 10_000 });
   readonly #kinds = new LRUCache<string, ConversationKind>({ max: 100_000 });
+  // `<conversation>:<user>` notified lately: skipped until they read here, or for a minute (a read
+  // on another process clears the stored notification; this one learns it within that minute).
+  readonly #notified = new LRUCache<string, true>({ max: 100_000, ttl: 60_000 });
   readonly #sends: SendBatcher;
   readonly #delivered = new Map<string, { conversationId: string; userId: string; seq: number }>();
   #deliveredTimer: NodeJS.Timeout | undefined;
@@ -441,6 +444,7 @@ export class ChatServiceImpl implements ChatService {
     if (moved) {
       const [user] = (await this.#users.byIds([userId])).values();
       this.#publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: Math.max(member.delivered_seq, readSeq), readSeq });
+      this.#notified.delete(`${conversationId}:${userId}`);
       this.#notifier?.conversationRead(userId, conversationId).catch(this.#onError);
     }
     return { readSeq, unread };
@@ -663,13 +667,20 @@ export class ChatServiceImpl implements ChatService {
     }
   }
 
-  /** A notification to the members with no socket anywhere (best effort, after the commit). */
+  /**
+   * A notification to the members with no socket anywhere (best effort, after the commit). Those
+   * this process notified about this conversation lately are skipped without asking the store
+   * (they have one until they read): a busy group costs no write per message and member.
+   */
   #notifyOffline(recipients: readonly string[], conversationId: string, authorId: string, at: number): void {
     const notifier = this.#notifier;
-    if (notifier === undefined || recipients.length === 0) return;
+    const due = recipients.filter((id) => !this.#notified.has(`${conversationId}:${id}`));
+    if (notifier === undefined || due.length === 0) return;
     void (async () => {
-      const offline = this.#events.offlineAmong === undefined ? recipients : await this.#events.offlineAmong(recipients);
-      if (offline.length > 0) await notifier.messageSent(offline, conversationId, authorId, at);
+      const offline = this.#events.offlineAmong === undefined ? due : await this.#events.offlineAmong(due);
+      if (offline.length === 0) return;
+      for (const id of offline) this.#notified.set(`${conversationId}:${id}`, true);
+      await notifier.messageSent(offline, conversationId, authorId, at);
     })().catch(this.#onError);
   }
 }
