@@ -51,9 +51,9 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
   /** What the open conversation's header says of the other person's presence. */
   const presence = (page: Page) => page.getByTestId('presence');
   /** Drops every chat socket on the server's side (a network fault as the server sees it). */
+  const socketServer = () => (web.app.runtime.app as unknown as { websocketServer: { clients: Set<{ terminate(): void }> } }).websocketServer;
   const dropSockets = () => {
-    const server = (web.app.runtime.app as unknown as { websocketServer: { clients: Set<{ terminate(): void }> } }).websocketServer;
-    for (const client of server.clients) client.terminate();
+    for (const client of socketServer().clients) client.terminate();
   };
 
   beforeAll(async () => {
@@ -268,7 +268,11 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await send(ann, offline);
     await ann.getByRole('log').locator('li.chat-pending', { hasText: offline }).getByText('Sending…').waitFor(WAIT);
 
-    // Bob's network goes too; Ann's comes back: her pending message goes, with its client id.
+    // Bob's network goes too (once his socket is back from the first drop, the only one the server
+    // holds: a handshake still on its way could outlive the cut); Ann's comes back: her pending
+    // message goes, with its client id.
+    await expect.poll(() => socketServer().clients.size, POLL).toBe(1);
+    await socketOpen(bob);
     await bob.context().setOffline(true);
     dropSockets();
     await bob.getByRole('status').filter({ hasText: 'Connection lost — reconnecting…' }).waitFor(WAIT);
