@@ -310,18 +310,27 @@ describe.runIf(browserSuites)('the web app in Chromium: chat', () => {
     await socketOpen(ann);
     // Bob leaves the chat for his notifications: his socket closes, Ann sees him go.
     await bob.goto('/notifications');
+    await bob.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);
     await expect.poll(() => presence(ann).textContent(), POLL).toMatch(/^last seen /);
+    // Carol writes to him in a conversation of their own (no notification history there).
+    const created = await web.app.runtime.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: bearer(carol.token), payload: { kind: 'direct', with: bobName } });
+    const id = (created.json() as { id: string }).id;
     const text = `Are you there? ${suffix}`;
-    await send(ann, text);
-    await message(ann, text).waitFor(WAIT);
+    const sent = await web.app.runtime.app.inject({ method: 'POST', url: `/api/v1/conversations/${id}/messages`, headers: bearer(carol.token), payload: { text, clientId: 'are-you-there' } });
+    expect(sent.statusCode).toBe(201);
 
-    const item = bob.getByRole('list', { name: 'Notifications' }).getByRole('listitem').filter({ hasText: `@${annName} sent you messages` });
+    // It comes to his open notifications page live.
+    const item = bob.getByRole('list', { name: 'Notifications' }).getByRole('listitem').filter({ hasText: `@${carolName} sent you messages` });
     await item.waitFor(WAIT);
     expect(await item.count()).toBe(1);
     await item.getByRole('link', { name: 'Open the conversation' }).click();
-    await bob.waitForURL(`**/chat/${conversationId}`, WAIT);
+    await bob.waitForURL(`**/chat/${id}`, WAIT);
     await message(bob, text).waitFor(WAIT);
-    await message(ann, text).locator('[data-receipt="read"]').waitFor(WAIT);
+    const readSeq = async () => {
+      const res = await web.app.runtime.app.inject({ method: 'GET', url: `/api/v1/conversations/${id}`, headers: bearer(carol.token) });
+      return (res.json() as { members: { user: { username: string }; readSeq: number }[] }).members.find((m) => m.user.username === bobName)?.readSeq;
+    };
+    await expect.poll(readSeq, POLL).toBe((sent.json() as { seq: number }).seq);
     await bob.goto('/notifications');
     await bob.getByRole('heading', { name: 'Notifications' }).waitFor(WAIT);
     await expect
