@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_DIALECTS, type TestDatabase } from '../src/platform/sql/testing/test-databases.js';
+import { SERVICES } from './helpers/services.js';
 import { startTestApp, waitFor, type TestApp } from './helpers/test-app.js';
 import { bearer, signUp } from './helpers/users.js';
 
 /**
- * The chat's HTTP API through the real runtime (embedded: SQLite, in-process limiter): ordering
- * under concurrent senders, idempotent resends, tombstones, paging both ways, unread counts,
- * roles, blocks, limits. The WebSocket side has its own tests (chat-socket*.test.ts).
+ * The chat's HTTP API through the real runtime, on SQLite (embedded) and on PostgreSQL (the real
+ * server, a schema of its own): ordering under concurrent senders, idempotent resends, tombstones,
+ * paging both ways, unread counts, roles, blocks, limits. The WebSocket side has its own tests
+ * (chat-socket*.test.ts).
  */
 
 interface User {
@@ -79,15 +82,21 @@ async function summaryOf(user: User, conversationId: string): Promise<Summary> {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-describe('chat over HTTP (embedded)', () => {
+for (const dialect of TEST_DIALECTS) describe.runIf(dialect.available)(`chat over HTTP (${dialect.name})`, () => {
   let alice: User, bob: User, carol: User, dave: User, erin: User;
+  let database: TestDatabase | undefined;
   beforeAll(async () => {
-    t = await startTestApp({ RATE_LIMIT_AUTH: 'off', CHAT_SEND_RATE_LIMIT: 'off' });
+    database = dialect.name === 'postgres' ? await dialect.create() : undefined;
+    const where: Record<string, string> = database === undefined ? {} : { DATABASE_URL: SERVICES.postgres, DATABASE_SCHEMA: database.address.slice('postgres:'.length) };
+    t = await startTestApp({ RATE_LIMIT_AUTH: 'off', CHAT_SEND_RATE_LIMIT: 'off', PASSWORD_HASH_MEMORY_KIB: '8192', ...where });
     const users: User[] = [];
     for (const name of ['alice', 'bob', 'carol', 'dave', 'erin']) users.push({ name, ...(await signUp(t, name)) });
     [alice, bob, carol, dave, erin] = users as [User, User, User, User, User];
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    await database?.dispose();
+  });
 
   it('asks for a token', async () => {
     expect((await call(null, 'GET', '/api/v1/conversations')).status).toBe(401);

@@ -205,7 +205,7 @@ describe('Mastodon client API', () => {
     expect((await post('/api/v1/statuses', 'alice', { status: 'x', media_ids: ['1'] })).statusCode).toBe(422);
     expect((await post('/api/v1/statuses', 'alice', { status: 'x', visibility: 'direct' })).statusCode).toBe(422);
     expect((await post('/api/v2/media', 'alice', {})).statusCode).toBe(422);
-    for (const path of ['/api/v1/lists', '/api/v1/custom_emojis', '/api/v1/filters', '/api/v1/bookmarks', '/api/v1/trends/tags']) expect((await get(path, 'alice')).json(), path).toEqual([]);
+    for (const path of ['/api/v1/lists', '/api/v1/custom_emojis', '/api/v1/filters', '/api/v1/bookmarks', '/api/v1/trends/tags', '/api/v1/conversations']) expect((await get(path, 'alice')).json(), path).toEqual([]);
     const bad = await Promise.all([
       post('/api/v1/statuses', 'alice', { status: '' }),
       post('/api/v1/statuses', 'alice', { status: 'x'.repeat(281) }),

@@ -2,11 +2,11 @@ import { AppError, ConflictError, ForbiddenError, NotFoundError } from '../../sh
 
 /*
  * The chat's errors: stable codes (docs/chat.md "Errors"), the same over HTTP (problem+json) and
- * over the socket (`{type:'error', code, detail}`). Each is an AppError subclass; `ChatError`
- * names them all for the socket layer's `instanceof`.
+ * over the socket (`{type:'error', code, detail}`). Each is an AppError subclass (the socket layer
+ * tests `instanceof AppError` and sends `code` and `message`); `ChatError` is their union, for types.
  */
 
-/** Any error the chat raises on purpose. */
+/** Any error the chat raises on purpose (the text policy's TextPolicyError too, for message text). */
 export type ChatError = ConversationNotFoundError | MessageNotFoundError | MemberNotFoundError | ChatUserNotFoundError | NotAllowedError | BlockedError | ConversationFullError | ChatInputError | ChatRateLimitedError;
 
 /** Not a conversation of the caller's (whether it exists is not revealed). */
