@@ -116,20 +116,25 @@ describe('chat socket: protocol and limits', () => {
   });
 
   it('cuts a client that stops reading once its buffer passes the bound', async () => {
-    const id = String((await t.runtime.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: bearer(users.dan!.token), payload: { kind: 'direct', with: 'ann' } })).json<{ id: string }>().id);
+    // A user of its own: the registry says when the server let go of its only socket.
+    const slow = await signUp(t, 'slowpoke');
+    const id = String((await t.runtime.app.inject({ method: 'POST', url: '/api/v1/conversations', headers: bearer(users.dan!.token), payload: { kind: 'direct', with: 'slowpoke' } })).json<{ id: string }>().id);
     const sender = await connect('dan');
-    const reader = await connect('ann');
+    const reader = await ChatSocketClient.open(base, slow.token);
+    open.push(reader);
     await reader.request({ type: 'resume', conversations: { [id]: 0 } });
+    const { presence } = t.runtime.container.adapters;
+    const held = async () => (await presence.nodesOf([slow.userId])).has(slow.userId);
+    expect(await held()).toBe(true);
     // The reader stops reading: the kernel's buffers fill, then the server's.
-    (reader.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause();
+    (reader.ws as unknown as { _socket: { pause(): void } })._socket.pause();
     const text = '€'.repeat(4_000);
     let sent = 0;
-    const connections = () => (t.runtime.container.modules as unknown as { chat: { socket: { connections(): number } } }).chat.socket.connections();
-    const before = connections();
-    for (let round = 0; round < 100 && connections() === before; round++) {
-      await Promise.all(Array.from({ length: 20 }, () => sender.request({ type: 'send', conversationId: id, clientId: `slow-${sent++}`, text })));
+    const deadline = Date.now() + 20_000;
+    for (let round = 0; round < 200 && Date.now() < deadline && (await held()); round++) {
+      await Promise.all(Array.from({ length: 16 }, () => sender.request({ type: 'send', conversationId: id, clientId: `slow-${sent++}`, text }, 20_000)));
     }
-    await until(() => connections() === before - 1, 'the slow reader cut');
+    await until(async () => !(await held()), 'the slow reader cut', { timeoutMs: 15_000 });
     (reader.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     expect([4008, 1006]).toContain((await reader.closed).code);
     expect(reader.seqs(id).length).toBeLessThan(sent);

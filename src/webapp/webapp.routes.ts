@@ -12,7 +12,7 @@ export const WEB_DIR = fileURLToPath(new URL('../../dist/public/', import.meta.u
  * The single-page app's paths, as web/src/app.tsx routes them. Each first segment is a reserved
  * word (src/modules/links/alias-policy.ts), so no short code can take it.
  */
-export const PAGES = ['/', '/login', '/signup', '/links', '/links/:code', '/home', '/u/:username', '/search', '/notifications', '/console'];
+export const PAGES = ['/', '/login', '/signup', '/links', '/links/:code', '/home', '/u/:username', '/search', '/notifications', '/chat', '/chat/:id', '/console'];
 
 /**
  * The web app: `/assets/*` under content-hashed names, cached by browsers and CDNs for a year

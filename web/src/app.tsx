@@ -5,6 +5,8 @@ import { SessionProvider, useSession } from './session.js';
 import { ShortenPage } from './shorten.page.js';
 import { FeedNav } from './feed/nav.js';
 import { FEED_ROUTES } from './feed/routes.js';
+import { ChatNav } from './chat/nav.js';
+import { CHAT_ROUTES } from './chat/routes.js';
 
 // Pages past the first load in chunks of their own: the first page stays small.
 const LinksPage = lazy(() => import('./links/links.page.js'));
@@ -27,6 +29,8 @@ const ROUTES: Route[] = [
   { pattern: '/links/:code', render: (p) => <LinkStatsPage code={p.code!} /> },
   // -- feed routes --
   ...FEED_ROUTES,
+  // -- chat routes --
+  ...CHAT_ROUTES,
   // -- console routes --
   { pattern: '/console', render: () => <ConsolePage /> },
 ];
@@ -70,6 +74,8 @@ function Shell() {
           {user && <Link href="/links">My links</Link>}
           {/* -- feed nav -- */}
           <FeedNav />
+          {/* -- chat nav -- */}
+          <ChatNav />
           {/* -- console nav -- */}
           <Link href="/console">Console</Link>
           {user === null && <Link href={`/login?next=${encodeURIComponent(path)}`}>Sign in</Link>}

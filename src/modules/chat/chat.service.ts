@@ -16,7 +16,6 @@ import {
 import {
   MAX_MEMBERS,
   NO_EVENTS,
-  type ChatEvent,
   type ChatEventSink,
   type ChatMessageEvent,
   type ChatNotifier,
@@ -28,6 +27,9 @@ import {
   type UserView,
 } from './chat.model.js';
 import type { ChatRepository, ConversationRow, MemberRow, MessageRow } from './chat.repository.js';
+import { ChatAudiences } from './chat.audiences.js';
+import { DeliveredMarks } from './chat.delivered.js';
+import { ChatPublisher } from './chat.publisher.js';
 import { SendBatcher } from './chat.send-batch.js';
 import { cleanMessageText, cleanTitle, mentionedNames } from './chat.text.js';
 import { conversationView, messageView, summaryView, usersOfMessage, type ChatUsers } from './chat.views.js';
@@ -105,70 +107,49 @@ export interface ChatServiceDeps {
 }
 
 const CLIENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
-/** How long group delivered marks gather in memory before one transaction writes them all. */
-const DELIVERED_FLUSH_MS = 250;
 const CURSOR = /^(\d{1,16})_(\d{1,20})$/;
 
 /** Decimal ids in numeric order (shorter is smaller), for the pair key of direct conversations. */
 const byNumber = (a: string, b: string) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 
-/** The chat's rules over its repository: membership, roles, the per-conversation counter, blocks, limits. */
+/**
+ * The chat's rules over its repository: membership, roles, the per-conversation counter, blocks,
+ * limits. What leaves after a commit goes through ChatPublisher; who hears it, ChatAudiences.
+ */
 export class ChatServiceImpl implements ChatService {
   readonly #repo: ChatRepository;
   readonly #users: ChatUsers;
   readonly #clock: Clock;
   readonly #ids: IdGenerator;
   readonly #sendLimit: ChatServiceDeps['sendLimit'];
-  readonly #notifier: ChatNotifier | undefined;
   readonly #onError: (error: unknown) => void;
-  #events: ChatEventSink;
-  // Member lists are read on every send (the recipients): kept here, dropped by our own membership
-  // writes, and aged out so that another process's writes show within 30 s even without an event.
-  readonly #members = new LRUCache<string, readonly string[]>({ max: 20_000, ttl: 30_000 });
-  readonly #contacts = new LRUCache<string, readonly string[]>({ max: 20_000, ttl: 30_000 });
-  readonly #blocked = new LRUCache<string, boolean>({ max: 50_000, ttl: 10_000 });
+  readonly #audiences: ChatAudiences;
+  readonly #out: ChatPublisher;
+  readonly #delivered: DeliveredMarks;
+  // A conversation's kind never changes: remembered, so that a send need not read the conversation.
   readonly #kinds = new LRUCache<string, ConversationKind>({ max: 100_000 });
-  // `<conversation>:<user>` notified lately: skipped until they read here, or for a minute (a read
-  // on another process clears the stored notification; this one learns it within that minute).
-  readonly #notified = new LRUCache<string, true>({ max: 100_000, ttl: 60_000 });
   readonly #sends: SendBatcher;
-  readonly #delivered = new Map<string, { conversationId: string; userId: string; seq: number }>();
-  #deliveredTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: ChatServiceDeps) {
     this.#repo = deps.repository;
     this.#users = deps.users;
     this.#clock = deps.clock;
     this.#ids = deps.ids;
-    this.#events = deps.events ?? NO_EVENTS;
     this.#sendLimit = deps.sendLimit;
-    this.#notifier = deps.notifier;
     this.#onError = deps.onError ?? (() => {});
     this.#sends = new SendBatcher(deps.repository);
+    this.#audiences = new ChatAudiences(deps.repository);
+    this.#out = new ChatPublisher({ repository: deps.repository, users: deps.users, notifier: deps.notifier, onError: this.#onError });
+    this.#out.attach(deps.events ?? NO_EVENTS);
+    this.#delivered = new DeliveredMarks(deps.repository, this.#onError);
   }
 
   attach(sink: ChatEventSink): void {
-    this.#events = sink;
+    this.#out.attach(sink);
   }
 
   async close(): Promise<void> {
-    await this.#flushDelivered();
-  }
-
-  /** Writes the gathered group delivered marks in one transaction (each clamped to the conversation's last seq, never down). */
-  async #flushDelivered(): Promise<void> {
-    clearTimeout(this.#deliveredTimer);
-    this.#deliveredTimer = undefined;
-    if (this.#delivered.size === 0) return;
-    const marks = [...this.#delivered.values()];
-    this.#delivered.clear();
-    try {
-      await this.#repo.transaction(async (trx) => {
-        for (const m of marks) await this.#repo.markDeliveredUpTo(m.conversationId, m.userId, m.seq, trx);
-      });
-    } catch (error) {
-      this.#onError(error);
-    }
+    await this.#delivered.flush();
   }
 
   // ---- conversations ----
@@ -195,9 +176,9 @@ export class ChatServiceImpl implements ChatService {
       if (raced === undefined) throw error;
       return { conversation: await this.#view(raced), created: false };
     }
-    this.#membersChanged(id, [userId, peer.id]);
+    this.#audiences.membersChanged(id, [userId, peer.id]);
     const row = (await this.#repo.conversation(id))!;
-    await this.#publishSummaries(row, [userId, peer.id]);
+    await this.#out.summaries(row, [userId, peer.id]);
     return { conversation: await this.#view(row), created: true };
   }
 
@@ -215,9 +196,9 @@ export class ChatServiceImpl implements ChatService {
       for (const u of others) await this.#repo.insertMember(this.#newMember(id, u.id, 'member', now, 0), trx);
     });
     const memberIds = [userId, ...others.map((u) => u.id)];
-    this.#membersChanged(id, memberIds);
+    this.#audiences.membersChanged(id, memberIds);
     const row = (await this.#repo.conversation(id))!;
-    await this.#publishSummaries(row, memberIds);
+    await this.#out.summaries(row, memberIds);
     return this.#view(row);
   }
 
@@ -253,7 +234,7 @@ export class ChatServiceImpl implements ChatService {
 
   async get(userId: string, conversationId: string) {
     // The delivered marks it shows include those still gathered in memory.
-    await this.#flushDelivered();
+    await this.#delivered.flush();
     const { conversation } = await this.#membership(userId, conversationId);
     return this.#view(conversation);
   }
@@ -265,7 +246,7 @@ export class ChatServiceImpl implements ChatService {
     if (member.role === 'member') throw new NotAllowedError('Only owners and admins rename a group');
     await this.#repo.updateConversation(conversationId, { title }, this.#repo.db);
     const row = { ...conversation, title };
-    await this.#publishSummaries(row, await this.membersOf(conversationId));
+    await this.#out.summaries(row, await this.membersOf(conversationId));
     return this.#view(row);
   }
 
@@ -292,9 +273,9 @@ export class ChatServiceImpl implements ChatService {
       return newcomers.map((u) => u.id);
     });
     const before = await this.membersOf(conversationId);
-    this.#membersChanged(conversationId, [...before, ...added]);
+    this.#audiences.membersChanged(conversationId, [...before, ...added]);
     const row = (await this.#repo.conversation(conversationId))!;
-    if (added.length > 0) await this.#publishSummaries(row, await this.membersOf(conversationId));
+    if (added.length > 0) await this.#out.summaries(row, await this.membersOf(conversationId));
     return this.#view(row);
   }
 
@@ -324,10 +305,10 @@ export class ChatServiceImpl implements ChatService {
         if (heir !== undefined) await this.#repo.setRole(conversationId, heir.user_id, 'owner', trx);
       }
     });
-    this.#membersChanged(conversationId, before);
-    this.#publish([target.id], { type: 'conversation.removed', conversationId });
+    this.#audiences.membersChanged(conversationId, before);
+    this.#out.publish([target.id], { type: 'conversation.removed', conversationId });
     const row = (await this.#repo.conversation(conversationId))!;
-    await this.#publishSummaries(row, await this.membersOf(conversationId));
+    await this.#out.summaries(row, await this.membersOf(conversationId));
   }
 
   async setRole(userId: string, conversationId: string, username: string, role: 'admin' | 'member') {
@@ -339,7 +320,7 @@ export class ChatServiceImpl implements ChatService {
     const subject = await this.#repo.member(conversationId, target.id);
     if (subject === undefined) throw new MemberNotFoundError(target.username);
     await this.#repo.setRole(conversationId, target.id, role, this.#repo.db);
-    await this.#publishSummaries(conversation, await this.membersOf(conversationId));
+    await this.#out.summaries(conversation, await this.membersOf(conversationId));
     return this.#view(conversation);
   }
 
@@ -390,8 +371,8 @@ export class ChatServiceImpl implements ChatService {
     }
     if (!outcome.created) return { message: await this.#messageView(outcome.row), created: false };
     const message = messageView(outcome.row, users);
-    this.#publish(members, { type: 'message.created', conversationId, seq: outcome.row.seq, message });
-    this.#notifyOffline(members.filter((m) => m !== userId), conversationId, userId, now);
+    this.#out.publish(members, { type: 'message.created', conversationId, seq: outcome.row.seq, message });
+    this.#out.notifyOffline(members.filter((m) => m !== userId), conversationId, userId, now);
     return { message, created: true };
   }
 
@@ -411,7 +392,7 @@ export class ChatServiceImpl implements ChatService {
       return { ...current, ...patch };
     });
     const message = await this.#messageView(row);
-    this.#publish(members, { type: 'message.edited', conversationId, seq: row.version_seq, message });
+    this.#out.publish(members, { type: 'message.edited', conversationId, seq: row.version_seq, message });
     return message;
   }
 
@@ -431,7 +412,7 @@ export class ChatServiceImpl implements ChatService {
     });
     if (row === undefined) return;
     const message = await this.#messageView(row);
-    this.#publish(await this.membersOf(conversationId), { type: 'message.deleted', conversationId, seq: row.version_seq, message });
+    this.#out.publish(await this.membersOf(conversationId), { type: 'message.deleted', conversationId, seq: row.version_seq, message });
   }
 
   async markRead(userId: string, conversationId: string, seq: number) {
@@ -443,9 +424,8 @@ export class ChatServiceImpl implements ChatService {
     const unread = (await this.#repo.unreadCounts(userId, [conversationId])).get(conversationId) ?? 0;
     if (moved) {
       const [user] = (await this.#users.byIds([userId])).values();
-      this.#publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: Math.max(member.delivered_seq, readSeq), readSeq });
-      this.#notified.delete(`${conversationId}:${userId}`);
-      this.#notifier?.conversationRead(userId, conversationId).catch(this.#onError);
+      this.#out.publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: Math.max(member.delivered_seq, readSeq), readSeq });
+      this.#out.read(userId, conversationId);
     }
     return { readSeq, unread };
   }
@@ -455,10 +435,7 @@ export class ChatServiceImpl implements ChatService {
     if (kind !== 'direct') {
       // Groups: every member acknowledges every message, so the marks are gathered in memory and
       // written together (DELIVERED_FLUSH_MS); only the highest seq per member counts.
-      const key = `${conversationId}\u0000${userId}`;
-      const known = this.#delivered.get(key);
-      if (known === undefined || known.seq < seq) this.#delivered.set(key, { conversationId, userId, seq });
-      this.#deliveredTimer ??= setTimeout(() => void this.#flushDelivered(), DELIVERED_FLUSH_MS).unref();
+      this.#delivered.add(conversationId, userId, seq);
       return;
     }
     const { conversation, member } = await this.#membership(userId, conversationId);
@@ -468,7 +445,7 @@ export class ChatServiceImpl implements ChatService {
     // receipt per delivery to every member would multiply each message by the members squared:
     // the marks are stored and shown by GET /conversations/{id} instead.
     const [user] = (await this.#users.byIds([userId])).values();
-    this.#publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: target, readSeq: member.read_seq });
+    this.#out.publish(await this.membersOf(conversationId), { type: 'receipt', conversationId, user: user!, deliveredSeq: target, readSeq: member.read_seq });
   }
 
   async eventsSince(userId: string, conversationId: string, afterSeq: number, limit: number): Promise<ChatMessageEvent[]> {
@@ -487,41 +464,24 @@ export class ChatServiceImpl implements ChatService {
 
   // ---- audiences ----
 
-  async membersOf(conversationId: string): Promise<readonly string[]> {
-    const known = this.#members.get(conversationId);
-    if (known !== undefined) return known;
-    const ids = Object.freeze((await this.#repo.members(conversationId)).map((m) => m.user_id));
-    this.#members.set(conversationId, ids);
-    return ids;
+  membersOf(conversationId: string): Promise<readonly string[]> {
+    return this.#audiences.membersOf(conversationId);
   }
 
-  async contactsOf(userId: string): Promise<readonly string[]> {
-    const known = this.#contacts.get(userId);
-    if (known !== undefined) return known;
-    const all = await this.#repo.contacts(userId);
-    const blocked = await this.#repo.blockedAmong(userId, all);
-    const ids = Object.freeze(all.filter((id) => !blocked.has(id)));
-    this.#contacts.set(userId, ids);
-    return ids;
+  contactsOf(userId: string): Promise<readonly string[]> {
+    return this.#audiences.contactsOf(userId);
   }
 
   async isMember(userId: string, conversationId: string): Promise<boolean> {
     return (await this.membersOf(conversationId)).includes(userId);
   }
 
-  async blockedEitherWay(a: string, b: string): Promise<boolean> {
-    const key = a < b ? `${a}:${b}` : `${b}:${a}`;
-    const known = this.#blocked.get(key);
-    if (known !== undefined) return known;
-    const blocked = (await this.#repo.blockedAmong(a, [b])).has(b);
-    this.#blocked.set(key, blocked);
-    return blocked;
+  blockedEitherWay(a: string, b: string): Promise<boolean> {
+    return this.#audiences.blockedEitherWay(a, b);
   }
 
   invalidate(conversationId: string): void {
-    const members = this.#members.get(conversationId);
-    this.#members.delete(conversationId);
-    for (const id of members ?? []) this.#contacts.delete(id);
+    this.#audiences.invalidate(conversationId);
   }
 
   // ---- blocks ----
@@ -530,13 +490,13 @@ export class ChatServiceImpl implements ChatService {
     const target = await this.#user(username);
     if (target.id === userId) throw new ChatInputError('bad_request', 'You cannot block yourself', '/username');
     await this.#repo.block(userId, target.id, this.#clock.now());
-    this.#blocksChanged(userId, target.id);
+    this.#audiences.blocksChanged(userId, target.id);
   }
 
   async unblock(userId: string, username: string) {
     const target = await this.#user(username);
     await this.#repo.unblock(userId, target.id);
-    this.#blocksChanged(userId, target.id);
+    this.#audiences.blocksChanged(userId, target.id);
   }
 
   async blocks(userId: string) {
@@ -616,71 +576,5 @@ export class ChatServiceImpl implements ChatService {
   async #view(row: ConversationRow): Promise<ConversationView> {
     const members = await this.#repo.members(row.id);
     return conversationView(row, members, await this.#users.byIds(members.map((m) => m.user_id)));
-  }
-
-  #membersChanged(conversationId: string, affected: readonly string[]): void {
-    this.invalidate(conversationId);
-    for (const id of affected) this.#contacts.delete(id);
-  }
-
-  #blocksChanged(a: string, b: string): void {
-    this.#blocked.delete(a < b ? `${a}:${b}` : `${b}:${a}`);
-    this.#contacts.delete(a);
-    this.#contacts.delete(b);
-  }
-
-  #publish(recipients: readonly string[], event: ChatEvent): void {
-    if (recipients.length === 0) return;
-    try {
-      this.#events.publish(recipients, event);
-    } catch (error) {
-      this.#onError(error);
-    }
-  }
-
-  /** `conversation.updated` to each recipient, with their own unread count and read mark. */
-  async #publishSummaries(row: ConversationRow, recipients: readonly string[]): Promise<void> {
-    try {
-      const [members, unread, last] = await Promise.all([
-        this.#repo.members(row.id),
-        this.#repo.unreadByMember(row.id),
-        this.#repo.lastMessages(new Map([[row.id, 0]])),
-      ]);
-      const lastRow = last.get(row.id);
-      const users = await this.#users.byIds([...members.map((m) => m.user_id), ...(lastRow === undefined ? [] : usersOfMessage(lastRow))]);
-      const byUser = new Map(members.map((m) => [m.user_id, m]));
-      const lastView = lastRow === undefined ? null : messageView(lastRow, users);
-      for (const id of recipients) {
-        const m = byUser.get(id);
-        if (m === undefined) continue;
-        const peerId = row.kind === 'direct' ? members.find((o) => o.user_id !== id)?.user_id : undefined;
-        const conversation = summaryView(row, {
-          readSeq: m.read_seq,
-          unread: unread.get(id) ?? 0,
-          peer: peerId === undefined ? undefined : users.get(peerId),
-          lastMessage: lastRow !== undefined && lastRow.seq > m.joined_seq ? lastView : null,
-        });
-        this.#publish([id], { type: 'conversation.updated', conversation });
-      }
-    } catch (error) {
-      this.#onError(error);
-    }
-  }
-
-  /**
-   * A notification to the members with no socket anywhere (best effort, after the commit). Those
-   * this process notified about this conversation lately are skipped without asking the store
-   * (they have one until they read): a busy group costs no write per message and member.
-   */
-  #notifyOffline(recipients: readonly string[], conversationId: string, authorId: string, at: number): void {
-    const notifier = this.#notifier;
-    const due = recipients.filter((id) => !this.#notified.has(`${conversationId}:${id}`));
-    if (notifier === undefined || due.length === 0) return;
-    void (async () => {
-      const offline = this.#events.offlineAmong === undefined ? due : await this.#events.offlineAmong(due);
-      if (offline.length === 0) return;
-      for (const id of offline) this.#notified.set(`${conversationId}:${id}`, true);
-      await notifier.messageSent(offline, conversationId, authorId, at);
-    })().catch(this.#onError);
   }
 }

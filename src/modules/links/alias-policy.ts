@@ -5,6 +5,7 @@ export const RESERVED_WORDS: readonly string[] = [
   'api', 'app', 'admin', 'assets', 'auth', 'console', 'docs', 'healthz', 'readyz', 'metrics', 'static',
   'login', 'logout', 'signup', 'register', 'settings', 'account', 'me', 'home', 'search', 'stream',
   'notifications', 'users', 'u', 'tweets', 'links', 'new', 'about', 'help', 'index', 'www', 'oauth',
+  'chat',
 ];
 
 const ALIAS = /^[A-Za-z0-9_-]{3,64}$/;

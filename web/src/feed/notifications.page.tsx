@@ -86,6 +86,7 @@ export default function NotificationsPage() {
                 <TimeAgo iso={n.createdAt} now={now} />
               </p>
               {n.tweetId !== undefined && <TweetSnippet tweet={tweets.get(n.tweetId)} />}
+              {n.conversationId !== undefined && <Link href={`/chat/${encodeURIComponent(n.conversationId)}`}>Open the conversation</Link>}
             </li>
           ))}
         </ol>
