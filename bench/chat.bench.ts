@@ -35,12 +35,9 @@ import { createPrivateKey } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
-import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
-import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
 import { SERVICES } from '../test/helpers/services.js';
 import { fmt, processCpuMs, startNode, type Child } from './bench.lib.js';
+import { cleanUpScaledRun, scaledRunEnv } from './scaled-run.js';
 import { startClient, type ClientProcess } from './chat/clients.js';
 import { expand, max as maxOf, merge, emptyHistogram, quantile, total } from './chat/histogram.js';
 import { heapGrowth } from './chat/heap.js';
@@ -129,29 +126,6 @@ interface Server {
 
 const wsUrl = (child: Child) => `${child.baseUrl.replace(/^http/, 'ws')}${SOCKET_PATH}`;
 
-function scaledEnv(): Record<string, string> {
-  return { DATABASE_URL: SERVICES.postgres, DATABASE_SCHEMA: RUN, REDIS_URL: SERVICES.redis, REDIS_PREFIX: `${RUN}:`, AMQP_URL: SERVICES.rabbitmq, AMQP_PREFIX: RUN };
-}
-
-async function cleanUpScaled(): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVICES.postgres });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${RUN}" cascade`);
-  } finally {
-    await client.end();
-  }
-  const redis = new Redis(SERVICES.redis);
-  try {
-    await deleteKeys(redis, `${RUN}:*`);
-  } finally {
-    await redis.quit();
-  }
-  TrackedQueue.prefixes.add(RUN);
-  for (const topic of ['clicks', 'feed.fanout', 'feed.search', 'feed.notifications', 'notifications', 'chat.notifications', 'chat.offline']) TrackedQueue.topics.add(topic);
-  await deleteTrackedQueues();
-}
-
 /** Starts Blueprint: one process, or (scaled) two API processes on the same servers. */
 async function startBlueprint(key: ReturnType<typeof signingKey>, profile: boolean, generation: number): Promise<Server> {
   const base = {
@@ -169,7 +143,7 @@ async function startBlueprint(key: ReturnType<typeof signingKey>, profile: boole
     JWT_ISSUER: 'http://bench.local',
     PASSWORD_HASH_MEMORY_KIB: '8192',
     PASSWORD_HASH_ITERATIONS: '1',
-    ...(SCALED ? scaledEnv() : {}),
+    ...(SCALED ? scaledRunEnv(RUN) : {}),
     ...EXTRA_ENV,
   };
   const children: Child[] = [];
@@ -570,7 +544,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(clients.map((c) => c.stop()));
     for (const s of [...servers]) await stopAll(s);
-    if (SCALED) await cleanUpScaled().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
+    if (SCALED) await cleanUpScaledRun(RUN, ['clicks', 'feed.fanout', 'feed.search', 'feed.notifications', 'notifications', 'chat.notifications', 'chat.offline']).catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }

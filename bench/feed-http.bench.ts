@@ -26,13 +26,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { seededRandom } from '../src/lib/seeded-random.js';
-import { SERVICES } from '../test/helpers/services.js';
-import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
-import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitmq/testing/rabbitmq-test-kit.js';
 import { commandCpuMs, fmt, mainThreadCpuMs, processCpuMs, startNode } from './bench.lib.js';
+import { cleanUpScaledRun, scaledRunEnv } from './scaled-run.js';
 import { haveWrk, luaPacing, runWrk, type WrkResult } from './wrk.js';
 
 const env = process.env;
@@ -292,36 +288,6 @@ end
   }
 }
 
-function scaledEnv(): Record<string, string> {
-  return {
-    DATABASE_URL: SERVICES.postgres,
-    DATABASE_SCHEMA: RUN,
-    REDIS_URL: SERVICES.redis,
-    REDIS_PREFIX: `${RUN}:`,
-    AMQP_URL: SERVICES.rabbitmq,
-    AMQP_PREFIX: RUN,
-  };
-}
-
-async function cleanUpScaled(): Promise<void> {
-  const client = new pg.Client({ connectionString: SERVICES.postgres });
-  await client.connect();
-  try {
-    await client.query(`drop schema if exists "${RUN}" cascade`);
-  } finally {
-    await client.end();
-  }
-  const redis = new Redis(SERVICES.redis);
-  try {
-    await deleteKeys(redis, `${RUN}:*`);
-  } finally {
-    await redis.quit();
-  }
-  TrackedQueue.prefixes.add(RUN);
-  for (const topic of ['clicks', 'feed.fanout', 'feed.search', 'feed.notifications']) TrackedQueue.topics.add(topic);
-  await deleteTrackedQueues();
-}
-
 async function main(): Promise<void> {
   if (!haveWrk()) throw new Error('this benchmark drives HTTP with wrk: apt-get install wrk');
   log(`feed benchmark over HTTP${SCALED ? ' (scaled: PostgreSQL + Redis + RabbitMQ, one process)' : ' (embedded, one process)'}: ${fmt(USERS)} users × ${FOLLOWS} follows, ${fmt(RATE)} tweets/s offered for ${SECONDS} s from ${CONNECTIONS} connections; ${cpus().length} CPUs, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
@@ -340,7 +306,7 @@ async function main(): Promise<void> {
     // Sign-up speed is not what is measured here: the cheapest argon2id the configuration allows.
     PASSWORD_HASH_MEMORY_KIB: '8192',
     PASSWORD_HASH_ITERATIONS: '1',
-    ...(SCALED ? scaledEnv() : {}),
+    ...(SCALED ? scaledRunEnv(RUN) : {}),
     ...EXTRA_ENV,
   };
   // BENCH_PROFILE_DIR: CPU profiles of every thread of the server during one phase
@@ -483,7 +449,7 @@ async function main(): Promise<void> {
   } finally {
     await bare.stop();
     await server.stop();
-    if (SCALED) await cleanUpScaled().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
+    if (SCALED) await cleanUpScaledRun(RUN, ['clicks', 'feed.fanout', 'feed.search', 'feed.notifications']).catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,13 +5,12 @@
 //   garbage collection, so that bench:chat can tell the live JavaScript heap per connection from the
 //   rest of the RSS (socket buffers, native handles, heap not yet collected); with BENCH_HEAP_SNAPSHOT
 //   set, a heap snapshot is written next to it after the collection (its name in the JSON);
-// - SIGUSR2 starts, then stops, a CPU profile of the main thread (as bench/servers/profile-on-signal.ts
-//   does), written to BENCH_PROFILE_DIR.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { Session } from 'node:inspector';
-import { join } from 'node:path';
+// - SIGUSR2 starts, then stops, a CPU profile of the main thread, written to BENCH_PROFILE_DIR
+//   (bench/servers/profile-on-signal.mjs, loaded from here).
+import { writeFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { writeHeapSnapshot } from 'node:v8';
+import '../servers/profile-on-signal.mjs';
 
 const file = process.env.BENCH_MEMORY_FILE;
 if (isMainThread && file !== undefined) {
@@ -21,29 +20,5 @@ if (isMainThread && file !== undefined) {
     const collected = process.memoryUsage();
     const snapshot = process.env.BENCH_HEAP_SNAPSHOT === '1' ? writeHeapSnapshot(`${file}.${Date.now()}.heapsnapshot`) : undefined;
     writeFileSync(file, JSON.stringify({ at: Date.now(), held, collected, snapshot }));
-  });
-}
-
-const dir = process.env.BENCH_PROFILE_DIR;
-if (isMainThread && dir !== undefined) {
-  mkdirSync(dir, { recursive: true });
-  const session = new Session();
-  session.connect();
-  const post = (method, params = {}) => new Promise((resolve, reject) => session.post(method, params, (error, result) => (error ? reject(error) : resolve(result))));
-  let running = false;
-  process.on('SIGUSR2', () => {
-    void (async () => {
-      if (!running) {
-        running = true;
-        await post('Profiler.enable');
-        await post('Profiler.setSamplingInterval', { interval: 500 });
-        await post('Profiler.start');
-        return;
-      }
-      running = false;
-      const { profile } = await post('Profiler.stop');
-      await post('Profiler.disable');
-      writeFileSync(join(dir, `${Date.now()}.cpuprofile`), JSON.stringify(profile));
-    })();
   });
 }
