@@ -74,9 +74,16 @@ export class SqlReaders {
   /** Authors who posted through this process within RECENT_POST_MS (their own read must show it). */
   readonly #posted = new LRUCache<bigint, true>({ max: 100_000, ttl: RECENT_POST_MS });
 
-  constructor(follows: FollowsRepository, options: { bus?: PubSubPort | undefined; maxReaders?: number } = {}) {
+  constructor(follows: FollowsRepository, options: { bus?: PubSubPort | undefined; maxReaders?: number; ttlMs?: number } = {}) {
     this.#follows = follows;
-    this.#cache = new LRUCache({ max: options.maxReaders ?? 50_000, ttl: READER_TTL_MS });
+    this.#cache = new LRUCache<bigint, Reader>({
+      max: options.maxReaders ?? 50_000,
+      ttl: options.ttlMs ?? READER_TTL_MS,
+      // Stale while revalidating (readNow): a stale reader is kept until its fresh read replaces it.
+      allowStale: true,
+      noDeleteOnStaleGet: true,
+      fetchMethod: (readerId) => this.#load(readerId),
+    });
     this.#bus = options.bus;
     this.#bus?.subscribe(CHANNEL, (message) => {
       const m = message as { from?: string; reader?: string; all?: boolean };
@@ -89,24 +96,41 @@ export class SqlReaders {
   readonly read: Readers = async (readerId) => {
     const known = this.readNow(readerId);
     if (known !== undefined) return known;
+    let reader: Reader | undefined;
+    try {
+      // One query per reader however many reads wait for it.
+      reader = await this.#cache.fetch(readerId);
+    } catch {
+      // Aborted: the reader was forgotten (a follow) while it was read. Read again, past the cache.
+    }
+    return this.#withPosts(reader ?? (await this.#load(readerId)));
+  };
+
+  readonly readNow: ReadersNow = (readerId) => {
+    const status: LRUCache.Status<bigint, Reader> = {};
+    const known = this.#cache.get(readerId, { status });
+    if (known === undefined) return undefined;
+    // Past its TTL: still answered (the bus forgets what changes at once; the TTL only bounds a lost
+    // message), and read again in the background so a busy reader never waits on the query.
+    if (status.get === 'stale') this.#cache.fetch(readerId).catch(() => undefined);
+    return this.#withPosts(known);
+  };
+
+  #withPosts(reader: Reader): Reader {
+    return this.#posted.has(reader.id) ? { ...reader, postedRecently: true } : reader;
+  }
+
+  async #load(readerId: bigint): Promise<Reader> {
     const [counts, following] = await Promise.all([this.#follows.counts(readerId), this.#follows.followingOf(readerId)]);
     const authors = new Set([readerId, ...following.map((f) => f.id)]);
-    const reader: Reader = {
+    return {
       id: readerId,
       authors: [...authors],
       pulled: [...(counts.pulled ? [readerId] : []), ...following.filter((f) => f.pulled).map((f) => f.id)],
       sees: (authorId) => authors.has(authorId),
       lastReadAt: counts.lastReadAt,
     };
-    this.#cache.set(readerId, reader);
-    return this.#posted.has(readerId) ? { ...reader, postedRecently: true } : reader;
-  };
-
-  readonly readNow: ReadersNow = (readerId) => {
-    const known = this.#cache.get(readerId);
-    if (known === undefined) return undefined;
-    return this.#posted.has(readerId) ? { ...known, postedRecently: true } : known;
-  };
+  }
 
   /** The reader posted through this process: their reads merge their own newest tweets for a while. */
   posted(authorId: bigint): void {
@@ -122,7 +146,10 @@ export class SqlReaders {
   /** A read was recorded: kept here (other processes may keep an older time, which costs at most an early mark). */
   markedRead(readerId: bigint, at: number): void {
     const known = this.#cache.peek(readerId);
-    if (known !== undefined) this.#cache.set(readerId, { ...known, lastReadAt: at });
+    if (known === undefined) return;
+    // A stale reader is read again rather than given a new lease of life.
+    if (this.#cache.getRemainingTTL(readerId) <= 0) this.#cache.delete(readerId);
+    else this.#cache.set(readerId, { ...known, lastReadAt: at });
   }
 
   /** An author posted a tweet readers pull: the first time this process sees it, every reader is read again everywhere. */
