@@ -162,6 +162,19 @@ describe('the home-timeline fast path, over HTTP', () => {
       expect((await app().inject({ method: 'DELETE', url: `/api/v1/tweets/${ids[11]}`, headers: bearer(author.token) })).statusCode).toBe(204);
       const after = (await (await overHttp('/api/v1/timeline/home?limit=3', reader.token)).json()) as { items: { id: string }[] };
       expect(after.items.map((i) => i.id)).toEqual([ids[10], ids[9], ids[8]]);
+
+      // The author posted a moment ago through this process: their own read shows the new tweet at
+      // once (the route merges it from the database while the queued fan-out has not delivered it)...
+      const own = (await app().inject({ method: 'POST', url: '/api/v1/tweets', headers: bearer(author.token), payload: { text: 'mine' } })).json() as { id: string };
+      const first = (await (await overHttp('/api/v1/timeline/home?limit=3', author.token)).json()) as { items: { id: string }[] };
+      expect(first.items[0]?.id).toBe(own.id);
+      // ...and once their timeline holds it, their reads come from the cache, within the same minute.
+      expect(await waitFor(async () => (await t!.runtime.app.inject({ url: '/api/v1/timeline/home?limit=1', headers: bearer(author.token) })).json().items[0]?.id === own.id)).toBe(true);
+      await overHttp('/api/v1/timeline/home?limit=3', author.token);
+      page.mockClear();
+      const cached = (await (await overHttp('/api/v1/timeline/home?limit=3', author.token)).json()) as { items: { id: string }[] };
+      expect(cached.items.map((i) => i.id)).toEqual([own.id, ids[10], ids[9]]);
+      expect(page).not.toHaveBeenCalled();
     } finally {
       const client = new Redis(SERVICES.redis);
       await deleteKeys(client, `${prefix}*`);

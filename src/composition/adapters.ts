@@ -111,7 +111,8 @@ export function openAdapters(options: AdapterOptions): ProcessAdapters {
     (): TimelineStore =>
       redisUrl === undefined
         ? new MemoryTimelineStore({ capacity: config.FEED_TIMELINE_CAPACITY })
-        : new RedisTimelineStore(redis().open('timelines'), { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` }),
+        : // Reads of one turn of the event loop leave in one write (a syscall per read cost a quarter of a scaled home read).
+          new RedisTimelineStore(redis().open('timelines', { enableAutoPipelining: true }), { capacity: config.FEED_TIMELINE_CAPACITY, prefix: `${config.REDIS_PREFIX}tl:` }),
     (t) => t.close(),
     ['timelines', (t) => t.ping()],
   );

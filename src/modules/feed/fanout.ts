@@ -61,18 +61,20 @@ export function inlineFanout(home: HomeFeeds, graph: FollowerGraph): Fanout {
  * The scaled topology's fan-out: the consumer does the work from the queue. The API drops a new
  * follower's timeline so that their next read rebuilds it with the new author in. An author reads
  * their own tweet at once without a push here: for a minute after they posted through this
- * process, their reads merge their newest tweets from the database (a push here would land before
- * the consumer's older deliveries to the same timeline, which then all arrive late, each a rewrite
- * of the timeline's tail in Redis).
+ * process, their reads merge their newest tweets from the database unless the cached page already
+ * holds them (a push here would land before the consumer's older deliveries to the same timeline,
+ * which then all arrive late, each a rewrite of the timeline's tail in Redis).
  */
 export function queuedFanout(follows: FollowsRepository, timelines: TimelineStore, readers: SqlReaders): Fanout {
   return {
     mode: 'queued',
     followerCount: async (authorId) => (await follows.counts(authorId)).followers,
     async posted(tweet) {
-      readers.posted(tweet.authorId);
+      readers.posted(tweet.authorId, tweet.tweetId);
     },
-    async deleted() {},
+    async deleted(tweetId, authorId) {
+      readers.unposted(authorId, tweetId);
+    },
     async followed(followerId) {
       readers.forget(followerId);
       await timelines.drop(followerId).catch(() => undefined);

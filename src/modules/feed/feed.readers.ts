@@ -16,10 +16,11 @@ export interface Reader {
   /** The last read recorded (epoch ms), null when never. */
   lastReadAt: number | null;
   /**
-   * The reader posted through this process a moment ago: with a queued fan-out their tweet may not
-   * be in their cached timeline yet, so a read merges their newest tweets from the database.
+   * The reader's own tweets posted through this process a moment ago (newest last): with a queued
+   * fan-out they may not be in the reader's cached timeline yet, so a read merges the reader's
+   * newest tweets from the database, unless the page it read from the cache holds them already.
    */
-  postedRecently?: boolean;
+  recentPosts?: readonly bigint[];
 }
 
 /** Where a read learns about its reader. */
@@ -58,6 +59,8 @@ const CHANNEL = 'feed.readers';
 const READER_TTL_MS = 60_000;
 /** Longer than a queued fan-out takes to deliver an author's tweet to their own timeline, with margin. */
 const RECENT_POST_MS = 60_000;
+/** Of an author's tweets within RECENT_POST_MS, the newest kept (an author posting faster reads through the database merge). */
+const RECENT_POSTS_KEPT = 16;
 
 /**
  * Readers from the database (a process that does not keep the graph), remembered: a read costs
@@ -71,8 +74,8 @@ export class SqlReaders {
   readonly #bus: PubSubPort | undefined;
   readonly #self = randomUUID();
   readonly #pulled = new LRUCache<bigint, true>({ max: 10_000 });
-  /** Authors who posted through this process within RECENT_POST_MS (their own read must show it). */
-  readonly #posted = new LRUCache<bigint, true>({ max: 100_000, ttl: RECENT_POST_MS });
+  /** What authors posted through this process within RECENT_POST_MS (their own read must show it). */
+  readonly #posted = new LRUCache<bigint, bigint[]>({ max: 100_000, ttl: RECENT_POST_MS });
 
   constructor(follows: FollowsRepository, options: { bus?: PubSubPort | undefined; maxReaders?: number; ttlMs?: number } = {}) {
     this.#follows = follows;
@@ -117,7 +120,8 @@ export class SqlReaders {
   };
 
   #withPosts(reader: Reader): Reader {
-    return this.#posted.has(reader.id) ? { ...reader, postedRecently: true } : reader;
+    const recentPosts = this.#posted.get(reader.id);
+    return recentPosts === undefined ? reader : { ...reader, recentPosts };
   }
 
   async #load(readerId: bigint): Promise<Reader> {
@@ -132,9 +136,20 @@ export class SqlReaders {
     };
   }
 
-  /** The reader posted through this process: their reads merge their own newest tweets for a while. */
-  posted(authorId: bigint): void {
-    this.#posted.set(authorId, true);
+  /** The reader posted through this process: their reads show it, from the cache once it is there, else from the database. */
+  posted(authorId: bigint, tweetId: bigint): void {
+    const recent = this.#posted.get(authorId) ?? [];
+    // A new array: readers handed out keep the list they were given.
+    this.#posted.set(authorId, [...recent.slice(1 - RECENT_POSTS_KEPT), tweetId]);
+  }
+
+  /** A tweet deleted through this process: the author's reads no longer wait for it to be delivered. */
+  unposted(authorId: bigint, tweetId: bigint): void {
+    const recent = this.#posted.get(authorId);
+    if (recent === undefined || !recent.includes(tweetId)) return;
+    const rest = recent.filter((id) => id !== tweetId);
+    if (rest.length === 0) this.#posted.delete(authorId);
+    else this.#posted.set(authorId, rest, { noUpdateTTL: true });
   }
 
   /** The reader's follows changed (here): read again everywhere. */

@@ -80,7 +80,7 @@ export class HomeTimeline {
       fanout.markedRead(readerId, now);
     }
     const inactive = home.mayHaveBeenSkipped(reader.lastReadAt, now);
-    if (!inactive && reader.pulled.length === 0 && !reader.postedRecently) {
+    if (!inactive && reader.pulled.length === 0) {
       const fast = this.#deps.timelines.local !== undefined ? this.#fromMemory(reader, limit, cursor) : await this.#fromStore(reader, limit, cursor);
       if (fast !== null) return fast;
     }
@@ -89,7 +89,7 @@ export class HomeTimeline {
       this.#cachedThenStored(reader, limit, cursor, inactive),
       mergeAuthors(this.#fetchPulled, reader.pulled, cursor, limit),
       // A queued fan-out delivers the reader's own tweet a moment after they posted it; they read it at once.
-      ...(reader.postedRecently ? [mergeAuthors(this.#fetchAll, [readerId], cursor, limit)] : []),
+      ...(reader.recentPosts !== undefined ? [mergeAuthors(this.#fetchAll, [readerId], cursor, limit)] : []),
     ]);
     const items: Tweet[] = [];
     try {
@@ -126,7 +126,7 @@ export class HomeTimeline {
   pageFast(readerId: bigint, limit: number, cursor?: bigint): Page<Tweet> | Promise<Page<Tweet> | undefined> | undefined {
     const { clock, home, timelines } = this.#deps;
     const reader = this.#deps.readers.readNow(readerId);
-    if (reader === undefined || reader.pulled.length > 0 || reader.postedRecently === true) return undefined;
+    if (reader === undefined || reader.pulled.length > 0) return undefined;
     const now = clock.now();
     if (reader.lastReadAt === null || now - reader.lastReadAt >= READ_MARK_EVERY_MS || home.mayHaveBeenSkipped(reader.lastReadAt, now)) return undefined;
     if (timelines.local !== undefined) return this.#fromMemory(reader, limit, cursor) ?? undefined;
@@ -155,7 +155,7 @@ export class HomeTimeline {
       items.push(tweet);
       return items.length < limit;
     });
-    if (whole === undefined || missed || items.length < limit) return null;
+    if (whole === undefined || missed || items.length < limit || !holdsRecentPosts(reader, items, cursor)) return null;
     return { items, nextCursor: items[items.length - 1]!.id };
   }
 
@@ -178,7 +178,7 @@ export class HomeTimeline {
       const tweet = views.cached(entry.tweetId);
       if (tweet === undefined) return null;
       items.push(tweet);
-      if (items.length === limit) return { items, nextCursor: tweet.id };
+      if (items.length === limit) return holdsRecentPosts(reader, items, cursor) ? { items, nextCursor: tweet.id } : null;
     }
     return null;
   }
@@ -245,6 +245,23 @@ export class HomeTimeline {
     }
     yield* mergeAuthors(this.#fetchAll, authors, before, limit);
   }
+}
+
+/**
+ * Whether a page read from the cache holds every tweet the reader posted a moment ago that belongs
+ * on it (below the cursor, above the page's last item): a queued fan-out may not have delivered
+ * them yet, and then the general path merges them from the database.
+ */
+function holdsRecentPosts(reader: Reader, items: readonly Tweet[], cursor: bigint | undefined): boolean {
+  const recent = reader.recentPosts;
+  if (recent === undefined) return true;
+  const last = BigInt(items[items.length - 1]!.id);
+  for (const id of recent) {
+    if (id < last || (cursor !== undefined && id >= cursor)) continue;
+    const text = id.toString();
+    if (!items.some((t) => t.id === text)) return false;
+  }
+  return true;
 }
 
 const SNOWFLAKE_EPOCH_MS = snowflakeTime(0n);
