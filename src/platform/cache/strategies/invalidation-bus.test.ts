@@ -33,6 +33,24 @@ describe('InvalidationBus', () => {
     expect(heardByTheirs).toEqual([['a', 'b']]);
   });
 
+  it('sends the keys published by continuations of one turn as one message', async () => {
+    const mine = new InvalidationBus(pubsub, CHANNEL);
+    const messages: unknown[] = [];
+    pubsub.subscribe(CHANNEL, (m) => messages.push(m));
+    // Fifty writers whose shared commit resolved at once, each invalidating its key.
+    let commit!: () => void;
+    const committed = new Promise<void>((resolve) => (commit = resolve));
+    const writers = Array.from({ length: 50 }, async (_, i) => {
+      await committed;
+      await mine.publish([`k${i}`]);
+    });
+    commit();
+    await Promise.all(writers);
+    await mine.publish(['later']);
+    await eventually(() => messages.length === 2, 'both messages');
+    expect(messages.map((m) => (m as { k: string[] }).k)).toEqual([Array.from({ length: 50 }, (_, i) => `k${i}`), ['later']]);
+  });
+
   it('ignores messages that are not invalidations', async () => {
     const bus = new InvalidationBus(pubsub, CHANNEL);
     const heard: (readonly string[])[] = [];
