@@ -77,6 +77,44 @@ describe('gateway', () => {
     expect(bad.headers.get('content-type')).toMatch(/^application\/problem\+json/);
   });
 
+  it('answers plain GETs before its router exactly as its route does (a redirect, HEAD, a 404, a cacheable miss, a dead pool)', async () => {
+    const created = await api.runtime.app.inject({ method: 'POST', url: '/api/v1/links', payload: { url: 'https://example.com/fast' } });
+    const { code } = created.json() as { code: string };
+    const { gateway, base } = await start({ GATEWAY_UPSTREAMS: apiAddress, GATEWAY_BREAKER_FAILURES: '1000', GATEWAY_CACHE_MAX_ENTRIES: '0' });
+    // What does not depend on the request: the date, the request id and per-connection headers aside.
+    const stable = (headers: Iterable<[string, string]>) => Object.fromEntries([...headers].filter(([name]) => !['date', 'x-request-id', 'connection', 'keep-alive'].includes(name)));
+    for (const [method, path] of [['GET', `/${code}`], ['HEAD', `/${code}`], ['GET', '/api/v1/links/nope-nope'], ['GET', `/api/v1/links/${code}?x=%20y`]] as const) {
+      const fast = await fetch(`${base}${path}`, { method, redirect: 'manual', headers: { 'x-request-id': 'same-id-1' } });
+      const routed = await gateway.app.inject({ method, url: path, headers: { 'x-request-id': 'same-id-1' } });
+      expect(fast.status, path).toBe(routed.statusCode);
+      expect(await fast.text(), path).toBe(routed.body);
+      expect(stable(fast.headers), path).toEqual(stable(Object.entries(routed.headers).map(([k, v]) => [k, String(v)])));
+      expect(fast.headers.get('x-request-id'), path).toBe('same-id-1');
+    }
+    // Counted by the route's name, as the router counts it (the injected requests included).
+    expect(await metric(base, /^http_requests_total\{method="GET",route="\/\*",status="302"\}/)).toBe(2);
+
+    // With the shared cache on, a cacheable answer the fast path fetched is stored: the next one is a hit.
+    const cached = await start({ GATEWAY_UPSTREAMS: apiAddress, GATEWAY_BREAKER_FAILURES: '1000' });
+    const qr = `${cached.base}/api/v1/links/${code}/qr`;
+    const miss = await fetch(qr);
+    expect(miss.headers.get('x-cache')).toBe('MISS');
+    const body = Buffer.from(await miss.arrayBuffer());
+    const hit = await fetch(qr, { headers: { 'if-none-match': 'W/"other"' } });
+    expect(hit.headers.get('x-cache')).toBe('HIT');
+    expect(hit.headers.get('etag')).toBe(miss.headers.get('etag'));
+    expect(Buffer.from(await hit.arrayBuffer()).equals(body)).toBe(true);
+    expect(await metric(cached.base, /^gateway_cache_total\{result="miss"\}/)).toBe(1);
+
+    // A pool with nobody in it: the route's problem, with the security headers and the request id.
+    const dead = await start({ GATEWAY_UPSTREAMS: deadAddress, GATEWAY_RETRIES: '0' });
+    const fastDown = await fetch(`${dead.base}/api/v1/links/abc`, { headers: { 'x-request-id': 'down-1' } });
+    const routedDown = await dead.gateway.app.inject({ url: '/api/v1/links/abc', headers: { 'x-request-id': 'down-1' } });
+    expect(fastDown.status).toBe(routedDown.statusCode);
+    expect(await fastDown.json()).toEqual(routedDown.json());
+    expect(stable(fastDown.headers)).toEqual(stable(Object.entries(routedDown.headers).map(([k, v]) => [k, String(v)])));
+  });
+
   it('answers its own errors (no upstream, bad URL, 414, 431, garbage) as problem+json with the request id and security headers', async () => {
     const { base } = await start({ GATEWAY_UPSTREAMS: deadAddress, GATEWAY_RETRIES: '0' });
     const check = async (res: Response, status: number) => {

@@ -15,7 +15,9 @@ import type { RateLimitStore } from '../platform/ratelimit/index.js';
 import { AppError } from '../shared/errors/index.js';
 import { ifNoneMatchMatches, MAX_CACHED_BODY_BYTES, ResponseCache, type CacheLookup } from './response-cache.js';
 import { EdgeAuthenticator, registerEdgeAuth } from './edge-auth.js';
-import { ProxySink, type UpstreamHeaders } from './proxy-sink.js';
+import { forwardedHeaders } from './forwarded-headers.js';
+import { gatewayFastPath } from './gateway.fast-path.js';
+import { ProxySink, replyTarget, type UpstreamHeaders } from './proxy-sink.js';
 import type { ClientState, UpstreamPool } from './upstream-pool.js';
 import { UpgradeProxy } from './upgrade-proxy.js';
 import { METRIC } from '../contracts/metric-names.js';
@@ -31,8 +33,6 @@ export interface GatewayAppOptions {
   isDraining: () => boolean;
 }
 
-/** Per-connection headers (RFC 9110 §7.6.1) and ones the proxy sets itself: never forwarded. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-authorization', 'proxy-authenticate', 'expect', 'content-length', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id', 'forwarded']);
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
 /**
@@ -43,12 +43,13 @@ const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as 
  */
 export async function buildGatewayApp(options: GatewayAppOptions): Promise<FastifyInstance> {
   const { config, metrics, pool } = options;
-  const { app, afterResponse } = createHttpApp(config, options);
+  const { app, afterResponse, fastPath } = createHttpApp(config, options);
   if (config.GATEWAY_AUTH === 'verify') {
     registerEdgeAuth(app, new EdgeAuthenticator({ fetchJson: (path) => pool.fetchJson(path), clock: options.clock, issuer: config.JWT_ISSUER ?? config.PUBLIC_URL, audience: config.JWT_AUDIENCE, logger: options.logger }));
   }
   const edgePolicies = config.rateLimits.filter((p) => p.routes === 'all');
-  if (options.rateLimits !== undefined && edgePolicies.length > 0) {
+  const edgeLimited = options.rateLimits !== undefined && edgePolicies.length > 0;
+  if (options.rateLimits !== undefined && edgeLimited) {
     registerRateLimits(app, { store: options.rateLimits, policies: edgePolicies, metrics, logger: options.logger, afterResponse });
   }
   await app.register(healthRoutes, {
@@ -84,7 +85,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
         return sendCached(request, reply, hit, 'HIT');
       }
     }
-    const headers = forwardedHeaders(request, appendForwardedFor);
+    const headers = forwardedHeaders(request.headers, { peer: request.socket.remoteAddress ?? '', protocol: request.protocol, host: request.host, requestId: request.id, appendForwardedFor });
     const stored = cacheable ? cache.peek(key) : undefined;
     const revalidating = stored?.upstreamEtag === true && headers['if-none-match'] === undefined;
     if (revalidating) headers['if-none-match'] = stored!.etag;
@@ -95,7 +96,7 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
       client.upstream?.abort(new Error('client went away'));
     });
     const collect = (status: number, upstreamHeaders: UpstreamHeaders) => (revalidating && status === 304) || (cacheable && ResponseCache.freshnessMs(status, upstreamHeaders) !== undefined);
-    const sink = new ProxySink(reply, collect, MAX_CACHED_BODY_BYTES);
+    const sink = new ProxySink(replyTarget(reply), collect, MAX_CACHED_BODY_BYTES);
     try {
       await pool.forward(
         {
@@ -153,6 +154,11 @@ export async function buildGatewayApp(options: GatewayAppOptions): Promise<Fasti
   app.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => upgrades.handle(req, socket, head));
   // Before the server closes: upgraded sockets would otherwise keep its close waiting.
   app.addHook('preClose', () => upgrades.closeAll());
+  if (!edgeLimited && !appendForwardedFor && config.ACCESS_LOG !== 'all') {
+    fastPath.set(
+      gatewayFastPath({ slot: fastPath, pool, cache, countMiss: () => counted.miss.inc(), metrics, logger: options.logger, slowMs: config.ACCESS_LOG_SLOW_MS, accessLog: config.ACCESS_LOG, hashByPath }),
+    );
+  }
   app.route({ method: [...METHODS], url: '/*', exposeHeadRoute: false, handler: proxy });
   app.route({ method: [...METHODS], url: '/', exposeHeadRoute: false, handler: proxy });
   return app;
@@ -166,21 +172,4 @@ function sendCached(request: FastifyRequest, reply: FastifyReply, lookup: CacheL
     return reply.code(304).send();
   }
   return reply.code(entry.status).send(entry.body);
-}
-
-/** The client's request headers as the API should see them: hop-by-hop ones dropped, X-Forwarded-* set. */
-function forwardedHeaders(request: FastifyRequest, appendForwardedFor: boolean): Record<string, string | string[]> {
-  const headers: Record<string, string | string[]> = {};
-  const given = request.headers;
-  for (const name in given) {
-    const value = given[name];
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
-  }
-  const peer = request.socket.remoteAddress ?? '';
-  const prior = given['x-forwarded-for'];
-  headers['x-forwarded-for'] = appendForwardedFor && typeof prior === 'string' && prior !== '' ? `${prior}, ${peer}` : peer;
-  headers['x-forwarded-proto'] = request.protocol;
-  headers['x-forwarded-host'] = request.host;
-  headers['x-request-id'] = request.id;
-  return headers;
 }

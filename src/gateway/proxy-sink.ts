@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { Flow, ResponseSink } from './upstream-pool.js';
 
@@ -5,6 +6,20 @@ import type { Flow, ResponseSink } from './upstream-pool.js';
 const HOP_BY_HOP_RESPONSE = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'date']);
 
 export type UpstreamHeaders = Record<string, string | string[] | undefined>;
+
+/** Where a streamed answer goes: the raw response, the gateway's own headers, and how to take it over from the router. */
+export interface ProxyTarget {
+  readonly raw: ServerResponse;
+  /** The gateway's headers (request id, security headers), a fresh object the upstream's are merged into. */
+  ownHeaders(): UpstreamHeaders;
+  /** Called once before the head is written (Fastify's reply is hijacked). */
+  takeOver(): void;
+}
+
+/** A Fastify reply as a proxy target. */
+export function replyTarget(reply: FastifyReply): ProxyTarget {
+  return { raw: reply.raw, ownHeaders: () => reply.getHeaders() as UpstreamHeaders, takeOver: () => reply.hijack() };
+}
 
 /**
  * Passes an upstream's answer to the client. Most answers stream straight to the socket (the reply
@@ -26,7 +41,7 @@ export class ProxySink implements ResponseSink {
   #streaming = false;
 
   constructor(
-    private readonly reply: FastifyReply,
+    private readonly target: ProxyTarget,
     /** Whether to collect this answer (for the cache) rather than stream it. */
     private readonly collect: (status: number, headers: UpstreamHeaders) => boolean,
     private readonly maxBuffered: number,
@@ -66,35 +81,35 @@ export class ProxySink implements ResponseSink {
       this.body = Buffer.concat(this.#chunks, this.#size);
       this.#chunks = undefined;
     } else {
-      this.reply.raw.end();
+      this.target.raw.end();
     }
     this.#settle();
   }
 
   fail(error: Error): void {
     // The head may be out already: the only honest signal left is a cut connection.
-    if (this.#streaming) this.reply.raw.destroy(error);
+    if (this.#streaming) this.target.raw.destroy(error);
     this.#settle(error);
   }
 
   #stream(_flow: Flow): void {
     this.#streaming = true;
-    const { reply } = this;
-    reply.hijack();
-    const head = reply.getHeaders() as UpstreamHeaders;
+    const { target } = this;
+    target.takeOver();
+    const head = target.ownHeaders();
     for (const name in this.headers) {
       const value = this.headers[name];
       if (value !== undefined && !HOP_BY_HOP_RESPONSE.has(name)) head[name] = value;
     }
-    reply.raw.writeHead(this.status, head as Record<string, string | string[]>);
+    target.raw.writeHead(this.status, head as Record<string, string | string[]>);
   }
 
   #write(chunk: Buffer, flow: Flow): void {
     // A listener only while the client is behind: one held by every response would keep the
     // upstream's request objects reachable from it, and the GC would promote them all.
-    if (!this.reply.raw.write(chunk)) {
+    if (!this.target.raw.write(chunk)) {
       flow.pause();
-      this.reply.raw.once('drain', () => flow.resume());
+      this.target.raw.once('drain', () => flow.resume());
     }
   }
 }
