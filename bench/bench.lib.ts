@@ -74,7 +74,9 @@ export function commandCpuMs(comm: string): number {
     if (!/^[0-9]+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) total += statCpuMs(`/proc/${entry}/stat`);
+      // With the CPU of its children that exited (PostgreSQL's backends end with their connections:
+      // their time moves to the postmaster's cutime/cstime, and would otherwise vanish from the sum).
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm) total += statCpuMs(`/proc/${entry}/stat`, true);
     } catch {
       // Gone meanwhile.
     }
@@ -82,11 +84,12 @@ export function commandCpuMs(comm: string): number {
   return total;
 }
 
-function statCpuMs(path: string): number {
+function statCpuMs(path: string, withExitedChildren = false): number {
   const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime, in clock ticks (100 per second on Linux).
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  // utime and stime (then cutime and cstime), in clock ticks (100 per second on Linux).
+  const own = Number(fields[11]) + Number(fields[12]);
+  return (withExitedChildren ? own + Number(fields[13]) + Number(fields[14]) : own) * 10;
 }
 
 export interface LoadResult {
