@@ -242,13 +242,18 @@ interface ReadRound {
  * serving a page of the same size (one real answer, serialized per request), alternating, idle and
  * then while posts go on at half the offered rate; the medians of two rounds each.
  */
-async function readPhase(base: string, pid: number, users: User[], profile: boolean): Promise<{ idle: ReadRound; loaded: ReadRound }> {
+async function readPhase(base: string, pid: number, users: User[], profile: boolean): Promise<{ idle: ReadRound; loaded: ReadRound; authors: ReadRound }> {
   const readers = users.slice(0, READERS);
   const sampleRes = await fetch(`${base}/api/v1/timeline/home`, { headers: { authorization: `Bearer ${readers[0]!.token}` } });
   const page = await sampleRes.text();
   if (sampleRes.status !== 200) throw new Error(`home timeline answered ${sampleRes.status}: ${page}`);
   writeFileSync(join(dir, 'page.json'), page);
-  const bare = await startNode('bench/servers/bare-timeline.server.ts', [join(dir, 'page.json')], {}, join(dir, 'bare-timeline.log'));
+  // A profile's tweets (anonymous): the bare route serves one real answer of that route too.
+  const authorRes = await fetch(`${base}/api/v1/users/${readers[0]!.name}/tweets?limit=20`);
+  const authorPage = await authorRes.text();
+  if (authorRes.status !== 200) throw new Error(`a user's tweets answered ${authorRes.status}: ${authorPage}`);
+  writeFileSync(join(dir, 'author-page.json'), authorPage);
+  const bare = await startNode('bench/servers/bare-timeline.server.ts', [join(dir, 'page.json'), join(dir, 'author-page.json')], {}, join(dir, 'bare-timeline.log'));
   const script = `${luaLines('readers.txt', readers.map((u) => u.token))}
 local i = 0
 request = function()
@@ -259,12 +264,19 @@ end
   const items = (JSON.parse(page) as { items: unknown[] }).items.length;
   log(`reads: GET /api/v1/timeline/home for ${READERS} readers in turn (a page of ${items} tweets, ${fmt(page.length)} bytes), 50 connections, ${READ_SECONDS} s rounds, alternating with a bare Fastify route serving that page`);
   const cpu = (before: number, r: WrkResult) => ((processCpuMs(pid) - before) * 1000) / Math.max(1, r.requests);
-  const round = async (label: string): Promise<ReadRound> => {
+  const authorScript = `${luaLines('authors.txt', readers.map((u) => u.name))}
+local i = 0
+request = function()
+  i = i + 1
+  return wrk.format("GET", "/api/v1/users/" .. lines[(i % #lines) + 1] .. "/tweets?limit=20")
+end
+`;
+  const round = async (label: string, lua = script): Promise<ReadRound> => {
     const runs: ReadRound[] = [];
     for (let k = 0; k < 2; k++) {
-      const b = await runWrk({ url: bare.baseUrl, script, connections: 50, seconds: READ_SECONDS, scriptFile: join(dir, 'bare-read.lua') });
+      const b = await runWrk({ url: bare.baseUrl, script: lua, connections: 50, seconds: READ_SECONDS, scriptFile: join(dir, 'bare-read.lua') });
       const cpu0 = processCpuMs(pid);
-      const o = await runWrk({ url: base, script, connections: 50, seconds: READ_SECONDS, scriptFile: join(dir, 'read.lua') });
+      const o = await runWrk({ url: base, script: lua, connections: 50, seconds: READ_SECONDS, scriptFile: join(dir, 'read.lua') });
       log(`  ${label}: bare ${fmt(b.rps)}/s (p99 ${ms(b.p99)}), Blueprint ${fmt(ok(o) / o.seconds)}/s (p99 ${ms(o.p99)}, ${cpu(cpu0, o).toFixed(0)} µs of server CPU per read${ok(o) < o.requests ? `; ${statusText(o)}` : ''}) = ${((ok(o) / o.seconds) / b.rps).toFixed(3)}; ${generator(o)}`);
       runs.push({ bare: b, ours: { ...o, rps: ok(o) / o.seconds } });
     }
@@ -277,12 +289,14 @@ end
     if (profile) process.kill(pid, 'SIGUSR2');
     const idle = await round('idle');
     if (profile) process.kill(pid, 'SIGUSR2');
+    log(`  a user's tweets: GET /api/v1/users/{name}/tweets?limit=20 for the same ${READERS} users in turn, anonymous (a page of ${fmt(authorPage.length)} bytes)`);
+    const authors = await round("a user's tweets, idle", authorScript);
     const writing = runWrk({ url: base, script: postScript(users, RATE / 2), connections: 32, seconds: READ_SECONDS * 4 + 4, scriptFile: join(dir, 'background-posts.lua') });
     await new Promise((r) => setTimeout(r, 2_000));
     const loaded = await round(`under ${fmt(RATE / 2)} posts/s`);
     const posts = await writing;
     log(`  the posts meanwhile: ${fmt(ok(posts) / posts.seconds)} accepted/s, p99 ${ms(posts.p99)}; ${statusText(posts)}`);
-    return { idle, loaded };
+    return { idle, loaded, authors };
   } finally {
     await bare.stop();
   }
@@ -441,6 +455,7 @@ async function main(): Promise<void> {
     log(`| server CPU, steady state (its main thread) | ${(serverCores * 100).toFixed(0)}% (${(mainCores * 100).toFixed(0)}%) of a core | — |`);
     if (reads !== undefined) {
       log(`| home reads/s idle, ratio to bare (p99) | ${fmt(reads.idle.ours.rps)} / ${fmt(reads.idle.bare.rps)} = **${(reads.idle.ours.rps / reads.idle.bare.rps).toFixed(2)}** (${ms(reads.idle.ours.p99)} vs ${ms(reads.idle.bare.p99)}) | ≥ 0.7 |`);
+      log(`| a user's tweets/s idle, ratio to bare (p99) | ${fmt(reads.authors.ours.rps)} / ${fmt(reads.authors.bare.rps)} = **${(reads.authors.ours.rps / reads.authors.bare.rps).toFixed(2)}** (${ms(reads.authors.ours.p99)} vs ${ms(reads.authors.bare.p99)}) | — |`);
       log(`| home reads/s under ${fmt(RATE / 2)} posts/s, ratio to bare (p99) | ${fmt(reads.loaded.ours.rps)} / ${fmt(reads.loaded.bare.rps)} = **${(reads.loaded.ours.rps / reads.loaded.bare.rps).toFixed(2)}** (${ms(reads.loaded.ours.p99)} vs ${ms(reads.loaded.bare.p99)}) | ≥ 0.4 |`);
     }
     log(`| load generator CPU (wrk; this driver's probes and sampling) | ${(sustained.generatorCores * 100).toFixed(0)}%; ${(((driver.user + driver.system) / 1000 / (performance.now() - started)) * 100).toFixed(0)}% | — |`);

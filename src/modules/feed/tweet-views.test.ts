@@ -8,7 +8,8 @@ import { TweetViews } from './tweet-views.js';
 function source() {
   const rows = new Map<bigint, Tweet>();
   const likes = new Map<bigint, Set<bigint>>();
-  const queries = { live: 0, likes: 0 };
+  const queries = { live: 0, likes: 0, byAuthor: 0 };
+  let beforeByAuthor: (() => Promise<void>) | undefined;
   return {
     rows,
     likes,
@@ -26,6 +27,16 @@ function source() {
         queries.likes++;
         return new Set(ids.filter((id) => likes.get(user)?.has(id)).map(String));
       },
+      async byAuthor(author: bigint, limit: number, before?: bigint) {
+        queries.byAuthor++;
+        const answer = [...rows.values()].filter((t) => BigInt(t.authorId) === author && (before === undefined || BigInt(t.id) < before)).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? 1 : -1)).slice(0, limit);
+        await beforeByAuthor?.();
+        return answer;
+      },
+    },
+    /** Runs before an author's query answers (after it read its rows). */
+    holdByAuthor(hook: (() => Promise<void>) | undefined) {
+      beforeByAuthor = hook;
     },
   };
 }
@@ -36,6 +47,51 @@ describe('TweetViews', () => {
   const buses: MemoryPubSub[] = [];
   afterEach(async () => {
     for (const bus of buses.splice(0)) await bus.close();
+  });
+
+  it("answers an author's pages from the ids and tweets it holds, a post at once, a deleted tweet gone, past its list from the database", async () => {
+    const db = source();
+    for (let i = 1; i <= 150; i++) db.rows.set(BigInt(1000 + i), tweet(i));
+    const views = new TweetViews({ tweets: db.tweets });
+    const ids = async (limit: number, before?: bigint) => (await views.byAuthor(7n, limit, before))?.map((t) => Number(t.id) - 1000);
+    expect(await ids(3)).toEqual([150, 149, 148]);
+    expect(await ids(3, 1148n)).toEqual([147, 146, 145]);
+    expect(db.queries).toMatchObject({ byAuthor: 1, live: 0 });
+    // A post here is first at once; no query.
+    views.posted(tweet(151));
+    db.rows.set(1151n, tweet(151));
+    expect(await ids(2)).toEqual([151, 150]);
+    // A deleted tweet: this page falls to the database (undefined), the next is whole from memory again.
+    db.rows.delete(1150n);
+    views.forget(1150n);
+    expect(await ids(2)).toBeUndefined();
+    expect(await ids(2)).toEqual([151, 149]);
+    // Past the newest hundred: the database's.
+    expect(await ids(5, 1052n)).toBeUndefined();
+    expect(db.queries.byAuthor).toBe(1);
+    // Another author who has fewer than a hundred: their list is complete, the last page short.
+    db.rows.set(2001n, tweet(1001, { authorId: '8' }));
+    expect((await views.byAuthor(8n, 20))?.map((t) => t.id)).toEqual(['2001']);
+  });
+
+  it("does not keep an author's list loaded across their post, and forgets it when another process tells of a post", async () => {
+    const db = source();
+    db.rows.set(1001n, tweet(1));
+    const bus = new MemoryPubSub({ namespace: `views-author-${Date.now()}` });
+    buses.push(bus);
+    const [here, there] = [new TweetViews({ tweets: db.tweets, bus }), new TweetViews({ tweets: db.tweets, bus })];
+    // The load read its rows; the post commits and is told here before the load ends.
+    db.holdByAuthor(async () => {
+      db.holdByAuthor(undefined);
+      db.rows.set(1002n, tweet(2));
+      here.posted(tweet(2));
+    });
+    expect((await here.byAuthor(7n, 5))?.map((t) => t.id)).toEqual(['1001']);
+    expect((await here.byAuthor(7n, 5))?.map((t) => t.id)).toEqual(['1002', '1001']);
+    expect((await there.byAuthor(7n, 5))?.map((t) => t.id)).toEqual(['1002', '1001']);
+    db.rows.set(1003n, tweet(3));
+    here.posted(tweet(3));
+    await waitFor(async () => (await there.byAuthor(7n, 5))?.[0]?.id === '1003');
   });
 
   it('answers from memory once it holds a tweet, reads only the misses, and keeps the order asked', async () => {

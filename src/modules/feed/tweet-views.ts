@@ -6,6 +6,8 @@ import type { TweetReads } from './feed.shards.js';
 
 /** Likes of a viewer loaded at most; older ones are asked for tweet by tweet. */
 const LIKES_LOADED = 5_000;
+/** Newest tweet ids kept per author: a profile's first pages (a page holds at most 100). */
+const AUTHOR_KEPT = 100;
 /** The channel on which processes tell each other what to forget. */
 const CHANNEL = 'feed.views';
 
@@ -21,12 +23,20 @@ interface LikedSet {
   floor: bigint;
 }
 
-type Forget = { from: string; tweet?: string; viewer?: string };
+/** An author's newest live tweet ids, newest first; `complete` when they are all the author has. */
+interface AuthorIds {
+  ids: bigint[];
+  complete: boolean;
+}
+
+type Forget = { from: string; tweet?: string; viewer?: string; author?: string };
 
 export interface TweetViewsOptions {
-  tweets: Pick<TweetReads, 'liveByIds' | 'likedBy' | 'likesOf'>;
+  tweets: Pick<TweetReads, 'liveByIds' | 'likedBy' | 'likesOf' | 'byAuthor'>;
   /** Tweets kept (default 100,000: ~50 MB). */
   maxTweets?: number;
+  /** Authors whose newest tweet ids are kept (default 5,000: ~16 MB). */
+  maxAuthors?: number;
   /** Viewers whose likes are kept (default 20,000). */
   maxViewers?: number;
   /**
@@ -42,10 +52,18 @@ export interface TweetViewsOptions {
  * its row; a like, a reply or a delete updates or removes it) rather than re-read per request;
  * what another process changed arrives as a "forget" on the bus and is read again on next use
  * (forgetting, unlike applying a count, does not care in which order the messages arrive).
- * Each viewer's likes are a set loaded once (the newest LIKES_LOADED) and kept current the same way.
+ * Each viewer's likes are a set loaded once (the newest LIKES_LOADED) and kept current the same way,
+ * and each author's newest tweet ids (a profile's pages) a list loaded once, a post added to it here
+ * and forgotten elsewhere, a deleted tweet dropped when a page finds it gone.
  */
 export class TweetViews {
-  readonly #tweets: Pick<TweetReads, 'liveByIds' | 'likedBy' | 'likesOf'>;
+  readonly #tweets: Pick<TweetReads, 'liveByIds' | 'likedBy' | 'likesOf' | 'byAuthor'>;
+  readonly #byAuthor: LRUCache<bigint, AuthorIds>;
+  /**
+   * Bumped per author when a post or a forget arrives: a list loaded meanwhile may lack that tweet,
+   * so it is not kept (a load that started before a commit can end after the post was told here).
+   */
+  readonly #authorEpochs = new LRUCache<bigint, number>({ max: 100_000 });
   readonly #byId: LRUCache<bigint, CachedTweet>;
   /** The JSON text of each tweet object held: a page renders from the objects it was given. */
   readonly #json = new WeakMap<Tweet, string>();
@@ -58,12 +76,14 @@ export class TweetViews {
     this.#tweets = options.tweets;
     this.#byId = new LRUCache({ max: options.maxTweets ?? 100_000 });
     this.#likes = new LRUCache({ max: options.maxViewers ?? 20_000 });
+    this.#byAuthor = new LRUCache({ max: options.maxAuthors ?? 5_000 });
     this.#bus = options.bus;
     this.#unsubscribe = this.#bus?.subscribe(CHANNEL, (message) => {
       const m = message as Forget;
       if (m.from === this.#self) return;
       if (typeof m.tweet === 'string') this.#byId.delete(BigInt(m.tweet));
       if (typeof m.viewer === 'string') this.#likes.delete(BigInt(m.viewer));
+      if (typeof m.author === 'string') this.#forgetAuthor(BigInt(m.author));
     });
   }
 
@@ -127,9 +147,60 @@ export class TweetViews {
     return `${out}]`;
   }
 
-  /** A posted tweet (the author's process knows it whole). */
+  /**
+   * An author's live tweets, newest first, below `before`, from the author's kept ids and the
+   * tweets held (no SQL once both are loaded); undefined when the kept ids do not cover the page
+   * (past the newest AUTHOR_KEPT, or a tweet deleted since): the caller then reads the database.
+   */
+  async byAuthor(authorId: bigint, limit: number, before?: bigint): Promise<Tweet[] | undefined> {
+    let kept = this.#byAuthor.get(authorId);
+    if (kept === undefined) {
+      const epoch = this.#authorEpochs.get(authorId) ?? 0;
+      const rows = await this.#tweets.byAuthor(authorId, AUTHOR_KEPT + 1);
+      for (const t of rows.slice(0, AUTHOR_KEPT)) this.#keep(t);
+      kept = { ids: rows.slice(0, AUTHOR_KEPT).map((t) => BigInt(t.id)), complete: rows.length <= AUTHOR_KEPT };
+      if ((this.#authorEpochs.get(authorId) ?? 0) === epoch) this.#byAuthor.set(authorId, kept);
+    }
+    const ids: bigint[] = [];
+    for (const id of kept.ids) {
+      if (before !== undefined && id >= before) continue;
+      ids.push(id);
+      if (ids.length === limit) break;
+    }
+    if (ids.length < limit && !kept.complete) return undefined;
+    const tweets = await this.live(ids);
+    if (tweets.length < ids.length) {
+      // Deleted since: dropped from the list; this page comes from the database.
+      const live = new Set(tweets.map((t) => t.id));
+      kept.ids = kept.ids.filter((id) => !ids.includes(id) || live.has(id.toString()));
+      kept.complete = false;
+      return undefined;
+    }
+    return tweets;
+  }
+
+  /** A posted tweet (the author's process knows it whole): kept, first in its author's list here, forgotten in other processes' lists. */
   posted(tweet: Tweet): void {
     this.#keep(tweet);
+    const authorId = BigInt(tweet.authorId);
+    this.#authorEpochs.set(authorId, (this.#authorEpochs.get(authorId) ?? 0) + 1);
+    const kept = this.#byAuthor.peek(authorId);
+    if (kept !== undefined) {
+      const id = BigInt(tweet.id);
+      // Ids come in commit order, nearly always newest first; a late one takes its place.
+      const at = kept.ids.findIndex((k) => k < id);
+      if (!kept.ids.includes(id)) kept.ids.splice(at === -1 ? kept.ids.length : at, 0, id);
+      if (kept.ids.length > AUTHOR_KEPT) {
+        kept.ids.length = AUTHOR_KEPT;
+        kept.complete = false;
+      }
+    }
+    if (this.#bus !== undefined) this.#tell({ author: tweet.authorId });
+  }
+
+  #forgetAuthor(authorId: bigint): void {
+    this.#authorEpochs.set(authorId, (this.#authorEpochs.get(authorId) ?? 0) + 1);
+    this.#byAuthor.delete(authorId);
   }
 
   /** A tweet's counts changed here: kept current here, forgotten elsewhere. */

@@ -213,7 +213,8 @@ export class TweetsService {
 
   /** An author's live tweets, newest first; the cursor is the last id of the previous page. */
   async byAuthor(authorId: string, limit: number, cursor?: bigint): Promise<Page<Tweet>> {
-    const items = await this.#deps.shards.byAuthor(userIdOf(authorId), limit, cursor);
+    const author = userIdOf(authorId);
+    const items = (await this.#deps.views.byAuthor(author, limit, cursor)) ?? (await this.#deps.shards.byAuthor(author, limit, cursor));
     return { items, nextCursor: items.length === limit ? items[items.length - 1]!.id : null };
   }
 
