@@ -93,7 +93,8 @@ export function gatewayFastPath(options: GatewayFastPathOptions): FastPath {
       })
       .catch((error: unknown) => {
         const problem = error instanceof AppError ? error : new AppError('internal', 500, 'Internal error', { cause: error });
-        if (problem.status >= 500 && problem.status !== 502 && problem.status !== 503 && problem.status !== 504) logger.error({ err: error }, 'request failed');
+        // As the route's error handler does.
+        if (problem.status >= 500) logger.error({ err: error }, 'request failed');
         if (!res.headersSent && !res.destroyed) {
           const body = JSON.stringify(toProblem(problem, path));
           res.writeHead(problem.status, { 'x-request-id': requestId, ...own, ...problem.headers, 'content-type': 'application/problem+json; charset=utf-8', 'content-length': String(Buffer.byteLength(body)) });
