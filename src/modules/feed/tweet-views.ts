@@ -187,9 +187,10 @@ export class TweetViews {
     const kept = this.#byAuthor.peek(authorId);
     if (kept !== undefined) {
       const id = BigInt(tweet.id);
-      // Ids come in commit order, nearly always newest first; a late one takes its place.
+      // Ids come in commit order, nearly always newest first; a late one takes its place, unless
+      // that is past the end of a list that does not hold all the author's tweets (a gap would follow).
       const at = kept.ids.findIndex((k) => k < id);
-      if (!kept.ids.includes(id)) kept.ids.splice(at === -1 ? kept.ids.length : at, 0, id);
+      if (!kept.ids.includes(id) && (at !== -1 || kept.complete)) kept.ids.splice(at === -1 ? kept.ids.length : at, 0, id);
       if (kept.ids.length > AUTHOR_KEPT) {
         kept.ids.length = AUTHOR_KEPT;
         kept.complete = false;
