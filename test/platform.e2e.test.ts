@@ -16,7 +16,8 @@ describe('platform endpoints', () => {
     const kept = await t.runtime.app.inject({ url: '/healthz', headers: { 'x-request-id': 'trace-abc.123' } });
     expect(kept.headers['x-request-id']).toBe('trace-abc.123');
     const replaced = await t.runtime.app.inject({ url: '/healthz', headers: { 'x-request-id': 'bad id\nwith newline' } });
-    expect(replaced.headers['x-request-id']).not.toContain('bad');
+    // A fresh id instead (a random UUID may itself hold the letters "bad": CI met one).
+    expect(replaced.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it('answers health and readiness', async () => {
