@@ -1,5 +1,6 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { HttpMetrics } from './http-metrics.js';
+import { FastCounter } from './fast-counter.js';
 import { METRIC } from '../contracts/metric-names.js';
 
 /** A source of extra Prometheus text appended at scrape time (e.g. a worker thread's registry). */
@@ -22,7 +23,8 @@ export class Metrics {
   readonly #sources: MetricsSource[] = [];
   readonly #http = new HttpMetrics();
   readonly cacheRequests = new Counter({ name: METRIC.cache, help: 'Cache lookups by cache and result (hit, negative_hit, miss).', labelNames: ['cache', 'result'], registers: [this.registry] });
-  readonly clicksBuffered = new Counter({ name: 'clicks_buffered_total', help: 'Clicks recorded into the in-memory buffer.', registers: [this.registry] });
+  /** Counted on every redirect: a plain increment, read by prom-client when scraped. */
+  readonly clicksBuffered = new FastCounter(this.registry, 'clicks_buffered_total', 'Clicks recorded into the in-memory buffer.', []).series([]);
   readonly clicksFlushed = new Counter({ name: 'clicks_flushed_total', help: 'Clicks flushed from the buffer to the queue.', registers: [this.registry] });
   readonly clicksDropped = new Counter({ name: 'clicks_dropped_total', help: 'Clicks dropped because the buffer was full.', registers: [this.registry] });
   readonly clicksPending = new Gauge({ name: 'clicks_buffer_size', help: 'Clicks waiting in the in-memory buffer.', registers: [this.registry] });

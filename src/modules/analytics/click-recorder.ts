@@ -3,7 +3,7 @@ import type { IdGenerator } from '../../platform/ids/index.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { Logger } from 'pino';
 import type { ClickEvent, ClickSink } from '../links/index.js';
-import { CLICKS_TOPIC, packClicks, type ClickBatch } from './click.model.js';
+import { CLICKS_TOPIC, ClickBatchBuilder, type ClickBatch } from './click.model.js';
 
 export interface ClickRecorderOptions {
   flushIntervalMs: number;
@@ -12,13 +12,12 @@ export interface ClickRecorderOptions {
   bufferLimit: number;
 }
 
-const MAX_UA = 512;
-const MAX_REFERRER = 2048;
-
 /**
- * The redirect path's side of analytics: `record` only pushes onto an array; a timer (or a full
- * batch) moves clicks to the durable queue, one message per batch; the batch id gives each click
- * an id, so a redelivered batch is never counted twice. What is lost on a crash is at most one flush interval.
+ * The redirect path's side of analytics: `record` only appends the click to the open batch's
+ * columns (see ClickBatchBuilder); a full batch is set aside with its id; a timer (or a buffer
+ * half full) moves every batch to the durable queue in one publish. The batch id gives each click
+ * an id, so a redelivered batch is never counted twice. What is lost on a crash is at most one
+ * flush interval.
  */
 export class ClickRecorder implements ClickSink {
   readonly #queue: QueuePort;
@@ -26,7 +25,10 @@ export class ClickRecorder implements ClickSink {
   readonly #metrics: Metrics;
   readonly #log: Logger;
   readonly #options: ClickRecorderOptions;
-  #buffer: ClickEvent[] = [];
+  #open = new ClickBatchBuilder();
+  /** Full batches waiting for the next flush, and the clicks they hold. */
+  #full: ClickBatch[] = [];
+  #held = 0;
   #timer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #closed = false;
@@ -45,20 +47,22 @@ export class ClickRecorder implements ClickSink {
 
   /** Buffers a click; never waits and never throws. */
   record(click: ClickEvent): void {
-    if (this.#buffer.length >= this.#options.bufferLimit || this.#closed) {
+    const pending = this.#held + this.#open.size;
+    if (pending >= this.#options.bufferLimit || this.#closed) {
       this.#metrics.clicksDropped.inc();
       return;
     }
-    this.#buffer.push(click);
-    this.#metrics.clicksBuffered.inc();
+    this.#open.add(click.code, click.at, click.ip, click.userAgent ?? '', click.referrer ?? '', click.head);
+    this.#metrics.clicksBuffered.value++;
+    if (this.#open.size >= this.#options.batchSize) this.#setAside();
     // Flushes follow the timer: each is one durable commit (an fsync), however many batches it
     // carries. Only a burst that would hold too much in memory flushes early.
-    if (this.#buffer.length === this.#flushEarlyAt) void this.flush();
+    if (pending + 1 === this.#flushEarlyAt) void this.flush();
   }
 
   /** Clicks waiting in memory. */
   get pending(): number {
-    return this.#buffer.length;
+    return this.#held + this.#open.size;
   }
 
   /** Moves everything buffered to the queue. Flushes run one after another, in order. */
@@ -67,33 +71,39 @@ export class ClickRecorder implements ClickSink {
     return this.#flushing;
   }
 
+  #setAside(): void {
+    this.#held += this.#open.size;
+    this.#full.push(this.#open.take(this.#ids.next().toString()));
+  }
+
   async #flushOnce(): Promise<void> {
-    if (this.#buffer.length === 0) return;
-    const taken = this.#buffer;
-    this.#buffer = [];
-    const messages: { key: null; payload: ClickBatch }[] = [];
-    for (let i = 0; i < taken.length; i += this.#options.batchSize) {
-      const part = taken.slice(i, i + this.#options.batchSize).map((c) => ({
-        code: c.code,
-        at: c.at,
-        ip: c.ip,
-        ua: (c.userAgent ?? '').slice(0, MAX_UA),
-        ref: (c.referrer ?? '').slice(0, MAX_REFERRER),
-        head: c.head,
-      }));
-      messages.push({ key: null, payload: packClicks(this.#ids.next().toString(), part) });
-    }
+    if (this.#open.size > 0) this.#setAside();
+    if (this.#full.length === 0) return;
+    const taken = this.#full;
+    const clicks = this.#held;
+    this.#full = [];
+    this.#held = 0;
     try {
-      await this.#queue.publish(CLICKS_TOPIC, messages);
-      this.#metrics.clicksFlushed.inc(taken.length);
+      await this.#queue.publish(
+        CLICKS_TOPIC,
+        taken.map((payload) => ({ key: null, payload })),
+      );
+      this.#metrics.clicksFlushed.inc(clicks);
     } catch (error) {
-      // Keep them for the next flush (bounded by bufferLimit) rather than lose them.
-      this.#log.warn({ err: error, clicks: taken.length }, 'click flush failed; will retry');
-      const room = Math.max(0, this.#options.bufferLimit - this.#buffer.length);
-      this.#metrics.clicksDropped.inc(Math.max(0, taken.length - room));
-      this.#buffer = taken.slice(0, room).concat(this.#buffer);
+      // Keep them for the next flush (bounded by bufferLimit, oldest batches first) rather than lose them.
+      this.#log.warn({ err: error, clicks }, 'click flush failed; will retry');
+      let room = Math.max(0, this.#options.bufferLimit - this.pending);
+      const kept = taken.filter((batch) => {
+        const fits = batch.code.length <= room;
+        if (fits) room -= batch.code.length;
+        return fits;
+      });
+      const keptClicks = kept.reduce((n, batch) => n + batch.code.length, 0);
+      this.#metrics.clicksDropped.inc(clicks - keptClicks);
+      this.#full = kept.concat(this.#full);
+      this.#held += keptClicks;
     }
-    this.#metrics.clicksPending.set(this.#buffer.length);
+    this.#metrics.clicksPending.set(this.pending);
   }
 
   /** Stops the timer and flushes what is left; later clicks are dropped. */
