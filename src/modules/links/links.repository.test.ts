@@ -27,6 +27,15 @@ describeEachDialect('LinksRepository', (dialect) => {
     expect(await links.findByCode('dup')).toEqual(link('dup', { createdAt: 3 }));
   });
 
+  it('answers each link of a group larger than one statement, a code stored by an earlier commit as taken', async () => {
+    expect(await links.insert(link('old-150'))).toBe(true);
+    const codes = Array.from({ length: 250 }, (_, i) => `old-${i}`.replace(/^old-(?!150$)/, 'new-'));
+    const inserted = await Promise.all(codes.map((code, i) => links.insert(link(code, { createdAt: 10 + i }))));
+    expect(inserted.map((ok, i) => (ok ? null : codes[i]))).toEqual(codes.map((code) => (code === 'old-150' ? code : null)));
+    expect(await links.findByCode('old-150')).toEqual(link('old-150'));
+    expect(await links.findByCode('new-249')).toEqual(link('new-249', { createdAt: 259 }));
+  });
+
   it('round-trips epoch-ms times beyond 2^32 and a null expiry, as numbers', async () => {
     const big = link('t', { createdAt: Date.UTC(2100, 0, 1), expiresAt: Date.UTC(2200, 0, 1), redirect: 301, ownerId: null });
     await links.insert(big);

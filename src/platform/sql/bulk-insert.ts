@@ -27,12 +27,21 @@ export class BulkInsert<Row extends object> {
   /** Inserts `rows` (values in column order) through `db`, which may be a transaction. */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database or transaction holding the table
   async insert(db: Kysely<any>, rows: readonly (readonly unknown[])[]): Promise<void> {
+    await this.insertReturning(db, rows);
+  }
+
+  /** Inserts `rows` and answers the rows the statement returns (with a modifier adding RETURNING), in chunk order. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any database or transaction holding the table
+  async insertReturning<R = unknown>(db: Kysely<any>, rows: readonly (readonly unknown[])[]): Promise<R[]> {
+    const out: R[] = [];
     for (let i = 0; i < rows.length; i += this.#chunk) {
       const part = rows.slice(i, i + this.#chunk);
       const parameters: unknown[] = [];
       for (const row of part) for (const v of row) parameters.push(v);
-      await db.executeQuery({ ...this.#statement(db, part.length), parameters });
+      const result = await db.executeQuery<R>({ ...(this.#statement(db, part.length) as CompiledQuery<R>), parameters });
+      for (const r of result.rows) out.push(r);
     }
+    return out;
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the table is named at run time
