@@ -28,6 +28,9 @@ export function openSqlite(options: SqliteOptions): Database.Database {
   raw.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   raw.pragma('busy_timeout = 5000');
   raw.pragma('foreign_keys = ON');
+  // A multi-row INSERT ... ON CONFLICT keeps a statement journal; on disk that is a temporary file
+  // created, unlinked and closed per statement (four syscalls per group of new links).
+  raw.pragma('temp_store = MEMORY');
   // Index inserts land all over a large B-tree (clicks by code); a small cache turns them into reads.
   raw.pragma(`cache_size = -${(options.cacheMiB ?? 32) * 1024}`);
   return raw;
