@@ -74,7 +74,7 @@ export const ConfigSchema = Type.Object({
   RATE_LIMIT_CREATE: Type.String({ default: 'gcra 20/1m burst=20 by=user', description: 'Policy on link creation (per user when signed in, else per address), or `off`.' }),
   RATE_LIMIT_AUTH: Type.String({ default: 'sliding-log 10/5m by=ip', description: 'Policy on login, signup and the OAuth authorization form (brute force), or `off`.' }),
   RATE_LIMIT_PROBE: Type.String({ default: 'fixed-window 60/1m by=ip', description: 'Unknown short codes one address may ask for before its redirects are refused, or `off`.' }),
-  RATE_LIMIT_LEASE: Int(16, 1, 1_000, 'With REDIS_URL: most requests a process admits from one lease of a key\'s quota before asking Redis again (1: ask for every request). Never admits beyond a limit; may refuse up to processes × 1.5 × lease requests early.'),
+  RATE_LIMIT_LEASE: Int(1_000, 1, 100_000, 'With REDIS_URL: most requests a process admits from one lease of a key\'s quota before asking Redis again (1: ask for every request). A key\'s leases start at 16 and double while it spends them fast, never above an eighth of its limit. Never admits beyond a limit; may refuse up to processes × 1.5 × lease requests early.'),
   RATE_LIMIT_LEASE_MS: Int(250, 10, 60_000, 'With REDIS_URL: how long a lease may be spent, and a "quota left?" answer reused; unspent units are dropped after it.'),
   RATE_LIMIT_ROUTES: Type.String({ default: '', description: 'More policies as JSON: {"name": {"routes": ["GET /api/v1/links/:code/stats"], "limit": "sliding-counter 60/1m"}}.' }),
 

@@ -111,6 +111,35 @@ describe('LeasedRateLimitStore', () => {
     expect(delays).toEqual([0, 100, 200]);
   });
 
+  it('doubles the lease of a key that spends it fast, up to leaseSize, and keeps a quiet key at 16', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const memory = new MemoryRateLimitStore({ clock });
+    const shared = new Counted(memory);
+    const store = new LeasedRateLimitStore(shared, { leaseSize: 1_000, leaseTtlMs: 250, clock });
+    const big: RateLimitRule = { algorithm: 'fixed-window', limit: 1_000_000, windowMs: 60_000 };
+    const taken = async (key: string) => 1_000_000 - (await memory.decide(big, key, 0)).remaining;
+    // A busy key: 20,000 requests within one millisecond.
+    for (let i = 0; i < 20_000; i++) {
+      if (store.tryDecideSync(big, 'busy') === undefined) expect((await store.decide(big, 'busy')).allowed).toBe(true);
+      if (i % 100 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await new Promise((r) => setImmediate(r));
+    // 16, 32, ... 512, then 1,000s: a few dozen shared decisions, not 20,000 / 8.
+    expect(shared.calls).toBeLessThan(60);
+    // Never more taken than admitted plus one and a half of the largest lease.
+    expect(await taken('busy')).toBeGreaterThanOrEqual(20_000);
+    expect(await taken('busy')).toBeLessThan(20_000 + 1_500);
+    // A quiet key spends half a lease per quarter of the lease time: its leases stay at 16.
+    const calls = shared.calls;
+    for (let i = 0; i < 160; i++) {
+      if (store.tryDecideSync(big, 'quiet') === undefined) expect((await store.decide(big, 'quiet')).allowed).toBe(true);
+      await new Promise((r) => setImmediate(r));
+      clock.advance(10);
+    }
+    expect(shared.calls - calls).toBeGreaterThanOrEqual(160 / 16 - 1);
+    expect(await taken('quiet')).toBeLessThan(160 + 24);
+  });
+
   it('remembers a look (cost 0) for the lease time, then asks again', async () => {
     const clock = new ManualClock(Date.UTC(2026, 0, 1));
     const memory = new MemoryRateLimitStore({ clock });

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock/index.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../ratelimit.port.js';
 
 export interface LeasedRateLimitOptions {
-  /** Most requests one lease takes from the shared store at once. */
+  /** Most requests one lease takes from the shared store at once (a key's leases start at 16, or this when lower). */
   leaseSize: number;
   /** How long a lease (and a remembered look) may be spent; longer leases waste more when idle. */
   leaseTtlMs: number;
@@ -17,6 +17,8 @@ interface Lease {
   tokens: number;
   /** Units taken from the shared store per lease for this key. */
   size: number;
+  /** When the lease now being spent was taken: how fast it goes sets the size of the next. */
+  takenAt: number;
   expiresAt: number;
   /** The shared store's answer when the lease was taken: what headers report, less what was spent since. */
   base: RateLimitDecision;
@@ -35,6 +37,11 @@ interface Lease {
  *   holds fewer than 1.5 × `leaseSize` unspent units per key, for at most `leaseTtlMs`, after which
  *   they are dropped unused: with N processes a key may be refused up to N × 1.5 × `leaseSize`
  *   requests early within that time.
+ * - **Leases sized to the key's rate.** A key's first lease is 16 (or `leaseSize` when lower);
+ *   one whose half is spent within a quarter of `leaseTtlMs`, or that runs dry before it expires,
+ *   is followed by one twice as large, up to `leaseSize`: a busy key asks the shared store a few
+ *   times a lease time instead of every 16 requests (whose round trips, slower than the requests
+ *   spending the lease, sent most of them to the shared store), and a quiet one holds little.
  * - **Looks** (cost 0, the probe policies' "any left?") answer from a lease, else from the shared
  *   store's last answer for at most `leaseTtlMs` (asked again in the background after half of
  *   it): a key that runs out is refused within that time.
@@ -42,6 +49,9 @@ interface Lease {
  * a leaky bucket that delays (nginx `delay` below `burst`), and rules too small for a lease of
  * two (a lease is at most an eighth of the quota).
  */
+/** A key's first lease, at most. */
+const FIRST_LEASE = 16;
+
 export class LeasedRateLimitStore implements RateLimitStore {
   readonly #shared: RateLimitStore;
   readonly #size: number;
@@ -72,7 +82,7 @@ export class LeasedRateLimitStore implements RateLimitStore {
     if (lease !== undefined && lease.expiresAt > now && lease.tokens >= cost) {
       lease.tokens -= cost;
       // Half spent: the next lease is asked for now, so that requests rarely find this one empty.
-      if (lease.tokens * 2 <= lease.size && !this.#pending.has(key)) this.#refill(rule, key, lease);
+      if (lease.tokens * 2 <= lease.size && !this.#pending.has(key)) this.#refill(rule, key, lease, now);
       return { ...lease.base, allowed: true, remaining: lease.base.remaining + lease.tokens, retryAfterMs: 0, delayMs: 0 };
     }
     if (cost === 0) {
@@ -112,12 +122,16 @@ export class LeasedRateLimitStore implements RateLimitStore {
   }
 
   /** Adds a lease to one still running, in the background (nothing when the shared store refuses or fails). */
-  #refill(rule: RateLimitRule, key: string, lease: Lease): void {
-    const done: Promise<void> = this.#shared.decide(rule, key, lease.size).then(
+  #refill(rule: RateLimitRule, key: string, lease: Lease, now: number): void {
+    // Half of it went within a quarter of the lease time: the next is twice the size.
+    const size = (now - lease.takenAt) * 4 < this.#ttl ? Math.min(lease.size * 2, this.#leaseSizeFor(rule)) : lease.size;
+    const done: Promise<void> = this.#shared.decide(rule, key, size).then(
       (more) => {
         if (more.allowed && this.#leases.get(key) === lease) {
-          lease.tokens += lease.size;
-          lease.expiresAt = this.#clock.now() + this.#ttl;
+          lease.tokens += size;
+          lease.size = size;
+          lease.takenAt = this.#clock.now();
+          lease.expiresAt = lease.takenAt + this.#ttl;
           lease.base = more;
         }
         this.#release(key, done);
@@ -137,7 +151,10 @@ export class LeasedRateLimitStore implements RateLimitStore {
       this.#looks.set(key, { decision, expiresAt: this.#clock.now() + this.#ttl });
       return decision;
     }
-    const size = this.#leaseSizeFor(rule);
+    const most = this.#leaseSizeFor(rule);
+    const previous = this.#leases.get(key);
+    // A lease that ran dry before its time is followed by one twice as large; after a quiet spell, a key starts again small.
+    const size = previous !== undefined && previous.expiresAt > this.#clock.now() ? Math.min(previous.size * 2, most) : Math.min(FIRST_LEASE, most);
     if (size > cost) {
       const leased = await this.#shared.decide(rule, key, size);
       if (leased.allowed) {
@@ -145,7 +162,7 @@ export class LeasedRateLimitStore implements RateLimitStore {
         const now = this.#clock.now();
         const old = this.#leases.get(key);
         const left = old !== undefined && old.expiresAt > now ? old.tokens : 0;
-        this.#leases.set(key, { tokens: left + size - cost, size, expiresAt: now + this.#ttl, base: leased });
+        this.#leases.set(key, { tokens: left + size - cost, size, takenAt: now, expiresAt: now + this.#ttl, base: leased });
         this.#looks.delete(key);
         return { ...leased, remaining: leased.remaining + size - cost };
       }
