@@ -37,7 +37,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { SERVICES } from '../test/helpers/services.js';
 import { fmt, processCpuMs, startNode, type Child } from './bench.lib.js';
-import { cleanUpScaledRun, scaledRunEnv } from './scaled-run.js';
+import { cleanUpScaledRun, replicaWarning, scaledRunEnv } from './scaled-run.js';
 import { startClient, type ClientProcess } from './chat/clients.js';
 import { expand, max as maxOf, merge, emptyHistogram, quantile, total } from './chat/histogram.js';
 import { heapGrowth } from './chat/heap.js';
@@ -454,6 +454,8 @@ async function main(): Promise<void> {
   // The server's own files (databases, logs, listeners) and the warm-up: a margin under the limit.
   const n = Math.min(Number(env.BENCH_CONNECTIONS ?? 19_000), soft - 500);
   log(`chat benchmark${SCALED ? ' (scaled: two API processes on PostgreSQL + Redis + RabbitMQ)' : ' (embedded, one process)'}: ${cpus().length} CPUs, Node ${process.version}, open files ${soft}; load average ${load()}`);
+  const replica = SCALED ? replicaWarning() : undefined;
+  if (replica !== undefined) log(replica);
   if (n < Number(env.BENCH_CONNECTIONS ?? 19_000)) log(`  BENCH_CONNECTIONS lowered to ${fmt(n)}: the open-files limit is ${soft}`);
   const key = signingKey();
   const servers: Server[] = [];

@@ -28,7 +28,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededRandom } from '../src/lib/seeded-random.js';
 import { commandCpuMs, fmt, mainThreadCpuMs, processCpuMs, startNode } from './bench.lib.js';
-import { cleanUpScaledRun, scaledRunEnv } from './scaled-run.js';
+import { cleanUpScaledRun, replicaWarning, scaledRunEnv } from './scaled-run.js';
 import { haveWrk, luaPacing, runWrk, type WrkResult } from './wrk.js';
 
 const env = process.env;
@@ -305,6 +305,8 @@ end
 async function main(): Promise<void> {
   if (!haveWrk()) throw new Error('this benchmark drives HTTP with wrk: apt-get install wrk');
   log(`feed benchmark over HTTP${SCALED ? ' (scaled: PostgreSQL + Redis + RabbitMQ, one process)' : ' (embedded, one process)'}: ${fmt(USERS)} users × ${FOLLOWS} follows, ${fmt(RATE)} tweets/s offered for ${SECONDS} s from ${CONNECTIONS} connections; ${cpus().length} CPUs, Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  const replica = SCALED ? replicaWarning() : undefined;
+  if (replica !== undefined) log(replica);
   const serverEnv = {
     DATA_DIR: join(dir, 'data'),
     HOST: '127.0.0.1',

@@ -22,6 +22,7 @@ import { deleteTrackedQueues, TrackedQueue } from '../src/platform/queue/rabbitm
 import { deleteKeys } from '../src/platform/redis/testing/redis-keys.js';
 import { SERVICES } from '../test/helpers/services.js';
 import { commandCpuMs, driveGets, fmt, generatorNote, median, outside, processCpuMs, ratio, startNode, type Child, type LoadResult } from './bench.lib.js';
+import { replicaWarning } from './scaled-run.js';
 
 const CODES = Number(process.env.BENCH_CODES ?? 10_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
@@ -144,6 +145,8 @@ async function cleanUpScaled(names: readonly string[]): Promise<void> {
 
 async function main(): Promise<void> {
   log(`redirect benchmark (wrk)${SCALED ? ' (scaled: PostgreSQL + Redis + RabbitMQ)' : ''}: ${CODES} codes, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
+  const replica = SCALED ? replicaWarning() : undefined;
+  if (replica !== undefined) log(replica);
   const servers: Child[] = [];
   const variants = blueprintVariants();
   try {
