@@ -130,8 +130,8 @@ export const ConfigSchema = Type.Object({
   CACHE_NEGATIVE_TTL_SECONDS: Int(60, 0, 86_400, 'Lifetime of a cached "no such code" answer.'),
   CACHE_NEAR: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on', description: 'With REDIS_URL: keep an in-process copy in front of Redis, invalidated across processes over pub/sub (on), or read Redis on every lookup (off: for comparison).' }),
 
-  CLICKS_FLUSH_INTERVAL_MS: Int(1_000, 10, 60_000, 'Clicks are buffered in memory and flushed to the queue this often, or at half of CLICKS_BUFFER_LIMIT (the loss window on a crash).'),
-  CLICKS_BATCH_SIZE: Int(1_000, 1, 100_000, 'Clicks per queue message (a flush carries as many messages as it needs, in one commit).'),
+  CLICKS_FLUSH_INTERVAL_MS: Int(1_000, 10, 60_000, 'Clicks are buffered in memory and flushed to the queue this often (the loss window on a crash); a full batch goes at once, everything at half of CLICKS_BUFFER_LIMIT.'),
+  CLICKS_BATCH_SIZE: Int(1_000, 1, 100_000, 'Clicks per queue message; a batch is published as soon as it is full (batches filled during a publish go together in the next, in one commit).'),
   CLICKS_BUFFER_LIMIT: Int(100_000, 100, 10_000_000, 'Clicks held in memory at most when the queue is slow; beyond, clicks are dropped and counted.'),
   ANALYTICS_ANONYMIZE_IP: Bool(true, 'Store click addresses without their host part (last IPv4 octet, last 80 bits of IPv6).'),
   ANALYTICS_WORKER: Type.Union([Type.Literal('thread'), Type.Literal('inline')], { default: 'thread', description: 'Where queue consumers run in one process: a worker thread (off the request path) or the main thread.' }),
