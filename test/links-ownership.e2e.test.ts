@@ -17,8 +17,12 @@ describe('owners manage their links', () => {
   const create = (token: string | null, payload: object) => inject({ method: 'POST', url: '/api/v1/links', headers: token ? bearer(token) : {}, payload });
 
   it('lists only your own links, newest first, a page at a time', async () => {
-    const mine: string[] = [];
-    for (let i = 0; i < 5; i++) mine.push((await create(alice, { url: `https://example.com/alice/${i}` })).json().code);
+    const created: { code: string; createdAt: string }[] = [];
+    for (let i = 0; i < 5; i++) created.push((await create(alice, { url: `https://example.com/alice/${i}` })).json());
+    // Newest first; links made in the same millisecond (creation is quick) by code, descending.
+    const mine = created
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0))
+      .map((l) => l.code);
     await create(bob, { url: 'https://example.com/bob' });
     await create(null, { url: 'https://example.com/anonymous' });
     const first = await inject({ url: '/api/v1/links?limit=2', headers: bearer(alice) });
