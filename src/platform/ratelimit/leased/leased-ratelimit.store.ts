@@ -2,6 +2,9 @@ import { LRUCache } from 'lru-cache';
 import type { Clock } from '../../clock/index.js';
 import type { RateLimitDecision, RateLimitRule, RateLimitStore } from '../ratelimit.port.js';
 
+/** A key's first lease, at most. */
+const FIRST_LEASE = 16;
+
 export interface LeasedRateLimitOptions {
   /** Most requests one lease takes from the shared store at once (a key's leases start at 16, or this when lower). */
   leaseSize: number;
@@ -17,8 +20,7 @@ interface Lease {
   tokens: number;
   /** Units taken from the shared store per lease for this key. */
   size: number;
-  /** When the lease now being spent was taken: how fast it goes sets the size of the next. */
-  takenAt: number;
+  /** `leaseTtlMs` after the lease now being spent was taken (how fast it goes sets the size of the next). */
   expiresAt: number;
   /** The shared store's answer when the lease was taken: what headers report, less what was spent since. */
   base: RateLimitDecision;
@@ -49,9 +51,6 @@ interface Lease {
  * a leaky bucket that delays (nginx `delay` below `burst`), and rules too small for a lease of
  * two (a lease is at most an eighth of the quota).
  */
-/** A key's first lease, at most. */
-const FIRST_LEASE = 16;
-
 export class LeasedRateLimitStore implements RateLimitStore {
   readonly #shared: RateLimitStore;
   readonly #size: number;
@@ -124,14 +123,14 @@ export class LeasedRateLimitStore implements RateLimitStore {
   /** Adds a lease to one still running, in the background (nothing when the shared store refuses or fails). */
   #refill(rule: RateLimitRule, key: string, lease: Lease, now: number): void {
     // Half of it went within a quarter of the lease time: the next is twice the size.
-    const size = (now - lease.takenAt) * 4 < this.#ttl ? Math.min(lease.size * 2, this.#leaseSizeFor(rule)) : lease.size;
+    const takenAt = lease.expiresAt - this.#ttl;
+    const size = (now - takenAt) * 4 < this.#ttl ? Math.min(lease.size * 2, this.#leaseSizeFor(rule)) : lease.size;
     const done: Promise<void> = this.#shared.decide(rule, key, size).then(
       (more) => {
         if (more.allowed && this.#leases.get(key) === lease) {
           lease.tokens += size;
           lease.size = size;
-          lease.takenAt = this.#clock.now();
-          lease.expiresAt = lease.takenAt + this.#ttl;
+          lease.expiresAt = this.#clock.now() + this.#ttl;
           lease.base = more;
         }
         this.#release(key, done);
@@ -162,7 +161,7 @@ export class LeasedRateLimitStore implements RateLimitStore {
         const now = this.#clock.now();
         const old = this.#leases.get(key);
         const left = old !== undefined && old.expiresAt > now ? old.tokens : 0;
-        this.#leases.set(key, { tokens: left + size - cost, size, takenAt: now, expiresAt: now + this.#ttl, base: leased });
+        this.#leases.set(key, { tokens: left + size - cost, size, expiresAt: now + this.#ttl, base: leased });
         this.#looks.delete(key);
         return { ...leased, remaining: leased.remaining + size - cost };
       }
