@@ -249,6 +249,10 @@ for (const dialect of TEST_DIALECTS) describe.runIf(dialect.available)(`chat ove
 
   it('lists conversations by latest activity, paged by cursor', async () => {
     const rooms = [await group(erin, 'one', []), await group(erin, 'two', []), await group(erin, 'three', [])];
+    // Activity is kept in milliseconds and ties go by id: the bump must come a tick after "three" was
+    // made for "one" to lead (rooms made in one millisecond already list newest id first).
+    const made = Date.now();
+    await waitFor(() => Date.now() > made);
     await send(erin, rooms[0]!.id, 'bump');
     const first = await call(erin, 'GET', '/api/v1/conversations?limit=2');
     const page1 = first.body as unknown as { items: Summary[]; nextCursor: string };
