@@ -77,7 +77,7 @@ export async function buildApp(container: AppContainer, options: AppOptions): Pr
     callerNow: (req) => modules.oauth.authenticateNow(req.headers.authorization),
     // The caller comes from callerNow: a Principal.
     limitsOf: (route) => (req, ip, caller) => limits.decideNow(route, req, ip, (caller as Principal | undefined) ?? null),
-    observe: (route) => (method, status, seconds) => metrics.observeHttp(method, route, status, seconds),
+    observe: (route) => metrics.httpRoute(route),
   };
   const handlers = all.flatMap((m) => (m.preRouting === undefined ? [] : [m.preRouting(http)]));
   // Each path matches its own URLs first and declines the rest: asking them in turn costs a regular expression each.

@@ -19,6 +19,21 @@ describe('HttpMetrics', () => {
     expect(text).toMatch(/http_request_duration_seconds_sum\{method="GET",route="\/:code"\} 7\.003/);
   });
 
+  it('records through a route handle into the same series as observe, and shows no series before its first request', () => {
+    const m = new HttpMetrics();
+    const route = m.route('/:code');
+    expect(m.render()).not.toContain('route="/:code"');
+    route('GET', 302, 0.0004);
+    route('HEAD', 301, 0.0004);
+    m.observe('GET', '/:code', 302, 0.0004);
+    route('OPTIONS', 204, 0.0004);
+    const text = m.render();
+    expect(text).toContain('http_requests_total{method="GET",route="/:code",status="302"} 2');
+    expect(text).toContain('http_requests_total{method="HEAD",route="/:code",status="301"} 1');
+    expect(text).toContain('http_requests_total{method="OPTIONS",route="/:code",status="204"} 1');
+    expect(text).toContain('http_request_duration_seconds_count{method="GET",route="/:code"} 2');
+  });
+
   it('escapes label values', () => {
     const m = new HttpMetrics();
     m.observe('GET', 'a"b\\c\nd', 200, 0.1);

@@ -22,16 +22,16 @@ export class LinkCache {
 
   constructor(cache: CachePort, load: (code: string) => Promise<LinkTarget | null>, metrics: Metrics, options: LinkCacheOptions) {
     this.#load = load;
-    const hit = metrics.cacheRequests.labels('links', 'hit');
-    const negativeHit = metrics.cacheRequests.labels('links', 'negative_hit');
-    const miss = metrics.cacheRequests.labels('links', 'miss');
+    const hit = metrics.cacheRequests.series(['links', 'hit']);
+    const negativeHit = metrics.cacheRequests.series(['links', 'negative_hit']);
+    const miss = metrics.cacheRequests.series(['links', 'miss']);
     this.#aside = new CacheAside<LinkTarget>({
       cache,
       prefix: 'link:',
       ttlMs: options.ttlMs,
       negativeTtlMs: options.negativeTtlMs,
       ...(options.bus === undefined ? {} : { bus: options.bus }),
-      onLookup: (result) => (result === 'hit' ? hit : result === 'miss' ? miss : negativeHit).inc(),
+      onLookup: (result) => void (result === 'hit' ? hit : result === 'miss' ? miss : negativeHit).value++,
     });
   }
 
