@@ -2,14 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { SERVER_NODE_FLAGS } from '../config/node-flags.js';
 
 export type ProcessState = 'starting' | 'up' | 'stopping' | 'exited';
 
 /** The command that runs a server: the built one next to this file, or the TypeScript source under tsx. */
 export function serverCommand(): { command: string; args: string[] } {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { command: process.execPath, args: ['--import', 'tsx', fileURLToPath(new URL('../server.ts', import.meta.url))] };
-  return { command: process.execPath, args: [fileURLToPath(new URL('../server.js', import.meta.url))] };
+  if (here.endsWith('.ts')) return { command: process.execPath, args: [...SERVER_NODE_FLAGS, '--import', 'tsx', fileURLToPath(new URL('../server.ts', import.meta.url))] };
+  return { command: process.execPath, args: [...SERVER_NODE_FLAGS, fileURLToPath(new URL('../server.js', import.meta.url))] };
 }
 
 /**
