@@ -42,9 +42,10 @@ const ROUTE = '/*';
 export function gatewayFastPath(options: GatewayFastPathOptions): FastPath {
   const { slot, pool, cache, metrics, logger, hashByPath } = options;
   const own = Object.fromEntries(slot.headers);
+  const observe = metrics.httpRoute(ROUTE);
   const finish = (req: IncomingMessage, status: number, started: number) => {
     const ms = performance.now() - started;
-    metrics.observeHttp(req.method!, ROUTE, status, ms / 1000);
+    observe(req.method!, status, ms / 1000);
     if (options.accessLog === 'errors' && (status >= 400 || ms >= options.slowMs)) {
       logger.info({ method: req.method, route: ROUTE, path: pathOf(req.url!), status, ms: Math.round(ms * 100) / 100 }, 'request');
     }

@@ -9,6 +9,7 @@ import { CircuitBreaker, decorrelatedJitter, HealthChecker, isIdempotent, RetryB
 import { AppError } from '../shared/errors/index.js';
 import type { Span, Tracing } from '../observability/tracing.js';
 import { METRIC } from '../contracts/metric-names.js';
+import { FastCounter } from '../observability/fast-counter.js';
 
 export interface UpstreamPoolOptions {
   upstreams: readonly UpstreamConfig[];
@@ -96,8 +97,8 @@ export class UpstreamPool {
   readonly #checker: HealthChecker;
   readonly #budget: RetryBudget;
   readonly #options: UpstreamPoolOptions;
-  readonly #metrics: { requests: Counter<'upstream' | 'outcome'>; retries: Counter<'reason'>; events: Counter<'upstream' | 'event'> };
-  readonly #counters = new Map<string, { ok: Counter.Internal; timeout: Counter.Internal; not_sent: Counter.Internal; lost: Counter.Internal; status(status: number): void }>();
+  readonly #metrics: { requests: FastCounter<'upstream' | 'outcome'>; retries: Counter<'reason'>; events: Counter<'upstream' | 'event'> };
+  readonly #counters = new Map<string, Record<'ok' | 'timeout' | 'not_sent' | 'lost', { value: number }> & { status(status: number): void }>();
 
   constructor(options: UpstreamPoolOptions) {
     this.#options = options;
@@ -138,7 +139,7 @@ export class UpstreamPool {
       onChange: (id, healthy) => this.balancer.setHealthy(id, healthy),
     });
     this.#metrics = {
-      requests: new Counter({ name: METRIC.upstreamRequests, help: 'Attempts per upstream and outcome: ok, a 5xx status, connect_error (not sent), connection_lost (sent, no answer), timeout.', labelNames: ['upstream', 'outcome'], registers: [registry] }),
+      requests: new FastCounter(registry, METRIC.upstreamRequests, 'Attempts per upstream and outcome: ok, a 5xx status, connect_error (not sent), connection_lost (sent, no answer), timeout.', ['upstream', 'outcome']),
       retries: new Counter({ name: METRIC.retries, help: 'Requests tried again on another upstream, by reason; refused ones were over the retry budget.', labelNames: ['reason'], registers: [registry] }),
       events,
     };
@@ -351,7 +352,7 @@ export class UpstreamPool {
           }
           passed = true;
           if (failedStatus) counters.status(status);
-          else counters.ok.inc();
+          else counters.ok.value++;
           resolve({ kind: 'passed', status });
           sink.start(status, headers, controller);
         },
@@ -372,7 +373,7 @@ export class UpstreamPool {
           if (discarding) return;
           const code = (error as { code?: string }).code ?? '';
           const kind = code === 'UND_ERR_HEADERS_TIMEOUT' ? 'timeout' : NOT_SENT.has(code) ? 'not_sent' : 'lost';
-          counters[kind].inc();
+          counters[kind].value++;
           resolve({ kind });
         },
       };
@@ -380,22 +381,17 @@ export class UpstreamPool {
     });
   }
 
-  /** Per-upstream counter children, made once: labels are hashed at creation, not per request. */
+  /** Per-upstream counter series, looked up once: a request adds to a number. */
   #countersOf(upstream: string) {
     let c = this.#counters.get(upstream);
     if (c === undefined) {
       const { requests } = this.#metrics;
-      const byStatus = new Map<number, Counter.Internal>();
       c = {
-        ok: requests.labels(upstream, 'ok'),
-        timeout: requests.labels(upstream, 'timeout'),
-        not_sent: requests.labels(upstream, 'connect_error'),
-        lost: requests.labels(upstream, 'connection_lost'),
-        status(status: number) {
-          let child = byStatus.get(status);
-          if (child === undefined) byStatus.set(status, (child = requests.labels(upstream, String(status))));
-          child.inc();
-        },
+        ok: requests.series([upstream, 'ok']),
+        timeout: requests.series([upstream, 'timeout']),
+        not_sent: requests.series([upstream, 'connect_error']),
+        lost: requests.series([upstream, 'connection_lost']),
+        status: (status: number) => void requests.series([upstream, String(status)]).value++,
       };
       this.#counters.set(upstream, c);
     }
