@@ -179,6 +179,9 @@ describe('gateway', () => {
     const { gateway, base } = await start({ GATEWAY_UPSTREAMS: `${apiAddress}, ${deadAddress}`, GATEWAY_POLICY: 'round-robin', GATEWAY_EJECT_AFTER_ERRORS: '3', GATEWAY_HEALTH_INTERVAL_MS: '60000' });
     for (let i = 0; i < 20; i++) expect((await fetch(`${base}/api/v1/users/nobody`)).status).toBe(404);
     expect(await metric(base, /^gateway_retries_total\{reason="connect_error"\}/)).toBeGreaterThanOrEqual(1);
+    // Every request was answered by the live upstream; the dead one counted its refusals.
+    expect(await metric(base, new RegExp(`^gateway_upstream_requests_total\\{upstream="${apiAddress}",outcome="ok"\\}`))).toBe(20);
+    expect(await metric(base, new RegExp(`^gateway_upstream_requests_total\\{upstream="${deadAddress}",outcome="connect_error"\\}`))).toBeGreaterThanOrEqual(1);
     const dead = gateway.pool.balancer.snapshot().find((s) => s.id === deadAddress)!;
     expect(dead.ejectedUntil).toBeGreaterThan(Date.now());
     // A POST that never reached an upstream (connection refused) is safe to send to another.
