@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { SERVER_NODE_FLAGS } from '../src/config/node-flags.js';
+import { nodeFlagsFor } from '../src/config/node-flags.js';
 import { luaString, runWrk } from './wrk.js';
 
 export interface Child {
@@ -21,8 +21,9 @@ export async function startNode(script: string, args: string[], env: Record<stri
   const entry = script === 'src/server.ts' ? builtServer() : script;
   const loader = entry.endsWith('.ts') || nodeArgs.some((a) => a.endsWith('.ts')) ? ['--import', 'tsx'] : [];
   const out = openSync(logFile, 'a');
-  // Every server runs with the options npm start gives Blueprint, the Node baselines included.
-  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, ...loader, ...nodeArgs, entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
+  // A Blueprint server with the Node.js options of its roles, as the cluster starts it.
+  const roles = script === 'src/server.ts' ? [...(env.ROLES ?? '').split(','), ...args.filter((a, i) => args[i - 1] === '--role')] : [];
+  const child = spawn(process.execPath, [...nodeFlagsFor(roles), ...loader, ...nodeArgs, entry, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', out, 'inherit'] });
   closeSync(out);
   let exited = false;
   child.once('exit', () => (exited = true));

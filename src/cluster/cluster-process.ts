@@ -2,15 +2,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
-import { SERVER_NODE_FLAGS } from '../config/node-flags.js';
+import { nodeFlagsFor } from '../config/node-flags.js';
 
 export type ProcessState = 'starting' | 'up' | 'stopping' | 'exited';
 
-/** The command that runs a server: the built one next to this file, or the TypeScript source under tsx. */
-export function serverCommand(): { command: string; args: string[] } {
+/** The command that runs a server with these roles: the built one next to this file, or the TypeScript source under tsx. */
+export function serverCommand(roles: string): { command: string; args: string[] } {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) return { command: process.execPath, args: [...SERVER_NODE_FLAGS, '--import', 'tsx', fileURLToPath(new URL('../server.ts', import.meta.url))] };
-  return { command: process.execPath, args: [...SERVER_NODE_FLAGS, fileURLToPath(new URL('../server.js', import.meta.url))] };
+  const flags = nodeFlagsFor(roles);
+  if (here.endsWith('.ts')) return { command: process.execPath, args: [...flags, '--import', 'tsx', fileURLToPath(new URL('../server.ts', import.meta.url))] };
+  return { command: process.execPath, args: [...flags, fileURLToPath(new URL('../server.js', import.meta.url))] };
 }
 
 /**
@@ -42,7 +43,7 @@ export class ClusterProcess {
   /** Spawns the process and resolves with its address once it listens; rejects if it exits first or takes too long. */
   start(timeoutMs = 30_000): Promise<string> {
     if (this.state === 'starting' || this.state === 'up') throw new Error(`${this.name} is already running`);
-    const { command, args } = serverCommand();
+    const { command, args } = serverCommand(this.env.ROLES ?? this.role);
     this.#log ??= this.logFile === undefined ? undefined : createWriteStream(this.logFile, { flags: 'a' });
     const child = spawn(command, args, { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.#child = child;

@@ -20,7 +20,7 @@ describe('systemd unit', () => {
   const unit = systemdUnit(config, { workingDirectory: '/opt/blueprint', node: process.execPath, user: 'blueprint', environmentFile: '/etc/blueprint/blueprint.env' });
 
   it('runs the built server as its user, checks first, waits the graceful shutdown out, writes only DATA_DIR', () => {
-    expect(unit).toContain(`ExecStart=${process.execPath} --max-semi-space-size=64 dist/server.js`);
+    expect(unit).toContain(`ExecStart=${process.execPath} dist/server.js`);
     expect(unit).toContain(`ExecStartPre=${process.execPath} dist/cli.js doctor --quiet`);
     expect(unit).toContain('User=blueprint');
     expect(unit).toContain('EnvironmentFile=/etc/blueprint/blueprint.env');

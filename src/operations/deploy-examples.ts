@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config/index.js';
-import { SERVER_NODE_FLAGS } from '../config/node-flags.js';
+import { nodeFlagsFor } from '../config/node-flags.js';
 
 /** Where and as whom the service runs, for the generated unit. */
 export interface SystemdUnitOptions {
@@ -40,7 +40,7 @@ WorkingDirectory=${o.workingDirectory}
 EnvironmentFile=${o.environmentFile}
 Environment=NODE_ENV=production
 ExecStartPre=${o.node} dist/cli.js doctor --quiet
-ExecStart=${[o.node, ...SERVER_NODE_FLAGS, 'dist/server.js'].join(' ')}
+ExecStart=${[o.node, ...nodeFlagsFor(config.ROLES), 'dist/server.js'].join(' ')}
 Restart=on-failure
 RestartSec=2
 KillSignal=SIGTERM
