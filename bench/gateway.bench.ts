@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nginxConfig } from '../src/cluster/nginx-config.js';
+import { nodeFlagsFor } from '../src/config/node-flags.js';
 import { driveGets, fmt, generatorNote, median, outside, ratio, startNode, type Child, type LoadResult } from './bench.lib.js';
 import { freePort } from '../test/helpers/free-port.js';
 
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
   let nginx: ReturnType<typeof spawn> | undefined;
   try {
     log(`gateway benchmark: GET ${PATH}, ${CONNECTIONS} connections, ${SECONDS}s x ${ROUNDS} rounds each, alternating`);
+    log(`the gateway runs as the cluster starts it: node ${nodeFlagsFor('gateway').join(' ')} dist/server.js --role gateway`);
     const apis = [];
     for (const name of ['api-1', 'api-2']) {
       const api = await startNode('src/server.ts', [], apiEnv(name), join(dir, `${name}.log`));
