@@ -4,7 +4,9 @@
  * browser's User-Agent and a Referer on every request (what analytics parses in real traffic).
  * Blueprint runs twice: with rate limiting off, and with the default policies on (the global
  * per-address limit raised so that one benchmarking address is never refused), so the cost of
- * the limiter on the hot path shows as a ratio of the same run.
+ * the limiter on the hot path shows as a ratio of the same run. A second baseline, the same bare
+ * route answering as Blueprint must (a 302, the security headers, the click kept in memory),
+ * separates what any redirect with analytics and security headers costs from Blueprint's own code.
  *
  * `npm run bench:redirect -- --scaled`: the same against the scaled topology's adapters
  * (PostgreSQL, Redis, RabbitMQ from DATABASE_URL / REDIS_URL / AMQP_URL, else the machine's):
@@ -167,17 +169,21 @@ async function main(): Promise<void> {
     writeFileSync(join(dir, 'links.json'), JSON.stringify(pairs));
     const bare = await startNode('bench/servers/bare-redirect.server.ts', [join(dir, 'links.json')], {}, join(dir, 'bare.log'));
     servers.push(bare);
+    const carrying = await startNode('bench/servers/bare-redirect.server.ts', [join(dir, 'links.json'), '--carry'], {}, join(dir, 'bare-carry.log'));
+    servers.push(carrying);
 
-    const contenders: Contender[] = [{ label: 'bare Fastify, 301 from a Map', server: bare, runs: [], warms: [], paths: pathsOf(pairs) }, ...blueprints];
+    // The second baseline goes last: the indexes below count Blueprint's variants from 1.
+    const carry: Contender = { label: 'bare Fastify, 302 + security headers + click in memory', server: carrying, runs: [], warms: [], paths: pathsOf(pairs) };
+    const contenders: Contender[] = [{ label: 'bare Fastify, 301 from a Map', server: bare, runs: [], warms: [], paths: pathsOf(pairs) }, ...blueprints, carry];
     log(`warming (every code at least once, then ${WARM_SECONDS}s at full load so that the rounds measure compiled code)...`);
     for (const c of contenders) {
       c.warms.push(await driveGets(c.server.baseUrl, c.paths, { connections: 10, seconds: 2, headers: BROWSER }));
       c.warms.push(await driveGets(c.server.baseUrl, c.paths, { connections: CONNECTIONS, seconds: WARM_SECONDS, headers: BROWSER }));
     }
-    for (const c of contenders.slice(1)) await caughtUp(c.server);
+    for (const c of blueprints) await caughtUp(c.server);
     let peakLag = 0;
     let maxCatchUp = 0;
-    for (const c of contenders.slice(1)) c.cpuStart = processCpuMs(c.server.child.pid!);
+    for (const c of blueprints) c.cpuStart = processCpuMs(c.server.child.pid!);
     for (let round = 1; round <= ROUNDS; round++) {
       for (const c of contenders) {
         const services0 = SCALED ? servicesCpuMs() : 0;
@@ -185,7 +191,7 @@ async function main(): Promise<void> {
         c.runs.push(r);
         const bad = outside(r, 300, 399) + r.errors;
         let line = `  round ${round} ${c.label.padEnd(44)}: ${fmt(r.rps)} req/s, p99 ${r.p99} ms, server CPU ${r.serverCpuUs?.toFixed(1)} µs/req; ${generatorNote(r)}${bad > 0 ? ` (${outside(r, 300, 399)} not 3xx, ${r.errors} errors)` : ''}`;
-        if (c.server !== bare) {
+        if (blueprints.includes(c)) {
           const lag = await metric(c.server, 'queue_lag_seconds\\{topic="clicks"\\}');
           peakLag = Math.max(peakLag, lag);
           // Its deferred click storage must not run during the next contender's round.
@@ -204,7 +210,7 @@ async function main(): Promise<void> {
     }
 
     const accounting: string[] = [];
-    for (const c of contenders.slice(1)) {
+    for (const c of blueprints) {
       const served = [...c.warms, ...c.runs].reduce((a, r) => a + r.total - outside(r, 300, 399), 0);
       const [stored, recorded] = [await metric(c.server, 'clicks_stored_total'), await metric(c.server, 'clicks_buffered_total')];
       const perRedirect = ((processCpuMs(c.server.child.pid!) - c.cpuStart!) * 1000) / c.runs.reduce((a, r) => a + r.total, 0);
@@ -219,12 +225,15 @@ async function main(): Promise<void> {
     contenders.forEach((c, i) => log(`| ${c.label} | ${fmt(rps[i]!)} | ${median(c.runs.map((r) => r.p99)).toFixed(1)} | ${cpu[i]!.toFixed(1)} | ${median(c.runs.map((r) => r.generatorCores * 100)).toFixed(0)}% |`));
     log('');
     const goal = SCALED ? 0.85 : 0.9;
-    for (let i = 1; i < contenders.length; i++) {
+    const last = contenders.length - 1;
+    for (let i = 1; i < last; i++) {
       log(`ratio ${contenders[i]!.label} / bare = ${ratio(contenders[i]!.runs, contenders[0]!.runs).text}${i === 1 ? ` (goal >= ${goal})` : ''}; server CPU per request ${(cpu[i]! / cpu[0]!).toFixed(2)} x bare`);
     }
+    log(`ratio ${carry.label} / bare = ${ratio(carry.runs, contenders[0]!.runs).text}: what a redirect with analytics and security headers costs on bare Fastify`);
+    log(`ratio ${contenders[1]!.label} / that baseline = ${ratio(contenders[1]!.runs, carry.runs).text}; server CPU per request ${(cpu[1]! / cpu[last]!).toFixed(2)} x (Blueprint's own code beyond what a redirect must carry)`);
     log(`rate limiting on / off = ${(rps[2]! / rps[1]!).toFixed(3)} (goal >= 0.95); server CPU per request ${(cpu[2]! / cpu[1]!).toFixed(2)} x`);
     if (SCALED) log(`near cache off / on = ${(rps[3]! / rps[1]!).toFixed(3)}; server CPU per request ${(cpu[3]! / cpu[1]!).toFixed(2)} x`);
-    if (SCALED) for (const c of contenders.slice(1)) log(`${c.label}: PostgreSQL + Redis + RabbitMQ CPU per redirect, click stored ${median(c.servicesUs ?? [0]).toFixed(1)} µs (median), beside the API process's`);
+    if (SCALED) for (const c of blueprints) log(`${c.label}: PostgreSQL + Redis + RabbitMQ CPU per redirect, click stored ${median(c.servicesUs ?? [0]).toFixed(1)} µs (median), beside the API process's`);
     for (const line of accounting) log(line);
     log(`analytics yielded to redirects under load: peak queue lag ${peakLag.toFixed(1)} s; caught up at most ${maxCatchUp.toFixed(1)} s after a round`);
   } finally {
