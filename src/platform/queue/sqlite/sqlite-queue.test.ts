@@ -213,6 +213,23 @@ describe('SqliteQueue (SQLite specifics)', () => {
     expect(await queue.stats(topic)).toMatchObject({ ready: 0 });
   });
 
+  it('with synchronous full, a publish resolves after a sync of the log made off the thread (none with normal)', async () => {
+    const full = openQueue({ synchronous: 'full' });
+    await full.publish(topic, [{ payload: 1 }, { payload: 2 }]);
+    expect(full.syncs).toBe(1);
+    await Promise.all([full.publish(topic, [{ payload: 3 }]), full.publish(topic, [{ payload: 4 }])]);
+    expect(full.syncs).toBeGreaterThanOrEqual(2);
+    expect(full.syncs).toBeLessThanOrEqual(3);
+    const got: unknown[] = [];
+    full.consume(topic, async (m) => void got.push(m.payload));
+    await waitFor('four messages', () => got.length === 4);
+    expect(got.sort()).toEqual([1, 2, 3, 4]);
+    await full.close();
+    const normal = openQueue({ synchronous: 'normal' });
+    await normal.publish(topic, [{ payload: 5 }]);
+    expect(normal.syncs).toBe(0);
+  });
+
   it('round-trips a 100 KB payload', async () => {
     const queue = openQueue();
     const payload = { items: Array.from({ length: 2500 }, (_, i) => ({ i, text: 'lorem ipsum dolor sit' })) };

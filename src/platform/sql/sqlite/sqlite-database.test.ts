@@ -147,3 +147,56 @@ describe('SqliteDatabase synchronous: full', () => {
     await memory.close();
   });
 });
+
+describe('SqliteDatabase synchronous: full, checkpoints', () => {
+  interface Blobs {
+    blobs: { id: number; body: string };
+  }
+  const body = 'x'.repeat(2_000);
+
+  async function withBlobs(checkpoints: SqliteOptions['checkpoints']): Promise<SqliteDatabase<Blobs>> {
+    const database = openTemp<Blobs>({ synchronous: 'full', checkpoints });
+    await database.db.schema.createTable('blobs').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('body', 'text', (c) => c.notNull()).execute();
+    return database;
+  }
+
+  async function insert(database: SqliteDatabase<Blobs>, from: number, count: number): Promise<void> {
+    await database.db.insertInto('blobs').values(Array.from({ length: count }, (_, i) => ({ id: from + i, body }))).execute();
+  }
+
+  it('a database barely written to keeps SQLite’s own checkpoints and starts no thread', async () => {
+    const database = await withBlobs(undefined);
+    await insert(database, 1, 10);
+    expect(database.checkpointer?.running).toBe(false);
+    expect(database.raw.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  });
+
+  it('once written to, checkpoints the log on its own thread with the connection’s automatic checkpoints off, and the log restarts', async () => {
+    const database = await withBlobs({ intervalMs: 10, startAfterSyncs: 5 });
+    for (let i = 0; i < 5; i++) await insert(database, i * 10, 10);
+    expect(database.checkpointer?.running).toBe(true);
+    expect(database.raw.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+    for (let i = 5; i < 40; i++) await insert(database, i * 10, 10);
+    const checkpointer = database.checkpointer!;
+    // Every frame of the log copied into the database file, by the thread.
+    await vi.waitFor(() => expect(checkpointer.stats.last.log > 0 && checkpointer.stats.last.checkpointed === checkpointer.stats.last.log).toBe(true), { timeout: 5_000 });
+    const full = checkpointer.stats.last.log;
+    expect(full).toBeGreaterThan(40);
+    // The next write starts the log over from its beginning: it stays bounded without the connection's checkpoints.
+    await insert(database, 1_000, 1);
+    await vi.waitFor(() => expect(checkpointer.stats.last.log).toBeLessThan(full), { timeout: 5_000 });
+    expect(Number((await database.db.selectFrom('blobs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(401);
+  });
+
+  it('close() ends the thread; every acknowledged row is in the file when it is opened again', async () => {
+    const database = await withBlobs({ intervalMs: 10, startAfterSyncs: 2 });
+    for (let i = 0; i < 20; i++) await insert(database, i * 10, 10);
+    expect(database.checkpointer?.running).toBe(true);
+    const filename = database.raw.name;
+    await database.close();
+    expect(database.checkpointer?.running).toBe(false);
+    const again = new SqliteDatabase<Blobs>({ filename, synchronous: 'full' });
+    opened.push(again as SqliteDatabase<unknown>);
+    expect(Number((await again.db.selectFrom('blobs').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)).toBe(200);
+  });
+});

@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect, type CompiledQuery, type DatabaseConnection, typ
 import { LRUCache } from 'lru-cache';
 import type { SqlDatabase } from '../sql.port.js';
 import { runMigrations } from '../migrator.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalSync } from './wal-sync.js';
 
 export interface SqliteOptions {
@@ -18,6 +19,8 @@ export interface SqliteOptions {
   synchronous?: 'normal' | 'full';
   /** Page cache per connection (default 32 MiB; SQLite's own default is 2 MiB). */
   cacheMiB?: number;
+  /** When and how often the log is checkpointed off the thread (`full` on a file; see WalCheckpointer). */
+  checkpoints?: { intervalMs?: number; startAfterSyncs?: number };
 }
 
 /** Opens a better-sqlite3 connection with the pragmas every embedded file uses. */
@@ -149,13 +152,22 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
   readonly raw: Database.Database;
 
   readonly #sync: WalSync | undefined;
+  /** Checkpoints the log on a thread of its own once the database is written to in earnest (`full` on a file). */
+  readonly checkpointer: WalCheckpointer | undefined;
 
   constructor(options: SqliteOptions) {
-    // `full` on a file: SQLite commits at NORMAL and the driver syncs the log off the thread.
+    // `full` on a file: SQLite commits at NORMAL and the driver syncs the log off the thread; the
+    // log is checkpointed off the thread as well.
     const offThread = options.synchronous === 'full' && options.filename !== ':memory:';
     this.raw = openSqlite(offThread ? { ...options, synchronous: 'normal' } : options);
     const handle = withStatementCache(this.raw, 500);
-    this.#sync = offThread ? new WalSync(options.filename) : undefined;
+    const raw = this.raw;
+    const setAutocheckpoint = (pages: number) => {
+      if (raw.open) raw.pragma(`wal_autocheckpoint = ${pages}`);
+    };
+    const checkpointer = offThread ? new WalCheckpointer(options.filename, { ...options.checkpoints, setAutocheckpoint }) : undefined;
+    this.checkpointer = checkpointer;
+    this.#sync = offThread ? new WalSync(options.filename, () => checkpointer?.noteSync()) : undefined;
     this.writeConcurrency = offThread ? 2 : 1;
     this.db = new Kysely<DB>({ dialect: this.#sync === undefined ? new SqliteDialect({ database: handle }) : new DurableSqliteDialect(handle, this.raw, this.#sync) });
   }
@@ -184,6 +196,7 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.close();
     // Kysely's destroy closes the handle only if Kysely ever used it.
     await this.db.destroy();
     if (this.raw.open) this.raw.close();

@@ -13,11 +13,14 @@ export class WalSync {
   #file: Promise<FileHandle> | undefined;
   #running: Promise<void> | undefined;
   #next: Promise<void> | undefined;
+  readonly #onSync: () => void;
   /** Syncs made (for tests and metrics). */
   syncs = 0;
 
-  constructor(databaseFile: string) {
+  /** `onSync` is told after each sync made. */
+  constructor(databaseFile: string, onSync: () => void = () => {}) {
     this.#path = `${databaseFile}-wal`;
+    this.#onSync = onSync;
   }
 
   /** Resolves once every commit made before the call is on disk. */
@@ -49,6 +52,7 @@ export class WalSync {
       this.#file ??= open(this.#path, 'r');
       await (await this.#file).datasync();
       this.syncs++;
+      this.#onSync();
     } catch (error) {
       this.#file = undefined;
       throw error;
