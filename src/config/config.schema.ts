@@ -111,7 +111,7 @@ export const ConfigSchema = Type.Object({
   CHAT_SOCKET_BUFFER_BYTES: Int(1_048_576, 16_384, 67_108_864, 'Bytes a chat socket may have waiting to be sent; past it the client is cut off (close 4008 slow_consumer).'),
   CHAT_PRESENCE_TTL_MS: Int(60_000, 300, 3_600_000, 'A process\'s chat connections in the presence registry expire this long after its last renewal (every third of it): users of a process that died read as offline after it.'),
 
-  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait); normal: survives a process crash only.' }),
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('normal'), Type.Literal('full')], { default: 'full', description: 'full: an acknowledged write survives power loss (its commit is synced to disk before it is acknowledged, on a thread-pool thread, so the event loop does not wait; checkpoints run on a thread of their own); normal: survives a process crash only.' }),
 
   QR_RENDER_BUDGET_MS: Int(200, 10, 1_000, 'Milliseconds per second the server may spend drawing QR codes not yet cached (as much at once after a quiet second); past it, uncached QR codes answer 503 qr_busy until it refills.'),
   KEY_STRATEGY: Type.Union([Type.Literal('counter'), Type.Literal('hash'), Type.Literal('pool')], { default: 'counter', description: 'Short-code generation: counter + base62, hash of the URL, or pre-generated pool.' }),
