@@ -1,8 +1,8 @@
 import { systemClock, type Clock } from '../../clock/clock.port.js';
 import { ValidationError } from '../../../shared/errors/index.js';
 import { openSqlite } from '../../sql/sqlite/sqlite-database.js';
-import { WalCheckpointer } from '../../sql/sqlite/wal-checkpointer.js';
-import { WalSync } from '../../sql/sqlite/wal-sync.js';
+import { offThreadDurability, type WalCheckpointer } from '../../sql/sqlite/wal-checkpointer.js';
+import type { WalSync } from '../../sql/sqlite/wal-sync.js';
 import type {
   ConsumeOptions,
   DeadLetter,
@@ -103,12 +103,9 @@ export class SqliteQueue implements QueuePort {
       db.close();
       throw error;
     }
-    const setAutocheckpoint = (pages: number) => {
-      if (db.open) db.pragma(`wal_autocheckpoint = ${pages}`);
-    };
-    const checkpointer = offThread ? new WalCheckpointer(options.filename, { setAutocheckpoint }) : undefined;
-    this.#checkpointer = checkpointer;
-    this.#sync = offThread ? new WalSync(options.filename, () => checkpointer?.noteSync()) : undefined;
+    const durability = offThread ? offThreadDurability(db, options.filename) : undefined;
+    this.#checkpointer = durability?.checkpointer;
+    this.#sync = durability?.sync;
   }
 
   /** Log syncs made for publishes (`synchronous: 'full'` on a file); 0 otherwise. */

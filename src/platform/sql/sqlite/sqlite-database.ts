@@ -5,8 +5,8 @@ import { Kysely, SqliteDialect, type CompiledQuery, type DatabaseConnection, typ
 import { LRUCache } from 'lru-cache';
 import type { SqlDatabase } from '../sql.port.js';
 import { runMigrations } from '../migrator.js';
-import { WalCheckpointer } from './wal-checkpointer.js';
-import { WalSync } from './wal-sync.js';
+import { offThreadDurability, type WalCheckpointer } from './wal-checkpointer.js';
+import type { WalSync } from './wal-sync.js';
 
 export interface SqliteOptions {
   /** File path, or ':memory:'. */
@@ -161,13 +161,9 @@ export class SqliteDatabase<DB = unknown> implements SqlDatabase<DB> {
     const offThread = options.synchronous === 'full' && options.filename !== ':memory:';
     this.raw = openSqlite(offThread ? { ...options, synchronous: 'normal' } : options);
     const handle = withStatementCache(this.raw, 500);
-    const raw = this.raw;
-    const setAutocheckpoint = (pages: number) => {
-      if (raw.open) raw.pragma(`wal_autocheckpoint = ${pages}`);
-    };
-    const checkpointer = offThread ? new WalCheckpointer(options.filename, { ...options.checkpoints, setAutocheckpoint }) : undefined;
-    this.checkpointer = checkpointer;
-    this.#sync = offThread ? new WalSync(options.filename, () => checkpointer?.noteSync()) : undefined;
+    const durability = offThread ? offThreadDurability(this.raw, options.filename, options.checkpoints) : undefined;
+    this.checkpointer = durability?.checkpointer;
+    this.#sync = durability?.sync;
     this.writeConcurrency = offThread ? 2 : 1;
     this.db = new Kysely<DB>({ dialect: this.#sync === undefined ? new SqliteDialect({ database: handle }) : new DurableSqliteDialect(handle, this.raw, this.#sync) });
   }

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type Database from 'better-sqlite3';
+import { WalSync } from './wal-sync.js';
 
 export interface WalCheckpointerOptions {
   /** How often the thread checkpoints (default 100 ms). */
@@ -109,4 +111,19 @@ export class WalCheckpointer {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/**
+ * What a connection committing at NORMAL needs for the durability of FULL without blocking its
+ * thread: its log synced on the thread pool before a write is acknowledged (WalSync), and its
+ * checkpoints made on a thread of their own once it is written to in earnest (WalCheckpointer).
+ */
+export function offThreadDurability(connection: Database.Database, filename: string, checkpoints: Omit<WalCheckpointerOptions, 'setAutocheckpoint'> = {}): { sync: WalSync; checkpointer: WalCheckpointer } {
+  const checkpointer = new WalCheckpointer(filename, {
+    ...checkpoints,
+    setAutocheckpoint: (pages) => {
+      if (connection.open) connection.pragma(`wal_autocheckpoint = ${pages}`);
+    },
+  });
+  return { sync: new WalSync(filename, () => checkpointer.noteSync()), checkpointer };
 }
