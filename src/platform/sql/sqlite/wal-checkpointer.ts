@@ -12,9 +12,8 @@ export interface WalCheckpointerOptions {
   setAutocheckpoint: (pages: number) => void;
 }
 
-/** What the thread reports after each checkpoint: `PRAGMA wal_checkpoint`'s busy, log and checkpointed frames. */
+/** What the thread reports after each checkpoint: `PRAGMA wal_checkpoint`'s frames in the log and frames checkpointed. */
 interface Report {
-  busy: number;
   log: number;
   checkpointed: number;
 }
@@ -31,7 +30,7 @@ db.pragma('synchronous = NORMAL');
 const tick = () => {
   try {
     const [row] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ busy: row.busy, log: row.log, checkpointed: row.checkpointed });
+    parentPort.postMessage({ log: row.log, checkpointed: row.checkpointed });
   } catch (error) {
     if (error.code !== 'SQLITE_BUSY' && error.code !== 'SQLITE_LOCKED') throw error;
   }
@@ -60,8 +59,8 @@ export class WalCheckpointer {
   #worker: Worker | undefined;
   #syncs = 0;
   #closed = false;
-  /** Checkpoints made, frames copied into the database file, and the last one's report (for tests and metrics). */
-  readonly stats = { checkpoints: 0, framesCheckpointed: 0, last: { log: 0, checkpointed: 0 } };
+  /** The last checkpoint's report (for tests). */
+  readonly stats: { last: Report } = { last: { log: 0, checkpointed: 0 } };
 
   constructor(filename: string, options: WalCheckpointerOptions) {
     this.#filename = filename;
@@ -85,11 +84,7 @@ export class WalCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     const worker = new Worker(THREAD, { eval: true, workerData: { filename: this.#filename, driver, intervalMs: this.#intervalMs } });
     worker.unref();
-    worker.on('message', (report: Report) => {
-      this.stats.checkpoints++;
-      this.stats.framesCheckpointed += Math.max(0, report.checkpointed);
-      this.stats.last = { log: report.log, checkpointed: report.checkpointed };
-    });
+    worker.on('message', (report: Report) => (this.stats.last = report));
     // An error is followed by 'exit'; the connection checkpoints for itself again.
     worker.on('error', () => {});
     worker.once('exit', () => {
